@@ -1,0 +1,52 @@
+/*  net.h: the three flows' sockets, named and configured the same everywhere.
+
+    Every program takes --tasks, --results and --control. The role decides
+    whether an endpoint binds or connects; a leading '@' (bind) or '>'
+    (connect) overrides it, and a comma separates several endpoints.
+*/
+#ifndef DV_NET_H_INCLUDED
+#define DV_NET_H_INCLUDED
+
+#include <czmq.h>
+#include <stdbool.h>
+
+typedef enum {
+    DV_FLOW_TASKS,   //  ventilator -> workers
+    DV_FLOW_RESULTS, //  workers (and the ventilator's announcement) -> sink
+    DV_FLOW_CONTROL, //  sink -> everyone
+} dv_flow_t;
+
+//  "tasks", "results" or "control".
+const char *
+    dv_flow_name (dv_flow_t flow);
+
+//  The default endpoint of a flow where it binds (tcp://*:PORT) or connects
+//  (tcp://localhost:PORT). Ports are the ZeroMQ Guide's: 5557, 5558, 5559.
+const char *
+    dv_endpoint_default (dv_flow_t flow, bool binds);
+
+//  Help text for the three socket options, given which ones this role binds.
+#define DV_SOCKET_HELP_TASKS   "task endpoint(s): ventilator binds, workers connect"
+#define DV_SOCKET_HELP_RESULTS "result endpoint(s): sink binds, others connect"
+#define DV_SOCKET_HELP_CONTROL "control endpoint(s): sink binds, others connect"
+
+typedef struct {
+    int send_hwm;             //  messages; 0 leaves CZMQ's default
+    int receive_hwm;          //  messages; 0 leaves CZMQ's default
+    int linger_ms;            //  how long close waits to deliver queued messages
+    int64_t max_message_size; //  bytes a received message may have; 0: no cap
+} dv_socket_config_t;
+
+//  Opens a socket of type for flow, applies config and ZMTP heartbeats, and
+//  binds (binds == true) or connects every endpoint of the list. On failure,
+//  logs one line naming the option, the endpoint and the reason, and returns
+//  NULL. Caller owns the return value; close it with dv_socket_destroy.
+zsock_t *
+    dv_socket_new (int type, dv_flow_t flow, const char *endpoints, bool binds,
+                   const dv_socket_config_t *config);
+
+//  Closes the socket and removes the files of ipc endpoints it bound.
+void
+    dv_socket_destroy (zsock_t **self_p, const char *endpoints, bool binds);
+
+#endif

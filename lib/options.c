@@ -1,0 +1,195 @@
+/*  options.c: getopt_long over a table, with environment variables first.
+
+    The table drives everything: the getopt_long array, the variable names and
+    the --help text, so an option cannot exist in one and be missing in another.
+*/
+#include "options.h"
+#include "common.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define S_HELP_INDEX    -2
+#define S_VERSION_INDEX -3
+#define S_NAME_MAX      64
+
+int
+dv_parse_int64 (const char *text, int64_t *value)
+{
+    if (!text || !*text || isspace ((unsigned char) *text))
+        return -1;
+    char *end;
+    errno = 0;
+    long long parsed = strtoll (text, &end, 10);
+    if (errno || *end)
+        return -1;
+    *value = (int64_t) parsed;
+    return 0;
+}
+
+int
+dv_parse_uint64 (const char *text, uint64_t *value)
+{
+    if (!text || !isdigit ((unsigned char) *text))
+        return -1;
+    bool hex = text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+    if (hex && !isxdigit ((unsigned char) text[2]))
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long parsed = strtoull (text, &end, hex ? 16 : 10);
+    if (errno || *end)
+        return -1;
+    *value = (uint64_t) parsed;
+    return 0;
+}
+
+//  DIVVY_MIN_WORKERS for "min-workers".
+static void
+s_variable_name (const char *option_name, char *variable)
+{
+    size_t length = strlen ("DIVVY_");
+    memcpy (variable, "DIVVY_", length);
+    for (const char *c = option_name; *c && length < S_NAME_MAX - 1; c++)
+        variable[length++] = *c == '-' ? '_' : (char) toupper ((unsigned char) *c);
+    variable[length] = '\0';
+}
+
+//  Sets one option from text; source names where the text came from.
+static int
+s_set (const dv_option_t *option, const char *text, const char *source)
+{
+    switch (option->type) {
+        case DV_OPTION_TEXT:
+            if (!*text) {
+                dv_log ("--%s (%s) must not be empty", option->name, source);
+                return -1;
+            }
+            *(const char **) option->value = text;
+            return 0;
+        case DV_OPTION_INTEGER: {
+            int64_t parsed;
+            if (dv_parse_int64 (text, &parsed)) {
+                dv_log ("--%s (%s): '%s' is not an integer", option->name, source, text);
+                return -1;
+            }
+            if (parsed < option->minimum || parsed > option->maximum) {
+                dv_log ("--%s (%s): %s is out of range %" PRId64 "..%" PRId64,
+                        option->name, source, text, option->minimum, option->maximum);
+                return -1;
+            }
+            *(int64_t *) option->value = parsed;
+            return 0;
+        }
+        case DV_OPTION_FLAG:
+            if (!strcmp (text, "1") || !strcasecmp (text, "true") ||
+                !strcasecmp (text, "yes"))
+                *(bool *) option->value = true;
+            else if (!strcmp (text, "0") || !strcasecmp (text, "false") ||
+                     !strcasecmp (text, "no") || !*text)
+                *(bool *) option->value = false;
+            else {
+                dv_log ("%s: '%s' is not one of 1, 0, true, false, yes, no", source,
+                        text);
+                return -1;
+            }
+            return 0;
+    }
+    return -1;
+}
+
+static void
+s_print_help (const dv_command_t *command)
+{
+    printf ("Usage: %s [OPTION]...\n%s\n\nOptions (each also read from the variable "
+            "shown; a flag wins):\n",
+            command->program, command->summary);
+    for (size_t index = 0; index < command->option_count; index++) {
+        const dv_option_t *option = &command->options[index];
+        char variable[S_NAME_MAX];
+        char left[96];
+        s_variable_name (option->name, variable);
+        snprintf (left, sizeof left, "--%s%s%s", option->name,
+                  option->argument ? " " : "", option->argument ? option->argument : "");
+        printf ("  %-24s %s\n  %-24s [%s", left, option->help, "", variable);
+        if (option->default_text)
+            printf ("; default: %s", option->default_text);
+        printf ("]\n");
+    }
+    printf ("  %-24s %s\n  %-24s %s\n\n%s", "--help", "show this help and exit",
+            "--version", "show the version and exit",
+            command->epilogue ? command->epilogue : "");
+}
+
+int
+dv_options_parse (const dv_command_t *command, int argc, char **argv)
+{
+    for (size_t index = 0; index < command->option_count; index++) {
+        const dv_option_t *option = &command->options[index];
+        char variable[S_NAME_MAX];
+        s_variable_name (option->name, variable);
+        const char *text = getenv (variable);
+        if (text && s_set (option, text, variable))
+            return DV_OPTIONS_BAD;
+    }
+    struct option *long_options = calloc (command->option_count + 3, sizeof *long_options);
+    if (!long_options) {
+        dv_log ("out of memory");
+        return DV_OPTIONS_BAD;
+    }
+    for (size_t index = 0; index < command->option_count; index++) {
+        const dv_option_t *option = &command->options[index];
+        long_options[index].name = option->name;
+        long_options[index].has_arg =
+            option->type == DV_OPTION_FLAG ? no_argument : required_argument;
+        long_options[index].val = (int) index;
+    }
+    long_options[command->option_count] =
+        (struct option){"help", no_argument, NULL, S_HELP_INDEX};
+    long_options[command->option_count + 1] =
+        (struct option){"version", no_argument, NULL, S_VERSION_INDEX};
+
+    int outcome = DV_OPTIONS_RUN;
+    opterr = 0;
+    optind = 1;
+    while (outcome == DV_OPTIONS_RUN) {
+        int previous = optind;
+        int found = getopt_long (argc, argv, ":", long_options, NULL);
+        if (found == -1)
+            break;
+        if (found == S_HELP_INDEX) {
+            s_print_help (command);
+            outcome = DV_OPTIONS_DONE;
+        }
+        else if (found == S_VERSION_INDEX) {
+            printf ("%s (divvy) %s\n", command->program, DV_VERSION_TEXT);
+            outcome = DV_OPTIONS_DONE;
+        }
+        else if (found == ':') {
+            dv_log ("option %s needs a value (try --help)", argv[previous]);
+            outcome = DV_OPTIONS_BAD;
+        }
+        else if (found == '?' || found < 0 || (size_t) found >= command->option_count) {
+            dv_log ("unknown option '%s' (try --help)", argv[previous]);
+            outcome = DV_OPTIONS_BAD;
+        }
+        else {
+            const dv_option_t *option = &command->options[found];
+            if (s_set (option, option->type == DV_OPTION_FLAG ? "1" : optarg,
+                       "command line"))
+                outcome = DV_OPTIONS_BAD;
+        }
+    }
+    if (outcome == DV_OPTIONS_RUN && optind < argc) {
+        dv_log ("unexpected argument '%s' (try --help)", argv[optind]);
+        outcome = DV_OPTIONS_BAD;
+    }
+    free (long_options);
+    return outcome;
+}

@@ -1,0 +1,56 @@
+/*  options.h: long options with DIVVY_<OPTION> environment variables.
+
+    Every option of every program is read first from its environment variable
+    (DIVVY_ and the option name upper-cased, '-' as '_'), then from the command
+    line, so a flag wins. Values are checked while parsing: a bad one gives one
+    line on stderr naming the option and where it came from, and exit code 2.
+*/
+#ifndef DV_OPTIONS_H_INCLUDED
+#define DV_OPTIONS_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    DV_OPTION_TEXT,    //  value: const char **
+    DV_OPTION_INTEGER, //  value: int64_t *, within [minimum, maximum]
+    DV_OPTION_FLAG,    //  value: bool *; the variable takes 1/0, true/false, yes/no
+} dv_option_type_t;
+
+typedef struct {
+    const char *name;         //  long name without dashes: "min-workers"
+    dv_option_type_t type;
+    const char *argument;     //  placeholder in --help: "N"; NULL for flags
+    const char *help;         //  what it does, one line
+    const char *default_text; //  the default as --help shows it, or NULL
+    int64_t minimum;          //  INTEGER only
+    int64_t maximum;          //  INTEGER only
+    void *value;              //  where the parsed value goes; holds the default
+} dv_option_t;
+
+typedef struct {
+    const char *program;      //  "sink"
+    const char *summary;      //  one sentence: what the program does
+    const dv_option_t *options;
+    size_t option_count;
+    const char *epilogue;     //  --help text after the options (exit codes)
+} dv_command_t;
+
+#define DV_OPTIONS_RUN  0  //  parsed: run the program
+#define DV_OPTIONS_DONE 1  //  --help or --version printed: exit 0
+#define DV_OPTIONS_BAD  -1 //  an error was printed: exit DV_EXIT_USAGE
+
+//  Parses the environment, then argv. Positional arguments are errors.
+int
+    dv_options_parse (const dv_command_t *command, int argc, char **argv);
+
+//  Parses text as a whole int64 / uint64 in decimal (uint64 also 0x hex):
+//  no sign for unsigned, no spaces, no trailing characters, no overflow.
+//  Returns 0 and sets *value, or -1.
+int
+    dv_parse_int64 (const char *text, int64_t *value);
+int
+    dv_parse_uint64 (const char *text, uint64_t *value);
+
+#endif

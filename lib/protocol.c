@@ -1,0 +1,272 @@
+/*  protocol.c: encoders and validating decoders for protocol version 1.
+
+    Layouts (offsets in bytes; docs/protocol.md has the same tables):
+      header     0 version u8, 1 kind u8, 2 flags u16 = 0, 4 count u32, 8 job u64
+      ANNOUNCE  16 task_count u64, 24 options u8 (bit 0: range), 25 zero[3],
+                28 credit_step u32, 32 range_start i64, 40 expected_sum u256
+      TASKS     16 first_task u64, 24 count x value i64
+      RESULTS   16 first_task u64, 24 id_length u8, 25 worker id,
+                25 + id_length: count x (value i64, square u128)
+      HEARTBEAT 16 state u8, 17 zero[7], 24 received u64, 32 total u64
+      CREDIT    16 received u64
+      KILL      header only
+    A decoder rejects anything else: no field is trusted before it is checked.
+*/
+#include "protocol.h"
+
+#include <stdint.h>
+
+#define S_RANGE_FLAG 0x01
+
+static uint32_t
+s_get_u32 (const uint8_t *source)
+{
+    return (uint32_t) source[0] | (uint32_t) source[1] << 8 |
+           (uint32_t) source[2] << 16 | (uint32_t) source[3] << 24;
+}
+
+static void
+s_put_u32 (uint8_t *target, uint32_t value)
+{
+    target[0] = (uint8_t) value;
+    target[1] = (uint8_t) (value >> 8);
+    target[2] = (uint8_t) (value >> 16);
+    target[3] = (uint8_t) (value >> 24);
+}
+
+static void
+s_put_header (uint8_t *buffer, dv_kind_t kind, uint32_t count, uint64_t job_id)
+{
+    buffer[0] = DV_PROTOCOL_VERSION;
+    buffer[1] = (uint8_t) kind;
+    buffer[2] = 0;
+    buffer[3] = 0;
+    s_put_u32 (buffer + 4, count);
+    dv_put_u64 (buffer + 8, job_id);
+}
+
+static bool
+s_all_zero (const uint8_t *bytes, size_t length)
+{
+    for (size_t index = 0; index < length; index++)
+        if (bytes[index])
+            return false;
+    return true;
+}
+
+bool
+dv_worker_id_valid (const char *id, size_t length)
+{
+    if (length == 0 || length > DV_WORKER_ID_MAX)
+        return false;
+    for (size_t index = 0; index < length; index++) {
+        unsigned char c = (unsigned char) id[index];
+        if (c <= ' ' || c > '~' || c == '"' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
+void
+dv_topic (dv_kind_t kind, uint8_t topic[2])
+{
+    topic[0] = DV_PROTOCOL_VERSION;
+    topic[1] = (uint8_t) kind;
+}
+
+int
+dv_message_kind (const uint8_t *data, size_t size)
+{
+    if (size < DV_HEADER_SIZE || data[0] != DV_PROTOCOL_VERSION || data[2] || data[3])
+        return 0;
+    return data[1];
+}
+
+//  Checks the header for kind and returns its count and job id; -1 on mismatch
+//  or job id 0.
+static int
+s_check_header (const uint8_t *data, size_t size, dv_kind_t kind, uint32_t *count,
+                uint64_t *job_id)
+{
+    if (dv_message_kind (data, size) != (int) kind)
+        return -1;
+    *count = s_get_u32 (data + 4);
+    *job_id = dv_get_u64 (data + 8);
+    return *job_id ? 0 : -1;
+}
+
+size_t
+dv_announce_encode (const dv_announce_t *announce, uint8_t *buffer)
+{
+    s_put_header (buffer, DV_KIND_ANNOUNCE, 0, announce->job_id);
+    dv_put_u64 (buffer + 16, announce->task_count);
+    buffer[24] = announce->is_range ? S_RANGE_FLAG : 0;
+    buffer[25] = buffer[26] = buffer[27] = 0;
+    s_put_u32 (buffer + 28, announce->credit_step);
+    dv_put_u64 (buffer + 32, (uint64_t) announce->range_start);
+    for (int limb = 0; limb < 4; limb++)
+        dv_put_u64 (buffer + 40 + 8 * limb, announce->expected_sum.limb[limb]);
+    return DV_ANNOUNCE_SIZE;
+}
+
+int
+dv_announce_decode (const uint8_t *data, size_t size, dv_announce_t *announce)
+{
+    uint32_t count;
+    if (size != DV_ANNOUNCE_SIZE ||
+        s_check_header (data, size, DV_KIND_ANNOUNCE, &count, &announce->job_id) ||
+        count != 0)
+        return -1;
+    announce->task_count = dv_get_u64 (data + 16);
+    if ((data[24] & ~S_RANGE_FLAG) || !s_all_zero (data + 25, 3))
+        return -1;
+    announce->is_range = data[24] & S_RANGE_FLAG;
+    announce->credit_step = s_get_u32 (data + 28);
+    announce->range_start = (int64_t) dv_get_u64 (data + 32);
+    for (int limb = 0; limb < 4; limb++)
+        announce->expected_sum.limb[limb] = dv_get_u64 (data + 40 + 8 * limb);
+    if (announce->task_count == 0 || announce->credit_step == 0)
+        return -1;
+    //  The last value of a range must fit int64.
+    if (announce->is_range && !dv_range_fits (announce->range_start, announce->task_count))
+        return -1;
+    return 0;
+}
+
+size_t
+dv_tasks_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
+                        uint8_t *buffer)
+{
+    s_put_header (buffer, DV_KIND_TASKS, count, job_id);
+    dv_put_u64 (buffer + 16, first_task);
+    return DV_TASKS_SIZE (count);
+}
+
+//  A batch's count and first task id must describe a real, non-wrapping range.
+static bool
+s_batch_range_valid (uint64_t first_task, uint32_t count)
+{
+    return count >= 1 && count <= DV_BATCH_MAX && first_task <= UINT64_MAX - count;
+}
+
+int
+dv_tasks_decode (const uint8_t *data, size_t size, dv_tasks_t *tasks)
+{
+    uint32_t count;
+    if (size < DV_TASKS_SIZE (0) ||
+        s_check_header (data, size, DV_KIND_TASKS, &count, &tasks->job_id))
+        return -1;
+    tasks->first_task = dv_get_u64 (data + 16);
+    if (!s_batch_range_valid (tasks->first_task, count) || size != DV_TASKS_SIZE (count))
+        return -1;
+    tasks->count = count;
+    tasks->values = data + DV_TASKS_SIZE (0);
+    return 0;
+}
+
+size_t
+dv_results_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
+                          const char *worker_id, size_t worker_id_length,
+                          uint8_t *buffer)
+{
+    s_put_header (buffer, DV_KIND_RESULTS, count, job_id);
+    dv_put_u64 (buffer + 16, first_task);
+    buffer[24] = (uint8_t) worker_id_length;
+    memcpy (buffer + 25, worker_id, worker_id_length);
+    return DV_RESULTS_SIZE (count, worker_id_length);
+}
+
+int
+dv_results_decode (const uint8_t *data, size_t size, dv_results_t *results)
+{
+    uint32_t count;
+    if (size < DV_RESULTS_SIZE (0, 0) ||
+        s_check_header (data, size, DV_KIND_RESULTS, &count, &results->job_id))
+        return -1;
+    results->first_task = dv_get_u64 (data + 16);
+    results->worker_id_length = data[24];
+    results->worker_id = (const char *) data + 25;
+    if (!s_batch_range_valid (results->first_task, count) ||
+        size != DV_RESULTS_SIZE (count, results->worker_id_length) ||
+        !dv_worker_id_valid (results->worker_id, results->worker_id_length))
+        return -1;
+    results->count = count;
+    results->entries = data + DV_RESULTS_SIZE (0, results->worker_id_length);
+    return 0;
+}
+
+size_t
+dv_heartbeat_encode (const dv_heartbeat_t *heartbeat, uint8_t *buffer)
+{
+    //  An idle sink has no job: its header carries job id 0.
+    s_put_header (buffer, DV_KIND_HEARTBEAT, 0, heartbeat->job_id);
+    memset (buffer + 16, 0, 8);
+    buffer[16] = (uint8_t) heartbeat->state;
+    dv_put_u64 (buffer + 24, heartbeat->received);
+    dv_put_u64 (buffer + 32, heartbeat->total);
+    return DV_HEARTBEAT_SIZE;
+}
+
+int
+dv_heartbeat_decode (const uint8_t *data, size_t size, dv_heartbeat_t *heartbeat)
+{
+    if (size != DV_HEARTBEAT_SIZE || dv_message_kind (data, size) != DV_KIND_HEARTBEAT ||
+        s_get_u32 (data + 4) != 0 || !s_all_zero (data + 17, 7))
+        return -1;
+    heartbeat->job_id = dv_get_u64 (data + 8);
+    heartbeat->received = dv_get_u64 (data + 24);
+    heartbeat->total = dv_get_u64 (data + 32);
+    switch (data[16]) {
+        case DV_STATE_IDLE:
+            if (heartbeat->job_id || heartbeat->received || heartbeat->total)
+                return -1;
+            break;
+        case DV_STATE_RUNNING:
+        case DV_STATE_DONE:
+            if (!heartbeat->job_id || !heartbeat->total ||
+                heartbeat->received > heartbeat->total)
+                return -1;
+            break;
+        default:
+            return -1;
+    }
+    heartbeat->state = (dv_state_t) data[16];
+    return 0;
+}
+
+size_t
+dv_credit_encode (uint64_t job_id, uint64_t received, uint8_t *buffer)
+{
+    s_put_header (buffer, DV_KIND_CREDIT, 0, job_id);
+    dv_put_u64 (buffer + 16, received);
+    return DV_CREDIT_SIZE;
+}
+
+int
+dv_credit_decode (const uint8_t *data, size_t size, uint64_t *job_id,
+                  uint64_t *received)
+{
+    uint32_t count;
+    if (size != DV_CREDIT_SIZE ||
+        s_check_header (data, size, DV_KIND_CREDIT, &count, job_id) || count != 0)
+        return -1;
+    *received = dv_get_u64 (data + 16);
+    return 0;
+}
+
+size_t
+dv_kill_encode (uint64_t job_id, uint8_t *buffer)
+{
+    s_put_header (buffer, DV_KIND_KILL, 0, job_id);
+    return DV_KILL_SIZE;
+}
+
+int
+dv_kill_decode (const uint8_t *data, size_t size, uint64_t *job_id)
+{
+    uint32_t count;
+    if (size != DV_KILL_SIZE || s_check_header (data, size, DV_KIND_KILL, &count, job_id) ||
+        count != 0)
+        return -1;
+    return 0;
+}

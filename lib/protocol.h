@@ -1,0 +1,208 @@
+/*  protocol.h: divvy's wire protocol, version 1 (docs/protocol.md).
+
+    Every message is one frame, little-endian, starting with a 16-byte header:
+    version, kind, flags (0), count, job id. The first two bytes double as the
+    PUB/SUB topic, so a subscriber picks kinds by prefix. Encoders write into a
+    caller's buffer; decoders check every length, count and range against the
+    frame and fill a view that points into it (no copy, no allocation): the
+    view lives as long as the frame does.
+*/
+#ifndef DV_PROTOCOL_H_INCLUDED
+#define DV_PROTOCOL_H_INCLUDED
+
+#include "exact.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define DV_PROTOCOL_VERSION 1
+
+typedef enum {
+    DV_KIND_ANNOUNCE = 1,  //  ventilator -> sink: a job and its size
+    DV_KIND_TASKS = 2,     //  ventilator -> worker: a batch of task values
+    DV_KIND_RESULTS = 3,   //  worker -> sink: a batch of values and squares
+    DV_KIND_KILL = 4,      //  sink -> all (control): the job is complete
+    DV_KIND_HEARTBEAT = 5, //  sink -> all (control): alive, and its job state
+    DV_KIND_CREDIT = 6,    //  sink -> ventilator (control): tasks received
+    DV_KIND_RESEND = 7,    //  reserved: sink -> ventilator, missing ranges
+} dv_kind_t;
+
+//  Most tasks in one batch; bounds every message size below.
+#define DV_BATCH_MAX 65536
+//  Longest worker id, in bytes; ids are printable ASCII without quote,
+//  backslash or space, so they print safely in text and JSON.
+#define DV_WORKER_ID_MAX 64
+
+#define DV_HEADER_SIZE    16
+#define DV_ANNOUNCE_SIZE  (DV_HEADER_SIZE + 56)
+#define DV_TASK_SIZE      8  //  one value
+#define DV_RESULT_SIZE    24 //  one value and its square
+#define DV_HEARTBEAT_SIZE (DV_HEADER_SIZE + 24)
+#define DV_CREDIT_SIZE    (DV_HEADER_SIZE + 8)
+#define DV_KILL_SIZE      DV_HEADER_SIZE
+
+#define DV_TASKS_SIZE(count) (DV_HEADER_SIZE + 8 + (size_t) (count) * DV_TASK_SIZE)
+#define DV_RESULTS_SIZE(count, id_length)                                           \
+    (DV_HEADER_SIZE + 9 + (size_t) (id_length) + (size_t) (count) * DV_RESULT_SIZE)
+#define DV_TASKS_SIZE_MAX   DV_TASKS_SIZE (DV_BATCH_MAX)
+#define DV_RESULTS_SIZE_MAX DV_RESULTS_SIZE (DV_BATCH_MAX, DV_WORKER_ID_MAX)
+
+//  Sink job states, carried by heartbeats.
+typedef enum {
+    DV_STATE_IDLE = 0,    //  waiting for a job announcement
+    DV_STATE_RUNNING = 1, //  gathering results for job_id
+    DV_STATE_DONE = 2,    //  job_id is complete
+} dv_state_t;
+
+typedef struct {
+    uint64_t job_id;        //  never 0
+    uint64_t task_count;    //  N >= 1; task ids are 0..N-1
+    bool is_range;          //  values are range_start + task id
+    int64_t range_start;    //  with is_range
+    dv_u256_t expected_sum; //  without is_range: the ventilator's sum of squares
+    uint32_t credit_step;   //  the sink sends credit every this many tasks
+} dv_announce_t;
+
+typedef struct {
+    uint64_t job_id;
+    uint64_t first_task;  //  tasks first_task .. first_task + count - 1
+    uint32_t count;       //  1 .. DV_BATCH_MAX
+    const uint8_t *values; //  count little-endian int64s: dv_tasks_value
+} dv_tasks_t;
+
+typedef struct {
+    uint64_t job_id;
+    uint64_t first_task;
+    uint32_t count;         //  1 .. DV_BATCH_MAX
+    const char *worker_id;  //  not NUL-terminated: worker_id_length bytes
+    size_t worker_id_length; //  1 .. DV_WORKER_ID_MAX
+    const uint8_t *entries; //  count (value, square) pairs: dv_results_entry
+} dv_results_t;
+
+typedef struct {
+    uint64_t job_id; //  0 when idle
+    dv_state_t state;
+    uint64_t received; //  distinct tasks received so far
+    uint64_t total;    //  task count of job_id, 0 when idle
+} dv_heartbeat_t;
+
+//  Little-endian loads and stores of unaligned fields.
+static inline uint64_t
+dv_get_u64 (const uint8_t *source)
+{
+    uint64_t value;
+    memcpy (&value, source, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    value = __builtin_bswap64 (value);
+#endif
+    return value;
+}
+
+static inline void
+dv_put_u64 (uint8_t *target, uint64_t value)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    value = __builtin_bswap64 (value);
+#endif
+    memcpy (target, &value, 8);
+}
+
+//  True when id (length bytes) is a valid worker id.
+bool
+    dv_worker_id_valid (const char *id, size_t length);
+
+//  True when count >= 1 consecutive values from start all fit int64.
+static inline bool
+dv_range_fits (int64_t start, uint64_t count)
+{
+    //  INT64_MAX - start, computed modulo 2^64, is exact for every start.
+    return count >= 1 && count - 1 <= (uint64_t) INT64_MAX - (uint64_t) start;
+}
+
+//  The prefix a SUB socket subscribes to for one kind (2 bytes).
+void
+    dv_topic (dv_kind_t kind, uint8_t topic[2]);
+
+//  The kind of a message after checking its version and header, or 0 when it
+//  is too short, of another version, or has flags set.
+int
+    dv_message_kind (const uint8_t *data, size_t size);
+
+//  Encoders: each writes a whole message at buffer, which must hold its size,
+//  and returns that size.
+size_t
+    dv_announce_encode (const dv_announce_t *announce, uint8_t *buffer);
+size_t
+    dv_heartbeat_encode (const dv_heartbeat_t *heartbeat, uint8_t *buffer);
+size_t
+    dv_credit_encode (uint64_t job_id, uint64_t received, uint8_t *buffer);
+size_t
+    dv_kill_encode (uint64_t job_id, uint8_t *buffer);
+
+//  Task and result batches are written in place: the header first, then each
+//  entry at its index. Returns the message size.
+size_t
+    dv_tasks_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
+                            uint8_t *buffer);
+static inline void
+dv_tasks_put_value (uint8_t *buffer, uint32_t index, int64_t value)
+{
+    dv_put_u64 (buffer + DV_HEADER_SIZE + 8 + (size_t) index * DV_TASK_SIZE,
+                (uint64_t) value);
+}
+size_t
+    dv_results_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
+                              const char *worker_id, size_t worker_id_length,
+                              uint8_t *buffer);
+//  Where entry 0 of a results message goes, for this worker id length.
+static inline uint8_t *
+dv_results_entries (uint8_t *buffer, size_t worker_id_length)
+{
+    return buffer + DV_HEADER_SIZE + 9 + worker_id_length;
+}
+static inline void
+dv_results_put_entry (uint8_t *entries, uint32_t index, int64_t value,
+                      dv_u128_t square)
+{
+    uint8_t *entry = entries + (size_t) index * DV_RESULT_SIZE;
+    dv_put_u64 (entry, (uint64_t) value);
+    dv_put_u64 (entry + 8, (uint64_t) square);
+    dv_put_u64 (entry + 16, (uint64_t) (square >> 64));
+}
+
+//  Decoders: 0 and a filled view when the message is well-formed, -1 when it
+//  is not (wrong version, kind, size, count, id length or range, job id 0).
+//  They check shape only: whether the job is the expected one is the caller's.
+int
+    dv_announce_decode (const uint8_t *data, size_t size, dv_announce_t *announce);
+int
+    dv_tasks_decode (const uint8_t *data, size_t size, dv_tasks_t *tasks);
+int
+    dv_results_decode (const uint8_t *data, size_t size, dv_results_t *results);
+int
+    dv_heartbeat_decode (const uint8_t *data, size_t size, dv_heartbeat_t *heartbeat);
+int
+    dv_credit_decode (const uint8_t *data, size_t size, uint64_t *job_id,
+                      uint64_t *received);
+int
+    dv_kill_decode (const uint8_t *data, size_t size, uint64_t *job_id);
+
+static inline int64_t
+dv_tasks_value (const dv_tasks_t *tasks, uint32_t index)
+{
+    return (int64_t) dv_get_u64 (tasks->values + (size_t) index * DV_TASK_SIZE);
+}
+
+static inline void
+dv_results_entry (const dv_results_t *results, uint32_t index, int64_t *value,
+                  dv_u128_t *square)
+{
+    const uint8_t *entry = results->entries + (size_t) index * DV_RESULT_SIZE;
+    *value = (int64_t) dv_get_u64 (entry);
+    *square = (dv_u128_t) dv_get_u64 (entry + 8) |
+              ((dv_u128_t) dv_get_u64 (entry + 16) << 64);
+}
+
+#endif

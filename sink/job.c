@@ -1,0 +1,121 @@
+/*  job.c: the sink's exactly-once accounting. */
+#include "job.h"
+#include "common.h"
+
+#include <stdlib.h>
+
+static void
+s_counter_destroy (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+dv_job_t *
+dv_job_new (const dv_announce_t *announce)
+{
+    dv_job_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->announce = *announce;
+    //  calloc of a large bitmap maps zero pages: memory is touched as tasks arrive.
+    uint64_t words = announce->task_count / 64 + 1;
+    if (words > SIZE_MAX / sizeof (uint64_t) ||
+        !(self->seen = calloc ((size_t) words, sizeof (uint64_t))) ||
+        !(self->workers = zhashx_new ())) {
+        dv_job_destroy (&self);
+        return NULL;
+    }
+    zhashx_set_destructor (self->workers, s_counter_destroy);
+    self->started_us = dv_now_us ();
+    return self;
+}
+
+void
+dv_job_destroy (dv_job_t **self_p)
+{
+    dv_job_t *self = *self_p;
+    if (!self)
+        return;
+    free (self->seen);
+    zhashx_destroy (&self->workers);
+    free (self);
+    *self_p = NULL;
+}
+
+//  Adds delivered results to the worker's count; the id is copied.
+static void
+s_count_worker (dv_job_t *self, const char *id, size_t id_length, uint64_t delivered)
+{
+    char key[DV_WORKER_ID_MAX + 1];
+    memcpy (key, id, id_length);
+    key[id_length] = '\0';
+    uint64_t *counter = zhashx_lookup (self->workers, key);
+    if (!counter) {
+        counter = calloc (1, sizeof *counter);
+        if (!counter)
+            return;
+        zhashx_insert (self->workers, key, counter);
+    }
+    *counter += delivered;
+}
+
+int
+dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_result,
+             void *context)
+{
+    if (results->job_id != self->announce.job_id ||
+        results->first_task + results->count > self->announce.task_count)
+        return -1;
+    //  Check every square before counting any: a batch is true or malformed.
+    for (uint32_t index = 0; index < results->count; index++) {
+        int64_t value;
+        dv_u128_t square;
+        dv_results_entry (results, index, &value, &square);
+        if (square != dv_square (value))
+            return -1;
+        if (self->announce.is_range &&
+            (uint64_t) value - (uint64_t) self->announce.range_start !=
+                results->first_task + index)
+            return -1;
+    }
+    uint64_t fresh = 0;
+    for (uint32_t index = 0; index < results->count; index++) {
+        uint64_t task_id = results->first_task + index;
+        uint64_t bit = (uint64_t) 1 << (task_id % 64);
+        uint64_t *word = &self->seen[task_id / 64];
+        if (*word & bit) {
+            self->duplicates++;
+            continue;
+        }
+        *word |= bit;
+        int64_t value;
+        dv_u128_t square;
+        dv_results_entry (results, index, &value, &square);
+        dv_u256_add_u128 (&self->sum, square);
+        fresh++;
+        if (on_result)
+            on_result (context, value, square);
+    }
+    self->received += fresh;
+    if (fresh)
+        s_count_worker (self, results->worker_id, results->worker_id_length, fresh);
+    if (dv_job_complete (self) && !self->finished_us)
+        self->finished_us = dv_now_us ();
+    return 0;
+}
+
+bool
+dv_job_complete (const dv_job_t *self)
+{
+    return self->received == self->announce.task_count;
+}
+
+dv_u256_t
+dv_job_expected_sum (const dv_job_t *self)
+{
+    if (self->announce.is_range)
+        return dv_range_sum_of_squares (self->announce.range_start,
+                                        self->announce.task_count);
+    return self->announce.expected_sum;
+}

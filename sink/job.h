@@ -1,0 +1,55 @@
+/*  job.h: one job's bookkeeping at the sink, the single source of truth.
+
+    A bitmap of task ids seen (one bit per task) makes every result count
+    exactly once: a duplicate is dropped and counted. A result batch is taken
+    whole or not at all: if any square is wrong, or any id is out of range,
+    the batch is malformed and nothing of it counts.
+*/
+#ifndef DV_JOB_H_INCLUDED
+#define DV_JOB_H_INCLUDED
+
+#include "exact.h"
+#include "protocol.h"
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    dv_announce_t announce;
+    uint64_t *seen;      //  bitmap of task ids received
+    uint64_t received;   //  distinct tasks received
+    uint64_t duplicates; //  results dropped because their task was already in
+    dv_u256_t sum;       //  of the squares received
+    zhashx_t *workers;   //  worker id -> uint64_t * results delivered
+    int64_t started_us;  //  when the job was accepted
+    int64_t finished_us; //  when the last result came in
+} dv_job_t;
+
+//  Starts bookkeeping for an announced job. Returns NULL when the bitmap
+//  cannot be allocated. Caller owns the return value.
+dv_job_t *
+    dv_job_new (const dv_announce_t *announce);
+
+void
+    dv_job_destroy (dv_job_t **self_p);
+
+//  Called for each new (not duplicate) result, in task id order within a batch.
+typedef void (dv_job_result_fn) (void *context, int64_t value, dv_u128_t square);
+
+//  Takes in a result batch already decoded. Returns -1 when it is malformed for
+//  this job (other job id, ids out of range, a wrong square); otherwise
+//  records it, calls on_result for every new result, and returns 0.
+int
+    dv_job_take (dv_job_t *self, const dv_results_t *results,
+                 dv_job_result_fn *on_result, void *context);
+
+bool
+    dv_job_complete (const dv_job_t *self);
+
+//  The sum the job must reach: the closed form for a range, the ventilator's
+//  sum for a list.
+dv_u256_t
+    dv_job_expected_sum (const dv_job_t *self);
+
+#endif

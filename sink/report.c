@@ -1,0 +1,199 @@
+/*  report.c: result lines, progress and the summary. */
+#include "report.h"
+#include "common.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define S_OUTPUT_SIZE   (1 << 20)
+#define S_LINE_MAX      (DV_I64_TEXT_MAX + 1 + DV_U128_TEXT_MAX + 1)
+#define S_PROGRESS_TTY_MS  250
+#define S_PROGRESS_LOG_MS  5000
+#define S_PROGRESS_AFTER_MS 1000 //  short jobs show no progress at all
+
+struct dv_output_t {
+    int fd;
+    bool broken;
+    size_t used;
+    char buffer[S_OUTPUT_SIZE];
+};
+
+dv_output_t *
+dv_output_new (int fd)
+{
+    dv_output_t *self = malloc (sizeof *self);
+    if (self) {
+        self->fd = fd;
+        self->broken = false;
+        self->used = 0;
+    }
+    return self;
+}
+
+void
+dv_output_destroy (dv_output_t **self_p)
+{
+    if (!*self_p)
+        return;
+    dv_output_flush (*self_p);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+int
+dv_output_flush (dv_output_t *self)
+{
+    size_t written = 0;
+    while (written < self->used && !self->broken) {
+        ssize_t rc = write (self->fd, self->buffer + written, self->used - written);
+        if (rc > 0)
+            written += (size_t) rc;
+        else if (rc < 0 && errno != EINTR) {
+            dv_log ("cannot write results to stdout: %s; dropping further lines",
+                    strerror (errno));
+            self->broken = true;
+        }
+    }
+    self->used = 0;
+    return self->broken ? -1 : 0;
+}
+
+void
+dv_output_result (void *context, int64_t value, dv_u128_t square)
+{
+    dv_output_t *self = context;
+    if (self->used + S_LINE_MAX > S_OUTPUT_SIZE)
+        dv_output_flush (self);
+    char *line = self->buffer + self->used;
+    size_t length = dv_i64_format (value, line);
+    line[length++] = ' ';
+    length += dv_u128_format (square, line + length);
+    line[length++] = '\n';
+    self->used += length;
+}
+
+void
+dv_progress_init (dv_progress_t *self)
+{
+    self->last_ms = dv_now_ms ();
+    self->terminal = isatty (STDERR_FILENO);
+    self->shown = false;
+}
+
+void
+dv_progress_update (dv_progress_t *self, const dv_job_t *job)
+{
+    int64_t now = dv_now_ms ();
+    if (now - job->started_us / 1000 < S_PROGRESS_AFTER_MS ||
+        now - self->last_ms < (self->terminal ? S_PROGRESS_TTY_MS : S_PROGRESS_LOG_MS))
+        return;
+    self->last_ms = now;
+    uint64_t total = job->announce.task_count;
+    double percent = 100.0 * (double) job->received / (double) total;
+    double seconds = (double) (dv_now_us () - job->started_us) / 1e6;
+    double rate = seconds > 0 ? (double) job->received / seconds : 0;
+    if (self->terminal) {
+        char bar[31];
+        int filled = (int) (percent * 30 / 100);
+        for (int index = 0; index < 30; index++)
+            bar[index] = index < filled ? '#' : '.';
+        bar[30] = '\0';
+        fprintf (stderr, "\r%s: [%s] %5.1f%% %" PRIu64 "/%" PRIu64 " %.0f tasks/s ",
+                 dv_program (), bar, percent, job->received, total, rate);
+        self->shown = true;
+    }
+    else
+        dv_log ("progress: %" PRIu64 "/%" PRIu64 " tasks (%.1f%%), %.0f tasks/s",
+                job->received, total, percent, rate);
+}
+
+void
+dv_progress_end (dv_progress_t *self)
+{
+    if (self->shown)
+        fputc ('\n', stderr);
+    self->shown = false;
+}
+
+static double
+s_seconds (const dv_job_t *job)
+{
+    int64_t end = job->finished_us ? job->finished_us : dv_now_us ();
+    return (double) (end - job->started_us) / 1e6;
+}
+
+//  "true", "false", or "null" when the job did not complete.
+static const char *
+s_verified (const dv_job_t *job)
+{
+    if (!dv_job_complete (job))
+        return "null";
+    dv_u256_t expected = dv_job_expected_sum (job);
+    return dv_u256_equal (&job->sum, &expected) ? "true" : "false";
+}
+
+void
+dv_summary_print (const dv_job_t *job, const dv_summary_extra_t *extra, FILE *stream)
+{
+    char sum[DV_U256_TEXT_MAX + 1];
+    dv_u256_format (&job->sum, sum);
+    double seconds = s_seconds (job);
+    const char *verified = s_verified (job);
+    fprintf (stream,
+             "%s: job %" PRIu64 " %s: %" PRIu64 " of %" PRIu64
+             " tasks, %" PRIu64 " duplicates, %" PRIu64 " malformed\n"
+             "%s: %.3f s, %.0f tasks/s\n"
+             "%s: sum of squares %s (%s)\n",
+             dv_program (), job->announce.job_id,
+             extra->interrupted ? "interrupted" : "complete", job->received,
+             job->announce.task_count, job->duplicates, extra->malformed, dv_program (),
+             seconds, seconds > 0 ? (double) job->received / seconds : 0.0,
+             dv_program (), sum,
+             !strcmp (verified, "true")    ? "verified"
+             : !strcmp (verified, "false") ? "WRONG: does not match the expected sum"
+                                           : "not verified: job incomplete");
+    zlistx_t *ids = zhashx_keys (job->workers);
+    zlistx_set_comparator (ids, (zlistx_comparator_fn *) strcmp);
+    zlistx_sort (ids);
+    fprintf (stream, "%s: %zu workers:", dv_program (), zlistx_size (ids));
+    for (const char *id = zlistx_first (ids); id; id = zlistx_next (ids))
+        fprintf (stream, " %s=%" PRIu64, id, *(uint64_t *) zhashx_lookup (job->workers, id));
+    fprintf (stream, "\n");
+    zlistx_destroy (&ids);
+}
+
+void
+dv_summary_print_json (const dv_job_t *job, const dv_summary_extra_t *extra,
+                       FILE *stream)
+{
+    char sum[DV_U256_TEXT_MAX + 1];
+    char expected_text[DV_U256_TEXT_MAX + 1];
+    dv_u256_format (&job->sum, sum);
+    dv_u256_t expected = dv_job_expected_sum (job);
+    dv_u256_format (&expected, expected_text);
+    double seconds = s_seconds (job);
+    //  Worker ids hold no quote, backslash or control character (the decoder
+    //  checks), so they need no escaping.
+    fprintf (stream,
+             "{\"job\":\"%" PRIu64 "\",\"complete\":%s,\"tasks\":%" PRIu64
+             ",\"results\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"malformed\":%" PRIu64
+             ",\"seconds\":%.6f,\"tasks_per_s\":%.1f,\"sum_of_squares\":\"%s\","
+             "\"expected_sum_of_squares\":\"%s\",\"verified\":%s,\"workers\":{",
+             job->announce.job_id, dv_job_complete (job) ? "true" : "false",
+             job->announce.task_count, job->received, job->duplicates, extra->malformed,
+             seconds, seconds > 0 ? (double) job->received / seconds : 0.0, sum,
+             expected_text, s_verified (job));
+    zlistx_t *ids = zhashx_keys (job->workers);
+    zlistx_set_comparator (ids, (zlistx_comparator_fn *) strcmp);
+    zlistx_sort (ids);
+    const char *separator = "";
+    for (const char *id = zlistx_first (ids); id; id = zlistx_next (ids)) {
+        fprintf (stream, "%s\"%s\":%" PRIu64, separator, id,
+                 *(uint64_t *) zhashx_lookup (job->workers, id));
+        separator = ",";
+    }
+    fprintf (stream, "}}\n");
+    zlistx_destroy (&ids);
+}

@@ -1,0 +1,405 @@
+/*  ventilator: hands out a job's tasks in batches.
+
+    The story of a job, from here: wait until the sink is heard on control and
+    enough workers are connected (the gate); announce the job to the sink and
+    wait for its credit; stream batches of consecutive tasks, never more than
+    the window ahead of what the sink has received; then wait for the sink's
+    KILL and exit 0. Nothing is sent before the options and the input are
+    known to be good.
+*/
+#include "common.h"
+#include "gate.h"
+#include "net.h"
+#include "options.h"
+#include "protocol.h"
+#include "source.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define S_POLL_MS            100
+#define S_ANNOUNCE_EVERY_MS  1000
+#define S_WAIT_REPORT_MS     5000
+#define S_TASKS_HWM          8 //  batches queued per worker: keeps the load spread
+#define S_AUTO_BATCH_MAX     1024
+
+typedef struct {
+    const char *tasks_endpoints;
+    const char *results_endpoints;
+    const char *control_endpoints;
+    int64_t count;
+    int64_t start;
+    const char *input;
+    int64_t batch;           //  0: auto
+    const char *min_workers;
+    const char *job;         //  NULL: random
+    int64_t window;          //  batches in flight
+    int64_t peer_timeout_s;
+} s_options_t;
+
+typedef struct {
+    s_options_t options;
+    dv_source_t source;
+    uint64_t job_id;
+    uint32_t batch_size;
+    uint64_t window_tasks;
+    uint32_t credit_step;
+    zsock_t *tasks;
+    zsock_t *announce; //  PUSH to the sink's result socket
+    zsock_t *control;  //  SUB to the sink's control socket
+    dv_gate_t *gate;
+    bool sink_heard;
+    int64_t sink_heard_ms;
+    bool job_accepted;
+    bool job_done;
+    uint64_t received; //  the sink's count of distinct results
+    uint8_t *batch_buffer;
+    dv_rate_limit_t bad_control_limit;
+} s_ventilator_t;
+
+static int
+s_parse_options (s_options_t *options, int argc, char **argv)
+{
+    *options = (s_options_t){
+        .tasks_endpoints = dv_endpoint_default (DV_FLOW_TASKS, true),
+        .results_endpoints = dv_endpoint_default (DV_FLOW_RESULTS, false),
+        .control_endpoints = dv_endpoint_default (DV_FLOW_CONTROL, false),
+        .count = 100,
+        .start = 1,
+        .min_workers = "1",
+        .window = 256,
+        .peer_timeout_s = 30,
+    };
+    const dv_option_t table[] = {
+        {"tasks", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_TASKS,
+         "tcp://*:5557", 0, 0, &options->tasks_endpoints},
+        {"results", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_RESULTS,
+         "tcp://localhost:5558", 0, 0, &options->results_endpoints},
+        {"control", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_CONTROL,
+         "tcp://localhost:5559", 0, 0, &options->control_endpoints},
+        {"count", DV_OPTION_INTEGER, "N", "number of tasks in a range job", "100", 1,
+         INT64_MAX, &options->count},
+        {"start", DV_OPTION_INTEGER, "S", "first value of a range job", "1", INT64_MIN,
+         INT64_MAX, &options->start},
+        {"input", DV_OPTION_TEXT, "FILE",
+         "read one integer per line from FILE ('-' for stdin) instead of a range",
+         NULL, 0, 0, &options->input},
+        {"batch", DV_OPTION_INTEGER, "K", "tasks per message",
+         "auto: N/(16 x workers), 1..1024", 1, DV_BATCH_MAX, &options->batch},
+        {"min-workers", DV_OPTION_TEXT, "W",
+         "start once W workers are connected; dns:NAME counts NAME's addresses", "1",
+         0, 0, &options->min_workers},
+        {"job", DV_OPTION_TEXT, "ID", "job id, a non-zero 64-bit number", "random", 0,
+         0, &options->job},
+        {"window", DV_OPTION_INTEGER, "B",
+         "batches in flight at most (sent, not yet at the sink)", "256", 1, 1 << 20,
+         &options->window},
+        {"peer-timeout", DV_OPTION_INTEGER, "SECONDS",
+         "give up when the sink, once heard, is silent this long", "30", 1, 86400,
+         &options->peer_timeout_s},
+    };
+    const dv_command_t command = {
+        "ventilator",
+        "Hand out a job's integer tasks to divvy workers, in batches.",
+        table,
+        sizeof table / sizeof table[0],
+        DV_EXIT_CODES_HELP,
+    };
+    return dv_options_parse (&command, argc, argv);
+}
+
+//  Checks options and input and fills in the job; -1 after logging.
+static int
+s_prepare (s_ventilator_t *self)
+{
+    s_options_t *options = &self->options;
+    int64_t fixed_workers;
+    if (dv_gate_check (options->min_workers, &fixed_workers))
+        return -1;
+    if (options->job) {
+        if (dv_parse_uint64 (options->job, &self->job_id) || !self->job_id) {
+            dv_log ("--job: '%s' is not a non-zero 64-bit number", options->job);
+            return -1;
+        }
+    }
+    else
+        while (!self->job_id)
+            if (getrandom (&self->job_id, sizeof self->job_id, 0) !=
+                sizeof self->job_id) {
+                dv_log ("cannot draw a random job id");
+                return -1;
+            }
+    if (options->input ? dv_source_read (&self->source, options->input)
+                       : dv_source_range (&self->source, options->start,
+                                          (uint64_t) options->count))
+        return -1;
+
+    uint64_t batch = (uint64_t) options->batch;
+    if (!batch) {
+        uint64_t workers = fixed_workers ? (uint64_t) fixed_workers : 1;
+        batch = self->source.count / (16 * workers);
+        batch = batch < 1 ? 1 : batch > S_AUTO_BATCH_MAX ? S_AUTO_BATCH_MAX : batch;
+    }
+    self->batch_size = (uint32_t) batch;
+    self->window_tasks = (uint64_t) options->window * batch;
+    //  Credit four times per window keeps the pipe full without chatter.
+    uint64_t step = self->window_tasks / 4;
+    self->credit_step = (uint32_t) (step < 1 ? 1 : step > UINT32_MAX ? UINT32_MAX : step);
+    self->batch_buffer = malloc (DV_TASKS_SIZE (self->batch_size));
+    if (!self->batch_buffer) {
+        dv_log ("out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_open_sockets (s_ventilator_t *self)
+{
+    s_options_t *options = &self->options;
+    const dv_socket_config_t tasks_config = {.send_hwm = S_TASKS_HWM, .linger_ms = 0};
+    //  The announcement must not be lost to a close; control only listens.
+    const dv_socket_config_t announce_config = {.linger_ms = 1000};
+    const dv_socket_config_t control_config = {.max_message_size = 4096};
+    self->tasks =
+        dv_socket_new (ZMQ_PUSH, DV_FLOW_TASKS, options->tasks_endpoints, true, &tasks_config);
+    if (!self->tasks || !(self->gate = dv_gate_new (self->tasks, options->min_workers)))
+        return -1;
+    self->announce = dv_socket_new (ZMQ_PUSH, DV_FLOW_RESULTS, options->results_endpoints,
+                                    false, &announce_config);
+    if (!self->announce)
+        return -1;
+    self->control = dv_socket_new (ZMQ_SUB, DV_FLOW_CONTROL, options->control_endpoints,
+                                   false, &control_config);
+    if (!self->control)
+        return -1;
+    const dv_kind_t kinds[] = {DV_KIND_HEARTBEAT, DV_KIND_CREDIT, DV_KIND_KILL};
+    for (size_t index = 0; index < sizeof kinds / sizeof kinds[0]; index++) {
+        uint8_t topic[2];
+        dv_topic (kinds[index], topic);
+        zmq_setsockopt (zsock_resolve (self->control), ZMQ_SUBSCRIBE, topic, 2);
+    }
+    return 0;
+}
+
+static void
+s_close_sockets (s_ventilator_t *self)
+{
+    dv_gate_destroy (&self->gate);
+    dv_socket_destroy (&self->tasks, self->options.tasks_endpoints, true);
+    dv_socket_destroy (&self->announce, self->options.results_endpoints, false);
+    dv_socket_destroy (&self->control, self->options.control_endpoints, false);
+}
+
+//  Handles one control message. Returns -1 when the job cannot go on.
+static int
+s_on_control (s_ventilator_t *self, const uint8_t *data, size_t size)
+{
+    dv_heartbeat_t heartbeat;
+    uint64_t job_id, received;
+    self->sink_heard = true;
+    self->sink_heard_ms = dv_now_ms ();
+    switch (dv_message_kind (data, size)) {
+        case DV_KIND_HEARTBEAT:
+            if (dv_heartbeat_decode (data, size, &heartbeat))
+                break;
+            if (heartbeat.job_id == self->job_id) {
+                if (heartbeat.state == DV_STATE_DONE)
+                    self->job_done = true;
+                self->job_accepted = true;
+                if (heartbeat.received > self->received)
+                    self->received = heartbeat.received;
+            }
+            else if (self->job_accepted) {
+                dv_log ("the sink dropped job %" PRIu64 " (it restarted?)", self->job_id);
+                return -1;
+            }
+            else if (heartbeat.state == DV_STATE_RUNNING) {
+                dv_log ("the sink is busy with job %" PRIu64 "; job %" PRIu64
+                        " not started",
+                        heartbeat.job_id, self->job_id);
+                return -1;
+            }
+            return 0;
+        case DV_KIND_CREDIT:
+            if (dv_credit_decode (data, size, &job_id, &received) ||
+                job_id != self->job_id)
+                break;
+            self->job_accepted = true;
+            if (received > self->received)
+                self->received = received;
+            return 0;
+        case DV_KIND_KILL:
+            if (dv_kill_decode (data, size, &job_id))
+                break;
+            if (job_id == self->job_id)
+                self->job_done = true;
+            return 0;
+    }
+    dv_log_limited (&self->bad_control_limit, "dropped a malformed control message");
+    return 0;
+}
+
+//  Receives every control message waiting. Returns -1 when the job cannot go on.
+static int
+s_drain_control (s_ventilator_t *self)
+{
+    zmq_msg_t message;
+    zmq_msg_init (&message);
+    int rc = 0;
+    while (rc == 0 &&
+           zmq_msg_recv (&message, zsock_resolve (self->control), ZMQ_DONTWAIT) >= 0)
+        rc = s_on_control (self, zmq_msg_data (&message), zmq_msg_size (&message));
+    zmq_msg_close (&message);
+    return rc;
+}
+
+//  Waits up to timeout_ms for control messages, monitor events and (with
+//  want_send) room on the task socket. Returns -1 when the job cannot go on:
+//  interrupted, or the sink gone silent.
+static int
+s_wait (s_ventilator_t *self, bool want_send, int timeout_ms)
+{
+    zmq_pollitem_t items[] = {
+        {zsock_resolve (self->control), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (dv_gate_monitor (self->gate)), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (self->tasks), 0, ZMQ_POLLOUT, 0},
+    };
+    int rc = zmq_poll (items, want_send ? 3 : 2, timeout_ms);
+    if (dv_interrupted ())
+        return -1;
+    if (rc > 0 && (items[1].revents & ZMQ_POLLIN))
+        dv_gate_on_event (self->gate);
+    if (rc > 0 && (items[0].revents & ZMQ_POLLIN) && s_drain_control (self))
+        return -1;
+    if (self->sink_heard &&
+        dv_now_ms () - self->sink_heard_ms > self->options.peer_timeout_s * 1000) {
+        dv_log ("the sink has been silent for %" PRId64 " s: giving up",
+                self->options.peer_timeout_s);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_announce (s_ventilator_t *self)
+{
+    dv_announce_t announce = {
+        .job_id = self->job_id,
+        .task_count = self->source.count,
+        .is_range = self->source.is_range,
+        .range_start = self->source.is_range ? self->source.start : 0,
+        .credit_step = self->credit_step,
+    };
+    if (!announce.is_range)
+        announce.expected_sum = dv_source_sum_of_squares (&self->source);
+    uint8_t buffer[DV_ANNOUNCE_SIZE];
+    size_t size = dv_announce_encode (&announce, buffer);
+    zmq_send (zsock_resolve (self->announce), buffer, size, ZMQ_DONTWAIT);
+}
+
+//  Waits for the sink and the workers, then has the job accepted.
+static int
+s_start (s_ventilator_t *self)
+{
+    int64_t reported_ms = dv_now_ms ();
+    int64_t announced_ms = 0;
+    while (!self->job_accepted) {
+        int64_t now = dv_now_ms ();
+        int64_t connected = dv_gate_connected (self->gate);
+        int64_t required = dv_gate_required (self->gate);
+        if (self->sink_heard && connected >= required &&
+            now - announced_ms >= S_ANNOUNCE_EVERY_MS) {
+            s_announce (self);
+            announced_ms = now;
+        }
+        if (now - reported_ms >= S_WAIT_REPORT_MS) {
+            dv_log ("waiting: %s, %" PRId64 " of %" PRId64 " workers connected",
+                    self->sink_heard ? "sink heard" : "no sink heard yet", connected,
+                    required);
+            reported_ms = now;
+        }
+        if (s_wait (self, false, S_POLL_MS))
+            return -1;
+    }
+    dv_log ("job %" PRIu64 ": %" PRIu64 " tasks in batches of %" PRIu32 " to %" PRId64
+            " workers",
+            self->job_id, self->source.count, self->batch_size,
+            dv_gate_connected (self->gate));
+    return 0;
+}
+
+//  Sends the batch starting at first_task; -1 when the socket cannot take it now.
+static int
+s_send_batch (s_ventilator_t *self, uint64_t first_task)
+{
+    uint64_t remaining = self->source.count - first_task;
+    uint32_t count = remaining < self->batch_size ? (uint32_t) remaining : self->batch_size;
+    size_t size = dv_tasks_encode_header (self->job_id, first_task, count, self->batch_buffer);
+    for (uint32_t index = 0; index < count; index++)
+        dv_tasks_put_value (self->batch_buffer, index,
+                            dv_source_value (&self->source, first_task + index));
+    if (zmq_send (zsock_resolve (self->tasks), self->batch_buffer, size, ZMQ_DONTWAIT) < 0)
+        return -1;
+    return (int) count;
+}
+
+//  Streams every task within the window, then waits for KILL.
+static int
+s_stream (s_ventilator_t *self)
+{
+    uint64_t next_task = 0;
+    while (next_task < self->source.count) {
+        if (dv_interrupted ())
+            return -1;
+        uint64_t in_flight = next_task - self->received;
+        if (in_flight >= self->window_tasks) {
+            if (s_wait (self, false, S_POLL_MS))
+                return -1;
+            continue;
+        }
+        //  Take credit in as it comes, without a poll per batch.
+        if (in_flight >= self->window_tasks / 2 && s_drain_control (self))
+            return -1;
+        int sent = s_send_batch (self, next_task);
+        if (sent > 0)
+            next_task += (uint64_t) sent;
+        else if (s_wait (self, true, S_POLL_MS))
+            return -1;
+    }
+    while (!self->job_done)
+        if (s_wait (self, false, S_POLL_MS))
+            return -1;
+    return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    dv_process_init ("ventilator");
+    s_ventilator_t self = {0};
+    int parsed = s_parse_options (&self.options, argc, argv);
+    if (parsed != DV_OPTIONS_RUN)
+        return parsed == DV_OPTIONS_DONE ? DV_EXIT_OK : DV_EXIT_USAGE;
+    if (s_prepare (&self)) {
+        dv_source_free (&self.source);
+        free (self.batch_buffer);
+        return DV_EXIT_USAGE;
+    }
+    int exit_code = DV_EXIT_RUNTIME;
+    if (s_open_sockets (&self) == 0 && s_start (&self) == 0 && s_stream (&self) == 0) {
+        dv_log ("job %" PRIu64 " complete", self.job_id);
+        exit_code = DV_EXIT_OK;
+    }
+    if (exit_code != DV_EXIT_OK && dv_interrupted ()) {
+        dv_log ("interrupted: stopping");
+        exit_code = dv_interrupted_exit_code ();
+    }
+    s_close_sockets (&self);
+    dv_source_free (&self.source);
+    free (self.batch_buffer);
+    return exit_code;
+}

@@ -1,0 +1,318 @@
+/*  worker: squares task values and sends the results to the sink.
+
+    One batch in, one result batch out: the values and their exact 128-bit
+    squares, under this worker's id. The worker only connects, so any number
+    can come and go. It exits 0 when the sink announces, by KILL (or a "done"
+    heartbeat), that its job is complete.
+*/
+#include "common.h"
+#include "net.h"
+#include "options.h"
+#include "protocol.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S_POLL_MS        250
+#define S_TASKS_HWM      8 //  batches queued here: a few, so late workers get work
+#define S_RESULTS_LINGER 2000
+
+typedef struct {
+    const char *tasks_endpoints;
+    const char *results_endpoints;
+    const char *control_endpoints;
+    const char *id;
+    int64_t task_delay_us;
+    int64_t peer_timeout_s;
+} s_options_t;
+
+typedef struct {
+    s_options_t options;
+    char id[DV_WORKER_ID_MAX + 1];
+    size_t id_length;
+    zsock_t *tasks;
+    zsock_t *results;
+    zsock_t *control;
+    uint64_t job_id; //  the job of the last batch, 0 before the first
+    uint64_t tasks_done;
+    uint64_t malformed;
+    bool sink_heard;
+    int64_t sink_heard_ms;
+    bool job_done;
+    uint8_t *result_buffer;
+    dv_rate_limit_t malformed_limit;
+} s_worker_t;
+
+static int
+s_parse_options (s_options_t *options, int argc, char **argv)
+{
+    *options = (s_options_t){
+        .tasks_endpoints = dv_endpoint_default (DV_FLOW_TASKS, false),
+        .results_endpoints = dv_endpoint_default (DV_FLOW_RESULTS, false),
+        .control_endpoints = dv_endpoint_default (DV_FLOW_CONTROL, false),
+        .peer_timeout_s = 30,
+    };
+    const dv_option_t table[] = {
+        {"tasks", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_TASKS,
+         "tcp://localhost:5557", 0, 0, &options->tasks_endpoints},
+        {"results", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_RESULTS,
+         "tcp://localhost:5558", 0, 0, &options->results_endpoints},
+        {"control", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_CONTROL,
+         "tcp://localhost:5559", 0, 0, &options->control_endpoints},
+        {"id", DV_OPTION_TEXT, "NAME",
+         "this worker's id in the sink's summary (printable ASCII, no spaces, <= 64)",
+         "HOST-PID", 0, 0, &options->id},
+        {"task-delay-us", DV_OPTION_INTEGER, "MICROSECONDS",
+         "extra time spent on every task, to simulate slow work", "0", 0, 60000000,
+         &options->task_delay_us},
+        {"peer-timeout", DV_OPTION_INTEGER, "SECONDS",
+         "give up when the sink, once heard, is silent this long", "30", 1, 86400,
+         &options->peer_timeout_s},
+    };
+    const dv_command_t command = {
+        "worker",
+        "Square divvy task values and send the results to the sink.",
+        table,
+        sizeof table / sizeof table[0],
+        DV_EXIT_CODES_HELP,
+    };
+    return dv_options_parse (&command, argc, argv);
+}
+
+//  Fills self->id from --id, or from the host name and pid.
+static int
+s_prepare (s_worker_t *self)
+{
+    if (self->options.id) {
+        size_t length = strlen (self->options.id);
+        if (!dv_worker_id_valid (self->options.id, length)) {
+            dv_log ("--id: '%s' must be 1 to %d printable ASCII characters without "
+                    "spaces, quotes or backslashes",
+                    self->options.id, DV_WORKER_ID_MAX);
+            return -1;
+        }
+        memcpy (self->id, self->options.id, length + 1);
+    }
+    else {
+        char host[256] = "worker";
+        gethostname (host, sizeof host - 1);
+        host[sizeof host - 1] = '\0';
+        snprintf (self->id, sizeof self->id, "%.40s-%ld", host, (long) getpid ());
+        //  Whatever the host is called, the id must be a valid one.
+        for (char *c = self->id; *c; c++)
+            if (!dv_worker_id_valid (c, 1))
+                *c = '_';
+    }
+    self->id_length = strlen (self->id);
+    self->result_buffer = malloc (DV_RESULTS_SIZE (DV_BATCH_MAX, self->id_length));
+    if (!self->result_buffer) {
+        dv_log ("out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_open_sockets (s_worker_t *self)
+{
+    s_options_t *options = &self->options;
+    const dv_socket_config_t tasks_config = {
+        .receive_hwm = S_TASKS_HWM,
+        .max_message_size = DV_TASKS_SIZE_MAX,
+    };
+    const dv_socket_config_t results_config = {.linger_ms = S_RESULTS_LINGER};
+    const dv_socket_config_t control_config = {.max_message_size = 4096};
+    self->tasks = dv_socket_new (ZMQ_PULL, DV_FLOW_TASKS, options->tasks_endpoints, false,
+                                 &tasks_config);
+    if (!self->tasks)
+        return -1;
+    self->results = dv_socket_new (ZMQ_PUSH, DV_FLOW_RESULTS, options->results_endpoints,
+                                   false, &results_config);
+    if (!self->results)
+        return -1;
+    self->control = dv_socket_new (ZMQ_SUB, DV_FLOW_CONTROL, options->control_endpoints,
+                                   false, &control_config);
+    if (!self->control)
+        return -1;
+    const dv_kind_t kinds[] = {DV_KIND_HEARTBEAT, DV_KIND_KILL};
+    for (size_t index = 0; index < sizeof kinds / sizeof kinds[0]; index++) {
+        uint8_t topic[2];
+        dv_topic (kinds[index], topic);
+        zmq_setsockopt (zsock_resolve (self->control), ZMQ_SUBSCRIBE, topic, 2);
+    }
+    return 0;
+}
+
+static void
+s_close_sockets (s_worker_t *self)
+{
+    dv_socket_destroy (&self->tasks, self->options.tasks_endpoints, false);
+    dv_socket_destroy (&self->results, self->options.results_endpoints, false);
+    dv_socket_destroy (&self->control, self->options.control_endpoints, false);
+}
+
+static void
+s_on_control (s_worker_t *self, const uint8_t *data, size_t size)
+{
+    dv_heartbeat_t heartbeat;
+    uint64_t job_id = 0;
+    bool done = false;
+    if (dv_kill_decode (data, size, &job_id) == 0)
+        done = true;
+    else if (dv_heartbeat_decode (data, size, &heartbeat) == 0) {
+        job_id = heartbeat.job_id;
+        done = heartbeat.state == DV_STATE_DONE;
+    }
+    else {
+        self->malformed++;
+        dv_log_limited (&self->malformed_limit, "dropped a malformed control message");
+        return;
+    }
+    self->sink_heard = true;
+    self->sink_heard_ms = dv_now_ms ();
+    //  A worker that has had no task yet ends with whatever job ends.
+    if (done && (job_id == self->job_id || !self->job_id)) {
+        self->job_id = job_id;
+        self->job_done = true;
+    }
+}
+
+static void
+s_delay (int64_t microseconds)
+{
+    struct timespec pause = {microseconds / 1000000, (microseconds % 1000000) * 1000};
+    while (nanosleep (&pause, &pause) && !dv_interrupted ())
+        ;
+}
+
+//  Squares one batch into the result buffer; returns the message size, or 0
+//  when the message is not a valid batch.
+static size_t
+s_square_batch (s_worker_t *self, const uint8_t *data, size_t size)
+{
+    dv_tasks_t tasks;
+    if (dv_tasks_decode (data, size, &tasks)) {
+        self->malformed++;
+        dv_log_limited (&self->malformed_limit, "dropped a malformed task message");
+        return 0;
+    }
+    self->job_id = tasks.job_id;
+    size_t message_size =
+        dv_results_encode_header (tasks.job_id, tasks.first_task, tasks.count, self->id,
+                                  self->id_length, self->result_buffer);
+    uint8_t *entries = dv_results_entries (self->result_buffer, self->id_length);
+    for (uint32_t index = 0; index < tasks.count; index++) {
+        int64_t value = dv_tasks_value (&tasks, index);
+        dv_results_put_entry (entries, index, value, dv_square (value));
+        if (self->options.task_delay_us)
+            s_delay (self->options.task_delay_us);
+    }
+    self->tasks_done += tasks.count;
+    return message_size;
+}
+
+//  Waits for control messages (and, with want_send, room to send) for up to
+//  timeout_ms. Returns -1 on interrupt or a silent sink.
+static int
+s_wait (s_worker_t *self, bool want_send, int timeout_ms, bool *tasks_ready)
+{
+    zmq_pollitem_t items[] = {
+        {zsock_resolve (self->control), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (want_send ? self->results : self->tasks), 0,
+         want_send ? ZMQ_POLLOUT : ZMQ_POLLIN, 0},
+    };
+    int rc = zmq_poll (items, 2, timeout_ms);
+    if (dv_interrupted ())
+        return -1;
+    if (rc > 0 && (items[0].revents & ZMQ_POLLIN)) {
+        zmq_msg_t message;
+        zmq_msg_init (&message);
+        while (zmq_msg_recv (&message, zsock_resolve (self->control), ZMQ_DONTWAIT) >= 0)
+            s_on_control (self, zmq_msg_data (&message), zmq_msg_size (&message));
+        zmq_msg_close (&message);
+    }
+    if (tasks_ready)
+        *tasks_ready = rc > 0 && (items[1].revents & ZMQ_POLLIN);
+    if (self->sink_heard &&
+        dv_now_ms () - self->sink_heard_ms > self->options.peer_timeout_s * 1000) {
+        dv_log ("the sink has been silent for %" PRId64 " s: giving up",
+                self->options.peer_timeout_s);
+        return -1;
+    }
+    return 0;
+}
+
+//  Sends size bytes of results, waiting for room while staying responsive.
+static int
+s_send_results (s_worker_t *self, size_t size)
+{
+    while (zmq_send (zsock_resolve (self->results), self->result_buffer, size,
+                     ZMQ_DONTWAIT) < 0) {
+        if (s_wait (self, true, S_POLL_MS, NULL) || self->job_done)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+s_run (s_worker_t *self)
+{
+    zmq_msg_t message;
+    zmq_msg_init (&message);
+    int rc = 0;
+    while (!self->job_done) {
+        //  Work while there is work; poll only when the queue is empty.
+        if (zmq_msg_recv (&message, zsock_resolve (self->tasks), ZMQ_DONTWAIT) >= 0) {
+            size_t size =
+                s_square_batch (self, zmq_msg_data (&message), zmq_msg_size (&message));
+            if (size && s_send_results (self, size)) {
+                rc = self->job_done ? 0 : -1;
+                break;
+            }
+            if (dv_interrupted ()) {
+                rc = -1;
+                break;
+            }
+            continue;
+        }
+        bool tasks_ready;
+        if (s_wait (self, false, S_POLL_MS, &tasks_ready)) {
+            rc = -1;
+            break;
+        }
+    }
+    zmq_msg_close (&message);
+    return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+    dv_process_init ("worker");
+    s_worker_t self = {0};
+    int parsed = s_parse_options (&self.options, argc, argv);
+    if (parsed != DV_OPTIONS_RUN)
+        return parsed == DV_OPTIONS_DONE ? DV_EXIT_OK : DV_EXIT_USAGE;
+    if (s_prepare (&self)) {
+        free (self.result_buffer);
+        return DV_EXIT_USAGE;
+    }
+    int exit_code = DV_EXIT_RUNTIME;
+    if (s_open_sockets (&self) == 0 && s_run (&self) == 0) {
+        dv_log ("%s: job %" PRIu64 " complete; squared %" PRIu64 " tasks", self.id,
+                self.job_id, self.tasks_done);
+        exit_code = DV_EXIT_OK;
+    }
+    if (exit_code != DV_EXIT_OK && dv_interrupted ()) {
+        dv_log ("%s: interrupted after %" PRIu64 " tasks: stopping", self.id,
+                self.tasks_done);
+        exit_code = dv_interrupted_exit_code ();
+    }
+    s_close_sockets (&self);
+    free (self.result_buffer);
+    return exit_code;
+}
