@@ -23,8 +23,10 @@
 #define S_POLL_MS            100
 #define S_ANNOUNCE_EVERY_MS  1000
 #define S_WAIT_REPORT_MS     5000
-#define S_TASKS_HWM          8 //  batches queued per worker: keeps the load spread
+#define S_TASKS_HWM          1000 //  batches queued per worker: keeps the load spread
 #define S_AUTO_BATCH_MAX     1024
+#define S_AUTO_WINDOW        256  //  batches
+#define S_AUTO_WINDOW_TASKS  4096
 
 typedef struct {
     const char *tasks_endpoints;
@@ -36,7 +38,7 @@ typedef struct {
     int64_t batch;           //  0: auto
     const char *min_workers;
     const char *job;         //  NULL: random
-    int64_t window;          //  batches in flight
+    int64_t window;          //  batches in flight; 0: auto
     int64_t peer_timeout_s;
 } s_options_t;
 
@@ -70,7 +72,6 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         .count = 100,
         .start = 1,
         .min_workers = "1",
-        .window = 256,
         .peer_timeout_s = 30,
     };
     const dv_option_t table[] = {
@@ -95,7 +96,8 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         {"job", DV_OPTION_TEXT, "ID", "job id, a non-zero 64-bit number", "random", 0,
          0, &options->job},
         {"window", DV_OPTION_INTEGER, "B",
-         "batches in flight at most (sent, not yet at the sink)", "256", 1, 1 << 20,
+         "batches in flight at most (sent, not yet at the sink)",
+         "auto: 256, or 4096 tasks' worth for small batches", 1, 1 << 20,
          &options->window},
         {"peer-timeout", DV_OPTION_INTEGER, "SECONDS",
          "give up when the sink, once heard, is silent this long", "30", 1, 86400,
@@ -144,7 +146,12 @@ s_prepare (s_ventilator_t *self)
         batch = batch < 1 ? 1 : batch > S_AUTO_BATCH_MAX ? S_AUTO_BATCH_MAX : batch;
     }
     self->batch_size = (uint32_t) batch;
-    self->window_tasks = (uint64_t) options->window * batch;
+    //  Measured: throughput needs a few hundred batches, or a few thousand
+    //  tiny ones, in flight; more only delays late workers and recovery.
+    uint64_t window = (uint64_t) options->window;
+    if (!window)
+        window = batch >= 16 ? S_AUTO_WINDOW : S_AUTO_WINDOW_TASKS / batch;
+    self->window_tasks = window * batch;
     //  Credit four times per window keeps the pipe full without chatter.
     uint64_t step = self->window_tasks / 4;
     self->credit_step = (uint32_t) (step < 1 ? 1 : step > UINT32_MAX ? UINT32_MAX : step);

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #define S_POLL_MS        250
-#define S_TASKS_HWM      8 //  batches queued here: a few, so late workers get work
+#define S_TASKS_HWM      1000 //  batches queued here: a few, so late workers get work
 #define S_RESULTS_LINGER 2000
 
 typedef struct {
