@@ -20,27 +20,23 @@
 //  Stopped by a signal: 128 + the signal number (130 SIGINT, 143 SIGTERM).
 
 //  Exit-code text for --help, the same in every program.
-#define DV_EXIT_CODES_HELP                                                          \
-    "Exit codes:\n"                                                                 \
-    "  0    the job completed (also --help, --version)\n"                          \
-    "  1    runtime failure: cannot bind or connect, peer gone, job rejected\n"    \
-    "  2    bad option or bad input; nothing was sent\n"                           \
+#define DV_EXIT_CODES_HELP                                                               \
+    "Exit codes:\n"                                                                      \
+    "  0    the job completed (also --help, --version)\n"                                \
+    "  1    runtime failure: cannot bind or connect, peer gone, job rejected\n"          \
+    "  2    bad option or bad input; nothing was sent\n"                                 \
     "  130  stopped by SIGINT, 143 by SIGTERM (after a clean shutdown)\n"
 
 //  Sets up CZMQ (logging to stderr) and signal handling for program. Call
 //  first in main.
-void
-    dv_process_init (const char *program);
+void dv_process_init (const char *program);
 
 //  The program name given to dv_process_init.
-const char *
-    dv_program (void);
+const char *dv_program (void);
 
 //  Logs one line "program: message" to stderr.
-void
-    dv_log (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
-void
-    dv_log_v (const char *format, va_list arguments);
+void dv_log (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+void dv_log_v (const char *format, va_list arguments);
 
 //  Logs at most once per second per limiter; counts and reports what it held
 //  back. For events a peer can cause at any rate (malformed messages).
@@ -48,22 +44,17 @@ typedef struct {
     int64_t last_ms;
     uint64_t suppressed;
 } dv_rate_limit_t;
-void
-    dv_log_limited (dv_rate_limit_t *limit, const char *format, ...)
-        __attribute__ ((format (printf, 2, 3)));
+void dv_log_limited (dv_rate_limit_t *limit, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 //  True once SIGINT or SIGTERM has arrived.
-bool
-    dv_interrupted (void);
+bool dv_interrupted (void);
 
 //  The exit code for the signal that interrupted us (128 + number).
-int
-    dv_interrupted_exit_code (void);
+int dv_interrupted_exit_code (void);
 
 //  Monotonic clock in milliseconds and microseconds.
-int64_t
-    dv_now_ms (void);
-int64_t
-    dv_now_us (void);
+int64_t dv_now_ms (void);
+int64_t dv_now_us (void);
 
 #endif

@@ -50,28 +50,21 @@ dv_u256_add_u128 (dv_u256_t *sum, dv_u128_t addend)
 }
 
 //  Adds addend to *sum, modulo 2^256.
-void
-    dv_u256_add (dv_u256_t *sum, const dv_u256_t *addend);
+void dv_u256_add (dv_u256_t *sum, const dv_u256_t *addend);
 
 //  True when a and b are equal.
-bool
-    dv_u256_equal (const dv_u256_t *a, const dv_u256_t *b);
+bool dv_u256_equal (const dv_u256_t *a, const dv_u256_t *b);
 
 //  Writes value in decimal at text, NUL-terminated; text must hold the type's
 //  _TEXT_MAX + 1 bytes. Returns the number of digits (and sign) written.
-size_t
-    dv_i64_format (int64_t value, char *text);
-size_t
-    dv_u64_format (uint64_t value, char *text);
-size_t
-    dv_u128_format (dv_u128_t value, char *text);
-size_t
-    dv_u256_format (const dv_u256_t *value, char *text);
+size_t dv_i64_format (int64_t value, char *text);
+size_t dv_u64_format (uint64_t value, char *text);
+size_t dv_u128_format (dv_u128_t value, char *text);
+size_t dv_u256_format (const dv_u256_t *value, char *text);
 
 //  The sum of the squares of count consecutive values from start, by the closed
 //  form (no loop), for checking a range job. The caller makes sure the range
 //  fits int64 (start + count - 1 <= INT64_MAX).
-dv_u256_t
-    dv_range_sum_of_squares (int64_t start, uint64_t count);
+dv_u256_t dv_range_sum_of_squares (int64_t start, uint64_t count);
 
 #endif

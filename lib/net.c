@@ -48,8 +48,8 @@ dv_endpoint_default (dv_flow_t flow, bool binds)
 //  says whether it binds; returns false at the end of the list or when an
 //  endpoint is too long or empty (*malformed set).
 static bool
-s_next_endpoint (const char **cursor, bool binds_by_default, char *endpoint,
-                 bool *binds, bool *malformed)
+s_next_endpoint (const char **cursor, bool binds_by_default, char *endpoint, bool *binds,
+                 bool *malformed)
 {
     *malformed = false;
     if (!**cursor)

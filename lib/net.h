@@ -17,13 +17,11 @@ typedef enum {
 } dv_flow_t;
 
 //  "tasks", "results" or "control".
-const char *
-    dv_flow_name (dv_flow_t flow);
+const char *dv_flow_name (dv_flow_t flow);
 
 //  The default endpoint of a flow where it binds (tcp://*:PORT) or connects
 //  (tcp://localhost:PORT). Ports are the ZeroMQ Guide's: 5557, 5558, 5559.
-const char *
-    dv_endpoint_default (dv_flow_t flow, bool binds);
+const char *dv_endpoint_default (dv_flow_t flow, bool binds);
 
 //  Help text for the three socket options, given which ones this role binds.
 #define DV_SOCKET_HELP_TASKS   "task endpoint(s): ventilator binds, workers connect"
@@ -41,12 +39,10 @@ typedef struct {
 //  binds (binds == true) or connects every endpoint of the list. On failure,
 //  logs one line naming the option, the endpoint and the reason, and returns
 //  NULL. Caller owns the return value; close it with dv_socket_destroy.
-zsock_t *
-    dv_socket_new (int type, dv_flow_t flow, const char *endpoints, bool binds,
-                   const dv_socket_config_t *config);
+zsock_t *dv_socket_new (int type, dv_flow_t flow, const char *endpoints, bool binds,
+                        const dv_socket_config_t *config);
 
 //  Closes the socket and removes the files of ipc endpoints it bound.
-void
-    dv_socket_destroy (zsock_t **self_p, const char *endpoints, bool binds);
+void dv_socket_destroy (zsock_t **self_p, const char *endpoints, bool binds);
 
 #endif

@@ -138,7 +138,8 @@ dv_options_parse (const dv_command_t *command, int argc, char **argv)
         if (text && s_set (option, text, variable))
             return DV_OPTIONS_BAD;
     }
-    struct option *long_options = calloc (command->option_count + 3, sizeof *long_options);
+    struct option *long_options =
+        calloc (command->option_count + 3, sizeof *long_options);
     if (!long_options) {
         dv_log ("out of memory");
         return DV_OPTIONS_BAD;
@@ -166,20 +167,16 @@ dv_options_parse (const dv_command_t *command, int argc, char **argv)
         if (found == S_HELP_INDEX) {
             s_print_help (command);
             outcome = DV_OPTIONS_DONE;
-        }
-        else if (found == S_VERSION_INDEX) {
+        } else if (found == S_VERSION_INDEX) {
             printf ("%s (divvy) %s\n", command->program, DV_VERSION_TEXT);
             outcome = DV_OPTIONS_DONE;
-        }
-        else if (found == ':') {
+        } else if (found == ':') {
             dv_log ("option %s needs a value (try --help)", argv[previous]);
             outcome = DV_OPTIONS_BAD;
-        }
-        else if (found == '?' || found < 0 || (size_t) found >= command->option_count) {
+        } else if (found == '?' || found < 0 || (size_t) found >= command->option_count) {
             dv_log ("unknown option '%s' (try --help)", argv[previous]);
             outcome = DV_OPTIONS_BAD;
-        }
-        else {
+        } else {
             const dv_option_t *option = &command->options[found];
             if (s_set (option, option->type == DV_OPTION_FLAG ? "1" : optarg,
                        "command line"))

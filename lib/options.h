@@ -19,7 +19,7 @@ typedef enum {
 } dv_option_type_t;
 
 typedef struct {
-    const char *name;         //  long name without dashes: "min-workers"
+    const char *name; //  long name without dashes: "min-workers"
     dv_option_type_t type;
     const char *argument;     //  placeholder in --help: "N"; NULL for flags
     const char *help;         //  what it does, one line
@@ -30,11 +30,11 @@ typedef struct {
 } dv_option_t;
 
 typedef struct {
-    const char *program;      //  "sink"
-    const char *summary;      //  one sentence: what the program does
+    const char *program; //  "sink"
+    const char *summary; //  one sentence: what the program does
     const dv_option_t *options;
     size_t option_count;
-    const char *epilogue;     //  --help text after the options (exit codes)
+    const char *epilogue; //  --help text after the options (exit codes)
 } dv_command_t;
 
 #define DV_OPTIONS_RUN  0  //  parsed: run the program
@@ -42,15 +42,12 @@ typedef struct {
 #define DV_OPTIONS_BAD  -1 //  an error was printed: exit DV_EXIT_USAGE
 
 //  Parses the environment, then argv. Positional arguments are errors.
-int
-    dv_options_parse (const dv_command_t *command, int argc, char **argv);
+int dv_options_parse (const dv_command_t *command, int argc, char **argv);
 
 //  Parses text as a whole int64 / uint64 in decimal (uint64 also 0x hex):
 //  no sign for unsigned, no spaces, no trailing characters, no overflow.
 //  Returns 0 and sets *value, or -1.
-int
-    dv_parse_int64 (const char *text, int64_t *value);
-int
-    dv_parse_uint64 (const char *text, uint64_t *value);
+int dv_parse_int64 (const char *text, int64_t *value);
+int dv_parse_uint64 (const char *text, uint64_t *value);
 
 #endif

@@ -21,8 +21,8 @@
 static uint32_t
 s_get_u32 (const uint8_t *source)
 {
-    return (uint32_t) source[0] | (uint32_t) source[1] << 8 |
-           (uint32_t) source[2] << 16 | (uint32_t) source[3] << 24;
+    return (uint32_t) source[0] | (uint32_t) source[1] << 8 | (uint32_t) source[2] << 16 |
+           (uint32_t) source[3] << 24;
 }
 
 static void
@@ -128,7 +128,8 @@ dv_announce_decode (const uint8_t *data, size_t size, dv_announce_t *announce)
     if (announce->task_count == 0 || announce->credit_step == 0)
         return -1;
     //  The last value of a range must fit int64.
-    if (announce->is_range && !dv_range_fits (announce->range_start, announce->task_count))
+    if (announce->is_range &&
+        !dv_range_fits (announce->range_start, announce->task_count))
         return -1;
     return 0;
 }
@@ -166,8 +167,7 @@ dv_tasks_decode (const uint8_t *data, size_t size, dv_tasks_t *tasks)
 
 size_t
 dv_results_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
-                          const char *worker_id, size_t worker_id_length,
-                          uint8_t *buffer)
+                          const char *worker_id, size_t worker_id_length, uint8_t *buffer)
 {
     s_put_header (buffer, DV_KIND_RESULTS, count, job_id);
     dv_put_u64 (buffer + 16, first_task);
@@ -243,8 +243,7 @@ dv_credit_encode (uint64_t job_id, uint64_t received, uint8_t *buffer)
 }
 
 int
-dv_credit_decode (const uint8_t *data, size_t size, uint64_t *job_id,
-                  uint64_t *received)
+dv_credit_decode (const uint8_t *data, size_t size, uint64_t *job_id, uint64_t *received)
 {
     uint32_t count;
     if (size != DV_CREDIT_SIZE ||
@@ -265,8 +264,8 @@ int
 dv_kill_decode (const uint8_t *data, size_t size, uint64_t *job_id)
 {
     uint32_t count;
-    if (size != DV_KILL_SIZE || s_check_header (data, size, DV_KIND_KILL, &count, job_id) ||
-        count != 0)
+    if (size != DV_KILL_SIZE ||
+        s_check_header (data, size, DV_KIND_KILL, &count, job_id) || count != 0)
         return -1;
     return 0;
 }

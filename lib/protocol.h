@@ -43,9 +43,9 @@ typedef enum {
 #define DV_CREDIT_SIZE    (DV_HEADER_SIZE + 8)
 #define DV_KILL_SIZE      DV_HEADER_SIZE
 
-#define DV_TASKS_SIZE(count) (DV_HEADER_SIZE + 8 + (size_t) (count) * DV_TASK_SIZE)
-#define DV_RESULTS_SIZE(count, id_length)                                           \
-    (DV_HEADER_SIZE + 9 + (size_t) (id_length) + (size_t) (count) * DV_RESULT_SIZE)
+#define DV_TASKS_SIZE(count) (DV_HEADER_SIZE + 8 + (size_t) (count) *DV_TASK_SIZE)
+#define DV_RESULTS_SIZE(count, id_length)                                                \
+    (DV_HEADER_SIZE + 9 + (size_t) (id_length) + (size_t) (count) *DV_RESULT_SIZE)
 #define DV_TASKS_SIZE_MAX   DV_TASKS_SIZE (DV_BATCH_MAX)
 #define DV_RESULTS_SIZE_MAX DV_RESULTS_SIZE (DV_BATCH_MAX, DV_WORKER_ID_MAX)
 
@@ -67,18 +67,18 @@ typedef struct {
 
 typedef struct {
     uint64_t job_id;
-    uint64_t first_task;  //  tasks first_task .. first_task + count - 1
-    uint32_t count;       //  1 .. DV_BATCH_MAX
+    uint64_t first_task;   //  tasks first_task .. first_task + count - 1
+    uint32_t count;        //  1 .. DV_BATCH_MAX
     const uint8_t *values; //  count little-endian int64s: dv_tasks_value
 } dv_tasks_t;
 
 typedef struct {
     uint64_t job_id;
     uint64_t first_task;
-    uint32_t count;         //  1 .. DV_BATCH_MAX
-    const char *worker_id;  //  not NUL-terminated: worker_id_length bytes
+    uint32_t count;          //  1 .. DV_BATCH_MAX
+    const char *worker_id;   //  not NUL-terminated: worker_id_length bytes
     size_t worker_id_length; //  1 .. DV_WORKER_ID_MAX
-    const uint8_t *entries; //  count (value, square) pairs: dv_results_entry
+    const uint8_t *entries;  //  count (value, square) pairs: dv_results_entry
 } dv_results_t;
 
 typedef struct {
@@ -110,8 +110,7 @@ dv_put_u64 (uint8_t *target, uint64_t value)
 }
 
 //  True when id (length bytes) is a valid worker id.
-bool
-    dv_worker_id_valid (const char *id, size_t length);
+bool dv_worker_id_valid (const char *id, size_t length);
 
 //  True when count >= 1 consecutive values from start all fit int64.
 static inline bool
@@ -122,40 +121,32 @@ dv_range_fits (int64_t start, uint64_t count)
 }
 
 //  The prefix a SUB socket subscribes to for one kind (2 bytes).
-void
-    dv_topic (dv_kind_t kind, uint8_t topic[2]);
+void dv_topic (dv_kind_t kind, uint8_t topic[2]);
 
 //  The kind of a message after checking its version and header, or 0 when it
 //  is too short, of another version, or has flags set.
-int
-    dv_message_kind (const uint8_t *data, size_t size);
+int dv_message_kind (const uint8_t *data, size_t size);
 
 //  Encoders: each writes a whole message at buffer, which must hold its size,
 //  and returns that size.
-size_t
-    dv_announce_encode (const dv_announce_t *announce, uint8_t *buffer);
-size_t
-    dv_heartbeat_encode (const dv_heartbeat_t *heartbeat, uint8_t *buffer);
-size_t
-    dv_credit_encode (uint64_t job_id, uint64_t received, uint8_t *buffer);
-size_t
-    dv_kill_encode (uint64_t job_id, uint8_t *buffer);
+size_t dv_announce_encode (const dv_announce_t *announce, uint8_t *buffer);
+size_t dv_heartbeat_encode (const dv_heartbeat_t *heartbeat, uint8_t *buffer);
+size_t dv_credit_encode (uint64_t job_id, uint64_t received, uint8_t *buffer);
+size_t dv_kill_encode (uint64_t job_id, uint8_t *buffer);
 
 //  Task and result batches are written in place: the header first, then each
 //  entry at its index. Returns the message size.
-size_t
-    dv_tasks_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
-                            uint8_t *buffer);
+size_t dv_tasks_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
+                               uint8_t *buffer);
 static inline void
 dv_tasks_put_value (uint8_t *buffer, uint32_t index, int64_t value)
 {
     dv_put_u64 (buffer + DV_HEADER_SIZE + 8 + (size_t) index * DV_TASK_SIZE,
                 (uint64_t) value);
 }
-size_t
-    dv_results_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
-                              const char *worker_id, size_t worker_id_length,
-                              uint8_t *buffer);
+size_t dv_results_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
+                                 const char *worker_id, size_t worker_id_length,
+                                 uint8_t *buffer);
 //  Where entry 0 of a results message goes, for this worker id length.
 static inline uint8_t *
 dv_results_entries (uint8_t *buffer, size_t worker_id_length)
@@ -163,8 +154,7 @@ dv_results_entries (uint8_t *buffer, size_t worker_id_length)
     return buffer + DV_HEADER_SIZE + 9 + worker_id_length;
 }
 static inline void
-dv_results_put_entry (uint8_t *entries, uint32_t index, int64_t value,
-                      dv_u128_t square)
+dv_results_put_entry (uint8_t *entries, uint32_t index, int64_t value, dv_u128_t square)
 {
     uint8_t *entry = entries + (size_t) index * DV_RESULT_SIZE;
     dv_put_u64 (entry, (uint64_t) value);
@@ -175,19 +165,13 @@ dv_results_put_entry (uint8_t *entries, uint32_t index, int64_t value,
 //  Decoders: 0 and a filled view when the message is well-formed, -1 when it
 //  is not (wrong version, kind, size, count, id length or range, job id 0).
 //  They check shape only: whether the job is the expected one is the caller's.
-int
-    dv_announce_decode (const uint8_t *data, size_t size, dv_announce_t *announce);
-int
-    dv_tasks_decode (const uint8_t *data, size_t size, dv_tasks_t *tasks);
-int
-    dv_results_decode (const uint8_t *data, size_t size, dv_results_t *results);
-int
-    dv_heartbeat_decode (const uint8_t *data, size_t size, dv_heartbeat_t *heartbeat);
-int
-    dv_credit_decode (const uint8_t *data, size_t size, uint64_t *job_id,
+int dv_announce_decode (const uint8_t *data, size_t size, dv_announce_t *announce);
+int dv_tasks_decode (const uint8_t *data, size_t size, dv_tasks_t *tasks);
+int dv_results_decode (const uint8_t *data, size_t size, dv_results_t *results);
+int dv_heartbeat_decode (const uint8_t *data, size_t size, dv_heartbeat_t *heartbeat);
+int dv_credit_decode (const uint8_t *data, size_t size, uint64_t *job_id,
                       uint64_t *received);
-int
-    dv_kill_decode (const uint8_t *data, size_t size, uint64_t *job_id);
+int dv_kill_decode (const uint8_t *data, size_t size, uint64_t *job_id);
 
 static inline int64_t
 dv_tasks_value (const dv_tasks_t *tasks, uint32_t index)
@@ -201,8 +185,8 @@ dv_results_entry (const dv_results_t *results, uint32_t index, int64_t *value,
 {
     const uint8_t *entry = results->entries + (size_t) index * DV_RESULT_SIZE;
     *value = (int64_t) dv_get_u64 (entry);
-    *square = (dv_u128_t) dv_get_u64 (entry + 8) |
-              ((dv_u128_t) dv_get_u64 (entry + 16) << 64);
+    *square =
+        (dv_u128_t) dv_get_u64 (entry + 8) | ((dv_u128_t) dv_get_u64 (entry + 16) << 64);
 }
 
 #endif

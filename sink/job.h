@@ -28,11 +28,9 @@ typedef struct {
 
 //  Starts bookkeeping for an announced job. Returns NULL when the bitmap
 //  cannot be allocated. Caller owns the return value.
-dv_job_t *
-    dv_job_new (const dv_announce_t *announce);
+dv_job_t *dv_job_new (const dv_announce_t *announce);
 
-void
-    dv_job_destroy (dv_job_t **self_p);
+void dv_job_destroy (dv_job_t **self_p);
 
 //  Called for each new (not duplicate) result, in task id order within a batch.
 typedef void (dv_job_result_fn) (void *context, int64_t value, dv_u128_t square);
@@ -40,16 +38,13 @@ typedef void (dv_job_result_fn) (void *context, int64_t value, dv_u128_t square)
 //  Takes in a result batch already decoded. Returns -1 when it is malformed for
 //  this job (other job id, ids out of range, a wrong square); otherwise
 //  records it, calls on_result for every new result, and returns 0.
-int
-    dv_job_take (dv_job_t *self, const dv_results_t *results,
-                 dv_job_result_fn *on_result, void *context);
+int dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_result,
+                 void *context);
 
-bool
-    dv_job_complete (const dv_job_t *self);
+bool dv_job_complete (const dv_job_t *self);
 
 //  The sum the job must reach: the closed form for a range, the ventilator's
 //  sum for a list.
-dv_u256_t
-    dv_job_expected_sum (const dv_job_t *self);
+dv_u256_t dv_job_expected_sum (const dv_job_t *self);
 
 #endif

@@ -19,10 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define S_HEARTBEAT_MS      200
-#define S_KILL_EVERY_MS     100
-#define S_RESULTS_HWM       1000
-#define S_CONTROL_HWM       10000
+#define S_HEARTBEAT_MS  200
+#define S_KILL_EVERY_MS 100
+#define S_RESULTS_HWM   1000
+#define S_CONTROL_HWM   10000
 
 typedef struct {
     const char *tasks_endpoints; //  unused by the sink; accepted so that one
@@ -60,12 +60,13 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         .max_tasks = (int64_t) 1 << 36,
     };
     const dv_option_t table[] = {
-        {"tasks", DV_OPTION_TEXT, "ENDPOINTS", "accepted and unused: the sink has no task socket",
-         NULL, 0, 0, &options->tasks_endpoints},
-        {"results", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_RESULTS, "tcp://*:5558", 0,
-         0, &options->results_endpoints},
-        {"control", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_CONTROL, "tcp://*:5559", 0,
-         0, &options->control_endpoints},
+        {"tasks", DV_OPTION_TEXT, "ENDPOINTS",
+         "accepted and unused: the sink has no task socket", NULL, 0, 0,
+         &options->tasks_endpoints},
+        {"results", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_RESULTS, "tcp://*:5558",
+         0, 0, &options->results_endpoints},
+        {"control", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_CONTROL, "tcp://*:5559",
+         0, 0, &options->control_endpoints},
         {"quiet", DV_OPTION_FLAG, NULL, "print no result lines", "off", 0, 0,
          &options->quiet},
         {"json", DV_OPTION_FLAG, NULL, "end stdout with the summary as one JSON object",
@@ -74,8 +75,8 @@ s_parse_options (s_options_t *options, int argc, char **argv)
          "after the job, keep repeating KILL this long for late subscribers", "1000", 0,
          600000, &options->linger_ms},
         {"max-tasks", DV_OPTION_INTEGER, "N",
-         "refuse jobs larger than N tasks (the bitmap takes N/8 bytes)", "68719476736",
-         1, INT64_MAX, &options->max_tasks},
+         "refuse jobs larger than N tasks (the bitmap takes N/8 bytes)", "68719476736", 1,
+         INT64_MAX, &options->max_tasks},
     };
     const dv_command_t command = {
         "sink",
@@ -148,8 +149,9 @@ static void
 s_publish_credit (s_sink_t *self)
 {
     uint8_t buffer[DV_CREDIT_SIZE];
-    s_publish (self, buffer,
-               dv_credit_encode (self->job->announce.job_id, self->job->received, buffer));
+    s_publish (
+        self, buffer,
+        dv_credit_encode (self->job->announce.job_id, self->job->received, buffer));
     self->credited = self->job->received;
 }
 
@@ -179,7 +181,8 @@ s_on_announce (s_sink_t *self, const uint8_t *data, size_t size)
     }
     if (announce.task_count > (uint64_t) self->options.max_tasks) {
         dv_log_limited (&self->malformed_limit,
-                        "refusing job %" PRIu64 " of %" PRIu64 " tasks: over --max-tasks %" PRId64,
+                        "refusing job %" PRIu64 " of %" PRIu64
+                        " tasks: over --max-tasks %" PRId64,
                         announce.job_id, announce.task_count, self->options.max_tasks);
         return;
     }
@@ -245,7 +248,8 @@ s_on_subscriber (s_sink_t *self)
     zmq_msg_init (&message);
     bool greet = false;
     while (zmq_msg_recv (&message, zsock_resolve (self->control), ZMQ_DONTWAIT) >= 0)
-        greet |= zmq_msg_size (&message) >= 1 && ((uint8_t *) zmq_msg_data (&message))[0] == 1;
+        greet |=
+            zmq_msg_size (&message) >= 1 && ((uint8_t *) zmq_msg_data (&message))[0] == 1;
     zmq_msg_close (&message);
     if (greet)
         s_publish_heartbeat (self);
@@ -358,10 +362,9 @@ main (int argc, char **argv)
             s_report (&self, false);
             s_linger (&self);
             dv_u256_t expected = dv_job_expected_sum (self.job);
-            exit_code = dv_u256_equal (&self.job->sum, &expected) ? DV_EXIT_OK
-                                                                  : DV_EXIT_RUNTIME;
-        }
-        else {
+            exit_code =
+                dv_u256_equal (&self.job->sum, &expected) ? DV_EXIT_OK : DV_EXIT_RUNTIME;
+        } else {
             s_report (&self, true);
             dv_log ("interrupted: stopping");
             exit_code = dv_interrupted_exit_code ();

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define S_OUTPUT_SIZE   (1 << 20)
-#define S_LINE_MAX      (DV_I64_TEXT_MAX + 1 + DV_U128_TEXT_MAX + 1)
-#define S_PROGRESS_TTY_MS  250
-#define S_PROGRESS_LOG_MS  5000
+#define S_OUTPUT_SIZE       (1 << 20)
+#define S_LINE_MAX          (DV_I64_TEXT_MAX + 1 + DV_U128_TEXT_MAX + 1)
+#define S_PROGRESS_TTY_MS   250
+#define S_PROGRESS_LOG_MS   5000
 #define S_PROGRESS_AFTER_MS 1000 //  short jobs show no progress at all
 
 struct dv_output_t {
@@ -103,8 +103,7 @@ dv_progress_update (dv_progress_t *self, const dv_job_t *job)
         fprintf (stderr, "\r%s: [%s] %5.1f%% %" PRIu64 "/%" PRIu64 " %.0f tasks/s ",
                  dv_program (), bar, percent, job->received, total, rate);
         self->shown = true;
-    }
-    else
+    } else
         dv_log ("progress: %" PRIu64 "/%" PRIu64 " tasks (%.1f%%), %.0f tasks/s",
                 job->received, total, percent, rate);
 }
@@ -142,15 +141,15 @@ dv_summary_print (const dv_job_t *job, const dv_summary_extra_t *extra, FILE *st
     double seconds = s_seconds (job);
     const char *verified = s_verified (job);
     fprintf (stream,
-             "%s: job %" PRIu64 " %s: %" PRIu64 " of %" PRIu64
-             " tasks, %" PRIu64 " duplicates, %" PRIu64 " malformed\n"
+             "%s: job %" PRIu64 " %s: %" PRIu64 " of %" PRIu64 " tasks, %" PRIu64
+             " duplicates, %" PRIu64 " malformed\n"
              "%s: %.3f s, %.0f tasks/s\n"
              "%s: sum of squares %s (%s)\n",
              dv_program (), job->announce.job_id,
              extra->interrupted ? "interrupted" : "complete", job->received,
              job->announce.task_count, job->duplicates, extra->malformed, dv_program (),
-             seconds, seconds > 0 ? (double) job->received / seconds : 0.0,
-             dv_program (), sum,
+             seconds, seconds > 0 ? (double) job->received / seconds : 0.0, dv_program (),
+             sum,
              !strcmp (verified, "true")    ? "verified"
              : !strcmp (verified, "false") ? "WRONG: does not match the expected sum"
                                            : "not verified: job incomplete");
@@ -159,14 +158,14 @@ dv_summary_print (const dv_job_t *job, const dv_summary_extra_t *extra, FILE *st
     zlistx_sort (ids);
     fprintf (stream, "%s: %zu workers:", dv_program (), zlistx_size (ids));
     for (const char *id = zlistx_first (ids); id; id = zlistx_next (ids))
-        fprintf (stream, " %s=%" PRIu64, id, *(uint64_t *) zhashx_lookup (job->workers, id));
+        fprintf (stream, " %s=%" PRIu64, id,
+                 *(uint64_t *) zhashx_lookup (job->workers, id));
     fprintf (stream, "\n");
     zlistx_destroy (&ids);
 }
 
 void
-dv_summary_print_json (const dv_job_t *job, const dv_summary_extra_t *extra,
-                       FILE *stream)
+dv_summary_print_json (const dv_job_t *job, const dv_summary_extra_t *extra, FILE *stream)
 {
     char sum[DV_U256_TEXT_MAX + 1];
     char expected_text[DV_U256_TEXT_MAX + 1];

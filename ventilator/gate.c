@@ -7,17 +7,17 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define S_DNS_PREFIX        "dns:"
-#define S_RESOLVE_EVERY_MS  500
-#define S_ADDRESSES_MAX     1024
+#define S_DNS_PREFIX       "dns:"
+#define S_RESOLVE_EVERY_MS 500
+#define S_ADDRESSES_MAX    1024
 
 struct dv_gate_t {
-    zsock_t *monitor;     //  PAIR receiving the task socket's events
-    int64_t connected;    //  handshakes minus disconnects, never below 0
-    int64_t fixed_count;  //  required workers, or 0 with dns_name
-    char *dns_name;       //  the service whose addresses are counted
-    int64_t resolved;     //  addresses found at the last resolution
-    int64_t resolved_ms;  //  when
+    zsock_t *monitor;    //  PAIR receiving the task socket's events
+    int64_t connected;   //  handshakes minus disconnects, never below 0
+    int64_t fixed_count; //  required workers, or 0 with dns_name
+    char *dns_name;      //  the service whose addresses are counted
+    int64_t resolved;    //  addresses found at the last resolution
+    int64_t resolved_ms; //  when
 };
 
 int

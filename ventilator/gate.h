@@ -13,30 +13,23 @@ typedef struct dv_gate_t dv_gate_t;
 
 //  Checks a --min-workers value: a whole number >= 1, or dns:NAME. Returns 0
 //  and the fixed number (0 for dns:) or -1 after logging.
-int
-    dv_gate_check (const char *spec, int64_t *fixed_count);
+int dv_gate_check (const char *spec, int64_t *fixed_count);
 
 //  Watches tasks, which must outlive the gate. Caller owns the return value;
 //  NULL on failure (logged).
-dv_gate_t *
-    dv_gate_new (zsock_t *tasks, const char *spec);
+dv_gate_t *dv_gate_new (zsock_t *tasks, const char *spec);
 
-void
-    dv_gate_destroy (dv_gate_t **self_p);
+void dv_gate_destroy (dv_gate_t **self_p);
 
 //  The monitor socket to poll; call dv_gate_on_event when it is readable.
-zsock_t *
-    dv_gate_monitor (dv_gate_t *self);
-void
-    dv_gate_on_event (dv_gate_t *self);
+zsock_t *dv_gate_monitor (dv_gate_t *self);
+void dv_gate_on_event (dv_gate_t *self);
 
 //  Workers connected now.
-int64_t
-    dv_gate_connected (dv_gate_t *self);
+int64_t dv_gate_connected (dv_gate_t *self);
 
 //  Workers required now (for dns:, resolved again at most twice a second;
 //  at least 1).
-int64_t
-    dv_gate_required (dv_gate_t *self);
+int64_t dv_gate_required (dv_gate_t *self);
 
 #endif

@@ -20,13 +20,13 @@
 #include <string.h>
 #include <sys/random.h>
 
-#define S_POLL_MS            100
-#define S_ANNOUNCE_EVERY_MS  1000
-#define S_WAIT_REPORT_MS     5000
-#define S_TASKS_HWM          1000 //  batches queued per worker: keeps the load spread
-#define S_AUTO_BATCH_MAX     1024
-#define S_AUTO_WINDOW        256  //  batches
-#define S_AUTO_WINDOW_TASKS  4096
+#define S_POLL_MS           100
+#define S_ANNOUNCE_EVERY_MS 1000
+#define S_WAIT_REPORT_MS    5000
+#define S_TASKS_HWM         1000 //  batches queued per worker: keeps the load spread
+#define S_AUTO_BATCH_MAX    1024
+#define S_AUTO_WINDOW       256 //  batches
+#define S_AUTO_WINDOW_TASKS 4096
 
 typedef struct {
     const char *tasks_endpoints;
@@ -35,10 +35,10 @@ typedef struct {
     int64_t count;
     int64_t start;
     const char *input;
-    int64_t batch;           //  0: auto
+    int64_t batch; //  0: auto
     const char *min_workers;
-    const char *job;         //  NULL: random
-    int64_t window;          //  batches in flight; 0: auto
+    const char *job; //  NULL: random
+    int64_t window;  //  batches in flight; 0: auto
     int64_t peer_timeout_s;
 } s_options_t;
 
@@ -75,8 +75,8 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         .peer_timeout_s = 30,
     };
     const dv_option_t table[] = {
-        {"tasks", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_TASKS,
-         "tcp://*:5557", 0, 0, &options->tasks_endpoints},
+        {"tasks", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_TASKS, "tcp://*:5557", 0, 0,
+         &options->tasks_endpoints},
         {"results", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_RESULTS,
          "tcp://localhost:5558", 0, 0, &options->results_endpoints},
         {"control", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_CONTROL,
@@ -86,15 +86,15 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         {"start", DV_OPTION_INTEGER, "S", "first value of a range job", "1", INT64_MIN,
          INT64_MAX, &options->start},
         {"input", DV_OPTION_TEXT, "FILE",
-         "read one integer per line from FILE ('-' for stdin) instead of a range",
-         NULL, 0, 0, &options->input},
+         "read one integer per line from FILE ('-' for stdin) instead of a range", NULL,
+         0, 0, &options->input},
         {"batch", DV_OPTION_INTEGER, "K", "tasks per message",
          "auto: N/(16 x workers), 1..1024", 1, DV_BATCH_MAX, &options->batch},
         {"min-workers", DV_OPTION_TEXT, "W",
-         "start once W workers are connected; dns:NAME counts NAME's addresses", "1",
-         0, 0, &options->min_workers},
-        {"job", DV_OPTION_TEXT, "ID", "job id, a non-zero 64-bit number", "random", 0,
-         0, &options->job},
+         "start once W workers are connected; dns:NAME counts NAME's addresses", "1", 0,
+         0, &options->min_workers},
+        {"job", DV_OPTION_TEXT, "ID", "job id, a non-zero 64-bit number", "random", 0, 0,
+         &options->job},
         {"window", DV_OPTION_INTEGER, "B",
          "batches in flight at most (sent, not yet at the sink)",
          "auto: 256, or 4096 tasks' worth for small batches", 1, 1 << 20,
@@ -126,17 +126,16 @@ s_prepare (s_ventilator_t *self)
             dv_log ("--job: '%s' is not a non-zero 64-bit number", options->job);
             return -1;
         }
-    }
-    else
+    } else
         while (!self->job_id)
             if (getrandom (&self->job_id, sizeof self->job_id, 0) !=
                 sizeof self->job_id) {
                 dv_log ("cannot draw a random job id");
                 return -1;
             }
-    if (options->input ? dv_source_read (&self->source, options->input)
-                       : dv_source_range (&self->source, options->start,
-                                          (uint64_t) options->count))
+    if (options->input
+            ? dv_source_read (&self->source, options->input)
+            : dv_source_range (&self->source, options->start, (uint64_t) options->count))
         return -1;
 
     uint64_t batch = (uint64_t) options->batch;
@@ -171,8 +170,8 @@ s_open_sockets (s_ventilator_t *self)
     //  The announcement must not be lost to a close; control only listens.
     const dv_socket_config_t announce_config = {.linger_ms = 1000};
     const dv_socket_config_t control_config = {.max_message_size = 4096};
-    self->tasks =
-        dv_socket_new (ZMQ_PUSH, DV_FLOW_TASKS, options->tasks_endpoints, true, &tasks_config);
+    self->tasks = dv_socket_new (ZMQ_PUSH, DV_FLOW_TASKS, options->tasks_endpoints, true,
+                                 &tasks_config);
     if (!self->tasks || !(self->gate = dv_gate_new (self->tasks, options->min_workers)))
         return -1;
     self->announce = dv_socket_new (ZMQ_PUSH, DV_FLOW_RESULTS, options->results_endpoints,
@@ -219,12 +218,10 @@ s_on_control (s_ventilator_t *self, const uint8_t *data, size_t size)
                 self->job_accepted = true;
                 if (heartbeat.received > self->received)
                     self->received = heartbeat.received;
-            }
-            else if (self->job_accepted) {
+            } else if (self->job_accepted) {
                 dv_log ("the sink dropped job %" PRIu64 " (it restarted?)", self->job_id);
                 return -1;
-            }
-            else if (heartbeat.state == DV_STATE_RUNNING) {
+            } else if (heartbeat.state == DV_STATE_RUNNING) {
                 dv_log ("the sink is busy with job %" PRIu64 "; job %" PRIu64
                         " not started",
                         heartbeat.job_id, self->job_id);
@@ -344,12 +341,15 @@ static int
 s_send_batch (s_ventilator_t *self, uint64_t first_task)
 {
     uint64_t remaining = self->source.count - first_task;
-    uint32_t count = remaining < self->batch_size ? (uint32_t) remaining : self->batch_size;
-    size_t size = dv_tasks_encode_header (self->job_id, first_task, count, self->batch_buffer);
+    uint32_t count =
+        remaining < self->batch_size ? (uint32_t) remaining : self->batch_size;
+    size_t size =
+        dv_tasks_encode_header (self->job_id, first_task, count, self->batch_buffer);
     for (uint32_t index = 0; index < count; index++)
         dv_tasks_put_value (self->batch_buffer, index,
                             dv_source_value (&self->source, first_task + index));
-    if (zmq_send (zsock_resolve (self->tasks), self->batch_buffer, size, ZMQ_DONTWAIT) < 0)
+    if (zmq_send (zsock_resolve (self->tasks), self->batch_buffer, size, ZMQ_DONTWAIT) <
+        0)
         return -1;
     return (int) count;
 }

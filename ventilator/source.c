@@ -58,10 +58,10 @@ dv_source_read (dv_source_t *self, const char *path)
             continue;
         int64_t value;
         if (dv_parse_int64 (text, &value)) {
-            bool numeric = text[text[0] == '-' || text[0] == '+'] &&
-                           strspn (text + (text[0] == '-' || text[0] == '+'),
-                                   "0123456789") ==
-                               strlen (text + (text[0] == '-' || text[0] == '+'));
+            bool numeric =
+                text[text[0] == '-' || text[0] == '+'] &&
+                strspn (text + (text[0] == '-' || text[0] == '+'), "0123456789") ==
+                    strlen (text + (text[0] == '-' || text[0] == '+'));
             dv_log ("%s:%" PRIu64 ": '%.40s%s' is %s", name, line_number, text,
                     strlen (text) > 40 ? "..." : "",
                     numeric ? "out of the 64-bit integer range" : "not an integer");

@@ -19,14 +19,12 @@ typedef struct {
 
 //  A range of count values from start. Returns -1 and logs when the range
 //  does not fit int64.
-int
-    dv_source_range (dv_source_t *self, int64_t start, uint64_t count);
+int dv_source_range (dv_source_t *self, int64_t start, uint64_t count);
 
 //  Reads one integer per line from path ("-" for stdin); blank lines are
 //  skipped. Returns -1 after logging "path:line: reason" on the first bad
 //  line, or when there is nothing to do.
-int
-    dv_source_read (dv_source_t *self, const char *path);
+int dv_source_read (dv_source_t *self, const char *path);
 
 //  The value of task task_id (< count).
 static inline int64_t
@@ -37,10 +35,8 @@ dv_source_value (const dv_source_t *self, uint64_t task_id)
 }
 
 //  The exact sum of the squares of every value.
-dv_u256_t
-    dv_source_sum_of_squares (const dv_source_t *self);
+dv_u256_t dv_source_sum_of_squares (const dv_source_t *self);
 
-void
-    dv_source_free (dv_source_t *self);
+void dv_source_free (dv_source_t *self);
 
 #endif

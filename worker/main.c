@@ -96,8 +96,7 @@ s_prepare (s_worker_t *self)
             return -1;
         }
         memcpy (self->id, self->options.id, length + 1);
-    }
-    else {
+    } else {
         char host[256] = "worker";
         gethostname (host, sizeof host - 1);
         host[sizeof host - 1] = '\0';
@@ -166,8 +165,7 @@ s_on_control (s_worker_t *self, const uint8_t *data, size_t size)
     else if (dv_heartbeat_decode (data, size, &heartbeat) == 0) {
         job_id = heartbeat.job_id;
         done = heartbeat.state == DV_STATE_DONE;
-    }
-    else {
+    } else {
         self->malformed++;
         dv_log_limited (&self->malformed_limit, "dropped a malformed control message");
         return;
