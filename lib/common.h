@@ -15,16 +15,16 @@
 #define DV_VERSION_TEXT "0.1.0"
 
 #define DV_EXIT_OK      0 //  the job completed (or --help, --version)
-#define DV_EXIT_RUNTIME 1 //  a runtime failure: bind, connect, lost peer, rejected job
-#define DV_EXIT_USAGE   2 //  bad options or bad input; nothing was sent
+#define DV_EXIT_RUNTIME 1 //  a runtime failure: bind, lost peer, refused job, wrong sum
+#define DV_EXIT_USAGE   2 //  bad option, endpoint or input; nothing was sent
 //  Stopped by a signal: 128 + the signal number (130 SIGINT, 143 SIGTERM).
 
 //  Exit-code text for --help, the same in every program.
 #define DV_EXIT_CODES_HELP                                                               \
     "Exit codes:\n"                                                                      \
     "  0    the job completed (also --help, --version)\n"                                \
-    "  1    runtime failure: cannot bind or connect, peer gone, job rejected\n"          \
-    "  2    bad option or bad input; nothing was sent\n"                                 \
+    "  1    runtime failure: cannot bind, peer gone, job refused, sum wrong\n"           \
+    "  2    bad option, endpoint or input; nothing was sent\n"                           \
     "  130  stopped by SIGINT, 143 by SIGTERM (after a clean shutdown)\n"
 
 //  Sets up CZMQ (logging to stderr) and signal handling for program. Call

@@ -16,6 +16,21 @@
 #define S_HEARTBEAT_TIMEOUT_MS 5000
 #define S_ENDPOINT_MAX         1024
 
+static bool s_last_failure_was_usage;
+
+int
+dv_socket_exit_code (void)
+{
+    return s_last_failure_was_usage ? DV_EXIT_USAGE : DV_EXIT_RUNTIME;
+}
+
+//  Errors that mean the endpoint text is wrong, not the world.
+static bool
+s_is_usage_error (int error)
+{
+    return error == EINVAL || error == EPROTONOSUPPORT || error == ENOCOMPATPROTO;
+}
+
 const char *
 dv_flow_name (dv_flow_t flow)
 {
@@ -78,6 +93,7 @@ dv_socket_new (int type, dv_flow_t flow, const char *endpoints, bool binds,
                const dv_socket_config_t *config)
 {
     zsock_t *socket = zsock_new (type);
+    s_last_failure_was_usage = false;
     if (!socket) {
         dv_log ("cannot create the %s socket: %s", dv_flow_name (flow),
                 zmq_strerror (zmq_errno ()));
@@ -102,6 +118,7 @@ dv_socket_new (int type, dv_flow_t flow, const char *endpoints, bool binds,
         int rc = endpoint_binds ? zsock_bind (socket, "%s", endpoint)
                                 : zsock_connect (socket, "%s", endpoint);
         if (rc == -1) {
+            s_last_failure_was_usage = s_is_usage_error (zmq_errno ());
             dv_log ("cannot %s --%s to '%s': %s", endpoint_binds ? "bind" : "connect",
                     dv_flow_name (flow), endpoint, zmq_strerror (zmq_errno ()));
             zsock_destroy (&socket);
@@ -110,6 +127,7 @@ dv_socket_new (int type, dv_flow_t flow, const char *endpoints, bool binds,
         attached++;
     }
     if (malformed || !attached) {
+        s_last_failure_was_usage = true;
         dv_log ("--%s: '%s' is not a list of endpoints", dv_flow_name (flow), endpoints);
         zsock_destroy (&socket);
         return NULL;

@@ -42,6 +42,11 @@ typedef struct {
 zsock_t *dv_socket_new (int type, dv_flow_t flow, const char *endpoints, bool binds,
                         const dv_socket_config_t *config);
 
+//  The exit code for the last dv_socket_new failure: DV_EXIT_USAGE when the
+//  endpoint itself was malformed (bad syntax, unknown transport), otherwise
+//  DV_EXIT_RUNTIME (address in use, not available, ...).
+int dv_socket_exit_code (void);
+
 //  Closes the socket and removes the files of ipc endpoints it bound.
 void dv_socket_destroy (zsock_t **self_p, const char *endpoints, bool binds);
 

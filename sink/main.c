@@ -357,7 +357,9 @@ main (int argc, char **argv)
         return DV_EXIT_RUNTIME;
     }
     int exit_code = DV_EXIT_RUNTIME;
-    if (s_open_sockets (&self) == 0) {
+    if (s_open_sockets (&self))
+        exit_code = dv_socket_exit_code ();
+    else {
         if (s_gather (&self) == 0) {
             s_report (&self, false);
             s_linger (&self);

@@ -397,11 +397,12 @@ main (int argc, char **argv)
         return DV_EXIT_USAGE;
     }
     int exit_code = DV_EXIT_RUNTIME;
-    if (s_open_sockets (&self) == 0 && s_start (&self) == 0 && s_stream (&self) == 0) {
+    if (s_open_sockets (&self))
+        exit_code = dv_socket_exit_code ();
+    else if (s_start (&self) == 0 && s_stream (&self) == 0) {
         dv_log ("job %" PRIu64 " complete", self.job_id);
         exit_code = DV_EXIT_OK;
-    }
-    if (exit_code != DV_EXIT_OK && dv_interrupted ()) {
+    } else if (dv_interrupted ()) {
         dv_log ("interrupted: stopping");
         exit_code = dv_interrupted_exit_code ();
     }

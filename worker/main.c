@@ -300,12 +300,13 @@ main (int argc, char **argv)
         return DV_EXIT_USAGE;
     }
     int exit_code = DV_EXIT_RUNTIME;
-    if (s_open_sockets (&self) == 0 && s_run (&self) == 0) {
+    if (s_open_sockets (&self))
+        exit_code = dv_socket_exit_code ();
+    else if (s_run (&self) == 0) {
         dv_log ("%s: job %" PRIu64 " complete; squared %" PRIu64 " tasks", self.id,
                 self.job_id, self.tasks_done);
         exit_code = DV_EXIT_OK;
-    }
-    if (exit_code != DV_EXIT_OK && dv_interrupted ()) {
+    } else if (dv_interrupted ()) {
         dv_log ("%s: interrupted after %" PRIu64 " tasks: stopping", self.id,
                 self.tasks_done);
         exit_code = dv_interrupted_exit_code ();
