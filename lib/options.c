@@ -15,6 +15,9 @@
 #include <string.h>
 #include <strings.h>
 
+//  getopt_long returns an option's val: table entries are S_FIRST_INDEX + index,
+//  clear of the characters it returns for errors (':' and '?').
+#define S_FIRST_INDEX   256
 #define S_HELP_INDEX    -2
 #define S_VERSION_INDEX -3
 #define S_NAME_MAX      64
@@ -149,7 +152,7 @@ dv_options_parse (const dv_command_t *command, int argc, char **argv)
         long_options[index].name = option->name;
         long_options[index].has_arg =
             option->type == DV_OPTION_FLAG ? no_argument : required_argument;
-        long_options[index].val = (int) index;
+        long_options[index].val = S_FIRST_INDEX + (int) index;
     }
     long_options[command->option_count] =
         (struct option){"help", no_argument, NULL, S_HELP_INDEX};
@@ -158,10 +161,12 @@ dv_options_parse (const dv_command_t *command, int argc, char **argv)
 
     int outcome = DV_OPTIONS_RUN;
     opterr = 0;
-    optind = 1;
+    //  0, not 1: glibc resets its internal state only then. '+': stop at the
+    //  first positional argument, so that errors name the argument at fault.
+    optind = 0;
     while (outcome == DV_OPTIONS_RUN) {
-        int previous = optind;
-        int found = getopt_long (argc, argv, ":", long_options, NULL);
+        int previous = optind ? optind : 1;
+        int found = getopt_long (argc, argv, "+:", long_options, NULL);
         if (found == -1)
             break;
         if (found == S_HELP_INDEX) {
@@ -173,11 +178,12 @@ dv_options_parse (const dv_command_t *command, int argc, char **argv)
         } else if (found == ':') {
             dv_log ("option %s needs a value (try --help)", argv[previous]);
             outcome = DV_OPTIONS_BAD;
-        } else if (found == '?' || found < 0 || (size_t) found >= command->option_count) {
+        } else if (found < S_FIRST_INDEX ||
+                   (size_t) (found - S_FIRST_INDEX) >= command->option_count) {
             dv_log ("unknown option '%s' (try --help)", argv[previous]);
             outcome = DV_OPTIONS_BAD;
         } else {
-            const dv_option_t *option = &command->options[found];
+            const dv_option_t *option = &command->options[found - S_FIRST_INDEX];
             if (s_set (option, option->type == DV_OPTION_FLAG ? "1" : optarg,
                        "command line"))
                 outcome = DV_OPTIONS_BAD;
