@@ -138,7 +138,7 @@ dv_options_parse (const dv_command_t *command, int argc, char **argv)
         char variable[S_NAME_MAX];
         s_variable_name (option->name, variable);
         const char *text = getenv (variable);
-        if (text && s_set (option, text, variable))
+        if (text && *text && s_set (option, text, variable))
             return DV_OPTIONS_BAD;
     }
     struct option *long_options =

@@ -2,7 +2,8 @@
 
     Every option of every program is read first from its environment variable
     (DIVVY_ and the option name upper-cased, '-' as '_'), then from the command
-    line, so a flag wins. Values are checked while parsing: a bad one gives one
+    line, so a flag wins. An empty variable counts as unset (Compose's
+    ${DIVVY_BATCH:-} passes one). Values are checked while parsing: a bad one gives one
     line on stderr naming the option and where it came from, and exit code 2.
 */
 #ifndef DV_OPTIONS_H_INCLUDED

@@ -49,6 +49,11 @@ typedef enum {
 #define DV_TASKS_SIZE_MAX   DV_TASKS_SIZE (DV_BATCH_MAX)
 #define DV_RESULTS_SIZE_MAX DV_RESULTS_SIZE (DV_BATCH_MAX, DV_WORKER_ID_MAX)
 
+//  The sink publishes on control at least this often while it runs (a heartbeat
+//  every 200 ms; KILL every 100 ms once the job is done): silence for
+//  DV_SINK_GONE_MS after KILL means it has exited.
+#define DV_SINK_GONE_MS 600
+
 //  Sink job states, carried by heartbeats.
 typedef enum {
     DV_STATE_IDLE = 0,    //  waiting for a job announcement

@@ -354,6 +354,16 @@ s_send_batch (s_ventilator_t *self, uint64_t first_task)
     return (int) count;
 }
 
+//  After KILL, stays until the sink has gone quiet, like the workers (see
+//  worker/main.c): the sink exits first.
+static void
+s_wait_for_sink_exit (s_ventilator_t *self)
+{
+    while (!dv_interrupted () && dv_now_ms () - self->sink_heard_ms < DV_SINK_GONE_MS)
+        if (s_wait (self, false, DV_SINK_GONE_MS / 5))
+            break;
+}
+
 //  Streams every task within the window, then waits for KILL.
 static int
 s_stream (s_ventilator_t *self)
@@ -400,6 +410,7 @@ main (int argc, char **argv)
     if (s_open_sockets (&self))
         exit_code = dv_socket_exit_code ();
     else if (s_start (&self) == 0 && s_stream (&self) == 0) {
+        s_wait_for_sink_exit (&self);
         dv_log ("job %" PRIu64 " complete", self.job_id);
         exit_code = DV_EXIT_OK;
     } else if (dv_interrupted ()) {

@@ -213,17 +213,20 @@ s_square_batch (s_worker_t *self, const uint8_t *data, size_t size)
     return message_size;
 }
 
-//  Waits for control messages (and, with want_send, room to send) for up to
-//  timeout_ms. Returns -1 on interrupt or a silent sink.
+//  What s_wait waits for besides control messages.
+typedef enum { S_WAIT_CONTROL, S_WAIT_TASKS, S_WAIT_ROOM } s_wait_for_t;
+
+//  Waits up to timeout_ms for control messages, and for tasks or for room to
+//  send results. Returns -1 on interrupt or a silent sink.
 static int
-s_wait (s_worker_t *self, bool want_send, int timeout_ms, bool *tasks_ready)
+s_wait (s_worker_t *self, s_wait_for_t wait_for, int timeout_ms)
 {
     zmq_pollitem_t items[] = {
         {zsock_resolve (self->control), 0, ZMQ_POLLIN, 0},
-        {zsock_resolve (want_send ? self->results : self->tasks), 0,
-         want_send ? ZMQ_POLLOUT : ZMQ_POLLIN, 0},
+        {zsock_resolve (wait_for == S_WAIT_ROOM ? self->results : self->tasks), 0,
+         wait_for == S_WAIT_ROOM ? ZMQ_POLLOUT : ZMQ_POLLIN, 0},
     };
-    int rc = zmq_poll (items, 2, timeout_ms);
+    int rc = zmq_poll (items, wait_for == S_WAIT_CONTROL ? 1 : 2, timeout_ms);
     if (dv_interrupted ())
         return -1;
     if (rc > 0 && (items[0].revents & ZMQ_POLLIN)) {
@@ -233,8 +236,6 @@ s_wait (s_worker_t *self, bool want_send, int timeout_ms, bool *tasks_ready)
             s_on_control (self, zmq_msg_data (&message), zmq_msg_size (&message));
         zmq_msg_close (&message);
     }
-    if (tasks_ready)
-        *tasks_ready = rc > 0 && (items[1].revents & ZMQ_POLLIN);
     if (self->sink_heard &&
         dv_now_ms () - self->sink_heard_ms > self->options.peer_timeout_s * 1000) {
         dv_log ("the sink has been silent for %" PRId64 " s: giving up",
@@ -250,7 +251,7 @@ s_send_results (s_worker_t *self, size_t size)
 {
     while (zmq_send (zsock_resolve (self->results), self->result_buffer, size,
                      ZMQ_DONTWAIT) < 0) {
-        if (s_wait (self, true, S_POLL_MS, NULL) || self->job_done)
+        if (s_wait (self, S_WAIT_ROOM, S_POLL_MS) || self->job_done)
             return -1;
     }
     return 0;
@@ -277,14 +278,24 @@ s_run (s_worker_t *self)
             }
             continue;
         }
-        bool tasks_ready;
-        if (s_wait (self, false, S_POLL_MS, &tasks_ready)) {
+        if (s_wait (self, S_WAIT_TASKS, S_POLL_MS)) {
             rc = -1;
             break;
         }
     }
     zmq_msg_close (&message);
     return rc;
+}
+
+//  After KILL, stays until the sink has gone quiet: the sink repeats KILL for
+//  its linger and exits first, which is what `docker compose up
+//  --exit-code-from sink` needs to report the sink's own exit code.
+static void
+s_wait_for_sink_exit (s_worker_t *self)
+{
+    while (!dv_interrupted () && dv_now_ms () - self->sink_heard_ms < DV_SINK_GONE_MS)
+        if (s_wait (self, S_WAIT_CONTROL, DV_SINK_GONE_MS / 5))
+            break;
 }
 
 int
@@ -303,6 +314,7 @@ main (int argc, char **argv)
     if (s_open_sockets (&self))
         exit_code = dv_socket_exit_code ();
     else if (s_run (&self) == 0) {
+        s_wait_for_sink_exit (&self);
         dv_log ("%s: job %" PRIu64 " complete; squared %" PRIu64 " tasks", self.id,
                 self.job_id, self.tasks_done);
         exit_code = DV_EXIT_OK;
