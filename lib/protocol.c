@@ -8,7 +8,9 @@
       RESULTS   16 first_task u64, 24 id_length u8, 25 worker id,
                 25 + id_length: count x (value i64, square u128)
       HEARTBEAT 16 state u8, 17 zero[7], 24 received u64, 32 total u64
-      CREDIT    16 received u64
+      CREDIT    16 received u64, 24 first_missing u64
+      RESEND    16 count x (first_task u64, task_count u64)
+      WANT      (job id 0) 16 reset u8, 17 zero[7]; count = batches
       KILL      header only
     A decoder rejects anything else: no field is trusted before it is checked.
 */
@@ -235,21 +237,80 @@ dv_heartbeat_decode (const uint8_t *data, size_t size, dv_heartbeat_t *heartbeat
 }
 
 size_t
-dv_credit_encode (uint64_t job_id, uint64_t received, uint8_t *buffer)
+dv_credit_encode (const dv_credit_t *credit, uint8_t *buffer)
 {
-    s_put_header (buffer, DV_KIND_CREDIT, 0, job_id);
-    dv_put_u64 (buffer + 16, received);
+    s_put_header (buffer, DV_KIND_CREDIT, 0, credit->job_id);
+    dv_put_u64 (buffer + 16, credit->received);
+    dv_put_u64 (buffer + 24, credit->first_missing);
     return DV_CREDIT_SIZE;
 }
 
 int
-dv_credit_decode (const uint8_t *data, size_t size, uint64_t *job_id, uint64_t *received)
+dv_credit_decode (const uint8_t *data, size_t size, dv_credit_t *credit)
 {
     uint32_t count;
     if (size != DV_CREDIT_SIZE ||
-        s_check_header (data, size, DV_KIND_CREDIT, &count, job_id) || count != 0)
+        s_check_header (data, size, DV_KIND_CREDIT, &count, &credit->job_id) ||
+        count != 0)
         return -1;
-    *received = dv_get_u64 (data + 16);
+    credit->received = dv_get_u64 (data + 16);
+    credit->first_missing = dv_get_u64 (data + 24);
+    return 0;
+}
+
+size_t
+dv_want_encode (const dv_want_t *want, uint8_t *buffer)
+{
+    //  A worker may not know the job yet: WANT carries job id 0.
+    s_put_header (buffer, DV_KIND_WANT, want->batches, 0);
+    memset (buffer + 16, 0, 8);
+    buffer[16] = want->is_reset ? 1 : 0;
+    return DV_WANT_SIZE;
+}
+
+int
+dv_want_decode (const uint8_t *data, size_t size, dv_want_t *want)
+{
+    if (size != DV_WANT_SIZE || dv_message_kind (data, size) != DV_KIND_WANT ||
+        dv_get_u64 (data + 8) != 0 || data[16] > 1 || !s_all_zero (data + 17, 7))
+        return -1;
+    want->batches = s_get_u32 (data + 4);
+    want->is_reset = data[16] == 1;
+    //  Only a reset may grant nothing; no worker needs more than this.
+    if ((!want->batches && !want->is_reset) || want->batches > DV_WANT_BATCHES_MAX)
+        return -1;
+    return 0;
+}
+
+size_t
+dv_resend_encode (uint64_t job_id, const dv_range_t *ranges, uint32_t range_count,
+                  uint8_t *buffer)
+{
+    s_put_header (buffer, DV_KIND_RESEND, range_count, job_id);
+    for (uint32_t index = 0; index < range_count; index++) {
+        dv_put_u64 (buffer + DV_HEADER_SIZE + 16 * (size_t) index,
+                    ranges[index].first_task);
+        dv_put_u64 (buffer + DV_HEADER_SIZE + 16 * (size_t) index + 8,
+                    ranges[index].task_count);
+    }
+    return DV_RESEND_SIZE (range_count);
+}
+
+int
+dv_resend_decode (const uint8_t *data, size_t size, dv_resend_t *resend)
+{
+    uint32_t count;
+    if (size < DV_HEADER_SIZE ||
+        s_check_header (data, size, DV_KIND_RESEND, &count, &resend->job_id) ||
+        count < 1 || count > DV_RESEND_RANGES_MAX || size != DV_RESEND_SIZE (count))
+        return -1;
+    resend->range_count = count;
+    resend->ranges = data + DV_HEADER_SIZE;
+    for (uint32_t index = 0; index < count; index++) {
+        dv_range_t range = dv_resend_range (resend, index);
+        if (range.task_count == 0 || range.first_task > UINT64_MAX - range.task_count)
+            return -1;
+    }
     return 0;
 }
 

@@ -26,7 +26,8 @@ typedef enum {
     DV_KIND_KILL = 4,      //  sink -> all (control): the job is complete
     DV_KIND_HEARTBEAT = 5, //  sink -> all (control): alive, and its job state
     DV_KIND_CREDIT = 6,    //  sink -> ventilator (control): tasks received
-    DV_KIND_RESEND = 7,    //  reserved: sink -> ventilator, missing ranges
+    DV_KIND_RESEND = 7,    //  sink -> ventilator (control): missing task ranges
+    DV_KIND_WANT = 8,      //  worker -> ventilator (tasks): credit for batches
 } dv_kind_t;
 
 //  Most tasks in one batch; bounds every message size below.
@@ -40,8 +41,14 @@ typedef enum {
 #define DV_TASK_SIZE      8  //  one value
 #define DV_RESULT_SIZE    24 //  one value and its square
 #define DV_HEARTBEAT_SIZE (DV_HEADER_SIZE + 24)
-#define DV_CREDIT_SIZE    (DV_HEADER_SIZE + 8)
-#define DV_KILL_SIZE      DV_HEADER_SIZE
+#define DV_CREDIT_SIZE    (DV_HEADER_SIZE + 16)
+#define DV_WANT_SIZE      (DV_HEADER_SIZE + 8)
+//  Most batches one WANT may ask for.
+#define DV_WANT_BATCHES_MAX 65536
+//  Most ranges in one RESEND: bounds its size to 1 KiB.
+#define DV_RESEND_RANGES_MAX   64
+#define DV_RESEND_SIZE(ranges) (DV_HEADER_SIZE + (size_t) (ranges) *16)
+#define DV_KILL_SIZE           DV_HEADER_SIZE
 
 #define DV_TASKS_SIZE(count) (DV_HEADER_SIZE + 8 + (size_t) (count) *DV_TASK_SIZE)
 #define DV_RESULTS_SIZE(count, id_length)                                                \
@@ -85,6 +92,31 @@ typedef struct {
     size_t worker_id_length; //  1 .. DV_WORKER_ID_MAX
     const uint8_t *entries;  //  count (value, square) pairs: dv_results_entry
 } dv_results_t;
+
+typedef struct {
+    uint64_t job_id;
+    uint64_t received;      //  distinct tasks received so far
+    uint64_t first_missing; //  lowest task id not received (task_count when none)
+} dv_credit_t;
+
+typedef struct {
+    uint64_t first_task;
+    uint64_t task_count; //  >= 1
+} dv_range_t;
+
+typedef struct {
+    uint64_t job_id;
+    uint32_t range_count;  //  1 .. DV_RESEND_RANGES_MAX
+    const uint8_t *ranges; //  range_count (first, count) pairs: dv_resend_range
+} dv_resend_t;
+
+//  A worker's credit: how many more batches it will take. With is_reset, the
+//  credit replaces what the ventilator holds for it (sent after an idle spell,
+//  when earlier credit may have been lost with a restarted ventilator).
+typedef struct {
+    uint32_t batches;
+    bool is_reset;
+} dv_want_t;
 
 typedef struct {
     uint64_t job_id; //  0 when idle
@@ -136,7 +168,11 @@ int dv_message_kind (const uint8_t *data, size_t size);
 //  and returns that size.
 size_t dv_announce_encode (const dv_announce_t *announce, uint8_t *buffer);
 size_t dv_heartbeat_encode (const dv_heartbeat_t *heartbeat, uint8_t *buffer);
-size_t dv_credit_encode (uint64_t job_id, uint64_t received, uint8_t *buffer);
+size_t dv_credit_encode (const dv_credit_t *credit, uint8_t *buffer);
+size_t dv_want_encode (const dv_want_t *want, uint8_t *buffer);
+//  ranges: range_count (1 .. DV_RESEND_RANGES_MAX) ranges.
+size_t dv_resend_encode (uint64_t job_id, const dv_range_t *ranges, uint32_t range_count,
+                         uint8_t *buffer);
 size_t dv_kill_encode (uint64_t job_id, uint8_t *buffer);
 
 //  Task and result batches are written in place: the header first, then each
@@ -174,14 +210,23 @@ int dv_announce_decode (const uint8_t *data, size_t size, dv_announce_t *announc
 int dv_tasks_decode (const uint8_t *data, size_t size, dv_tasks_t *tasks);
 int dv_results_decode (const uint8_t *data, size_t size, dv_results_t *results);
 int dv_heartbeat_decode (const uint8_t *data, size_t size, dv_heartbeat_t *heartbeat);
-int dv_credit_decode (const uint8_t *data, size_t size, uint64_t *job_id,
-                      uint64_t *received);
+int dv_credit_decode (const uint8_t *data, size_t size, dv_credit_t *credit);
+int dv_want_decode (const uint8_t *data, size_t size, dv_want_t *want);
+int dv_resend_decode (const uint8_t *data, size_t size, dv_resend_t *resend);
 int dv_kill_decode (const uint8_t *data, size_t size, uint64_t *job_id);
 
 static inline int64_t
 dv_tasks_value (const dv_tasks_t *tasks, uint32_t index)
 {
     return (int64_t) dv_get_u64 (tasks->values + (size_t) index * DV_TASK_SIZE);
+}
+
+static inline dv_range_t
+dv_resend_range (const dv_resend_t *resend, uint32_t index)
+{
+    dv_range_t range = {dv_get_u64 (resend->ranges + (size_t) index * 16),
+                        dv_get_u64 (resend->ranges + (size_t) index * 16 + 8)};
+    return range;
 }
 
 static inline void

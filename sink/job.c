@@ -60,6 +60,69 @@ s_count_worker (dv_job_t *self, const char *id, size_t id_length, uint64_t deliv
     *counter += delivered;
 }
 
+static bool
+s_seen (const dv_job_t *self, uint64_t task_id)
+{
+    return self->seen[task_id / 64] & ((uint64_t) 1 << (task_id % 64));
+}
+
+//  Moves first_missing past what has arrived, a word at a time where it can.
+static void
+s_advance_first_missing (dv_job_t *self)
+{
+    uint64_t task_count = self->announce.task_count;
+    uint64_t id = self->first_missing;
+    while (id < task_count) {
+        if (id % 64 == 0 && self->seen[id / 64] == UINT64_MAX)
+            id += 64;
+        else if (s_seen (self, id))
+            id++;
+        else
+            break;
+    }
+    self->first_missing = id < task_count ? id : task_count;
+}
+
+uint32_t
+dv_job_missing (const dv_job_t *self, dv_range_t *ranges, uint32_t range_max,
+                uint64_t *task_total)
+{
+    uint64_t task_count = self->announce.task_count;
+    uint32_t range_count = 0;
+    *task_total = 0;
+    uint64_t id = self->first_missing;
+    while (id < task_count && range_count < range_max) {
+        //  Skip what arrived, whole words at a time where they are full.
+        while (id < task_count) {
+            if (id % 64 == 0 && self->seen[id / 64] == UINT64_MAX)
+                id += 64;
+            else if (s_seen (self, id))
+                id++;
+            else
+                break;
+        }
+        if (id >= task_count)
+            break;
+        uint64_t first = id;
+        //  Then what is missing, whole words at a time where they are empty.
+        while (id < task_count) {
+            if (id % 64 == 0 && self->seen[id / 64] == 0)
+                id += 64;
+            else if (!s_seen (self, id))
+                id++;
+            else
+                break;
+        }
+        if (id > task_count)
+            id = task_count;
+        ranges[range_count].first_task = first;
+        ranges[range_count].task_count = id - first;
+        *task_total += id - first;
+        range_count++;
+    }
+    return range_count;
+}
+
 int
 dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_result,
              void *context)
@@ -98,6 +161,7 @@ dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_r
             on_result (context, value, square);
     }
     self->received += fresh;
+    s_advance_first_missing (self);
     if (fresh)
         s_count_worker (self, results->worker_id, results->worker_id_length, fresh);
     if (dv_job_complete (self) && !self->finished_us)

@@ -17,13 +17,14 @@
 
 typedef struct {
     dv_announce_t announce;
-    uint64_t *seen;      //  bitmap of task ids received
-    uint64_t received;   //  distinct tasks received
-    uint64_t duplicates; //  results dropped because their task was already in
-    dv_u256_t sum;       //  of the squares received
-    zhashx_t *workers;   //  worker id -> uint64_t * results delivered
-    int64_t started_us;  //  when the job was accepted
-    int64_t finished_us; //  when the last result came in
+    uint64_t *seen;         //  bitmap of task ids received
+    uint64_t received;      //  distinct tasks received
+    uint64_t first_missing; //  lowest task id not received (task_count when none)
+    uint64_t duplicates;    //  results dropped because their task was already in
+    dv_u256_t sum;          //  of the squares received
+    zhashx_t *workers;      //  worker id -> uint64_t * results delivered
+    int64_t started_us;     //  when the job was accepted
+    int64_t finished_us;    //  when the last result came in
 } dv_job_t;
 
 //  Starts bookkeeping for an announced job. Returns NULL when the bitmap
@@ -42,6 +43,11 @@ int dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *
                  void *context);
 
 bool dv_job_complete (const dv_job_t *self);
+
+//  Writes up to range_max ranges of missing task ids, lowest first, and
+//  returns how many; their task total goes to *task_total.
+uint32_t dv_job_missing (const dv_job_t *self, dv_range_t *ranges, uint32_t range_max,
+                         uint64_t *task_total);
 
 //  The sum the job must reach: the closed form for a range, the ventilator's
 //  sum for a list.

@@ -32,6 +32,7 @@ typedef struct {
     bool quiet;
     bool json;
     int64_t linger_ms;
+    int64_t resend_after_ms;
     int64_t max_tasks;
 } s_options_t;
 
@@ -42,11 +43,16 @@ typedef struct {
     dv_job_t *job;
     dv_state_t state;
     uint64_t malformed;
-    uint64_t credited; //  received count at the last credit sent
+    uint64_t credited;        //  received count at the last credit sent
+    int64_t progress_ms;      //  when a new result last arrived (or the job began)
+    int64_t resend_ms;        //  when we last asked for missing tasks
+    uint64_t resends;         //  RESEND messages published
+    uint64_t tasks_requested; //  tasks they asked for, counted each time
     int64_t heartbeat_ms;
     dv_output_t *output;
     dv_progress_t progress;
     dv_rate_limit_t malformed_limit;
+    dv_rate_limit_t resend_limit;
 } s_sink_t;
 
 static int
@@ -57,6 +63,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         .results_endpoints = dv_endpoint_default (DV_FLOW_RESULTS, true),
         .control_endpoints = dv_endpoint_default (DV_FLOW_CONTROL, true),
         .linger_ms = 1000,
+        .resend_after_ms = 1000,
         .max_tasks = (int64_t) 1 << 36,
     };
     const dv_option_t table[] = {
@@ -74,6 +81,9 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         {"linger", DV_OPTION_INTEGER, "MS",
          "after the job, keep repeating KILL this long for late subscribers", "1000", 0,
          600000, &options->linger_ms},
+        {"resend-after", DV_OPTION_INTEGER, "MS",
+         "when no new result came for MS, ask the ventilator for the missing tasks",
+         "1000", 10, 3600000, &options->resend_after_ms},
         {"max-tasks", DV_OPTION_INTEGER, "N",
          "refuse jobs larger than N tasks (the bitmap takes N/8 bytes)", "68719476736", 1,
          INT64_MAX, &options->max_tasks},
@@ -148,10 +158,10 @@ s_publish_heartbeat (s_sink_t *self)
 static void
 s_publish_credit (s_sink_t *self)
 {
+    dv_credit_t credit = {self->job->announce.job_id, self->job->received,
+                          self->job->first_missing};
     uint8_t buffer[DV_CREDIT_SIZE];
-    s_publish (
-        self, buffer,
-        dv_credit_encode (self->job->announce.job_id, self->job->received, buffer));
+    s_publish (self, buffer, dv_credit_encode (&credit, buffer));
     self->credited = self->job->received;
 }
 
@@ -196,6 +206,7 @@ s_on_announce (s_sink_t *self, const uint8_t *data, size_t size)
     dv_log ("job %" PRIu64 ": gathering %" PRIu64 " results", announce.job_id,
             announce.task_count);
     dv_progress_init (&self->progress);
+    self->progress_ms = self->resend_ms = dv_now_ms ();
     s_publish_credit (self);
     s_publish_heartbeat (self);
 }
@@ -221,6 +232,8 @@ s_on_results (s_sink_t *self, const uint8_t *data, size_t size)
         s_malformed (self, "results that do not fit the job");
         return;
     }
+    if (self->job->received != self->credited)
+        self->progress_ms = dv_now_ms ();
     if (self->job->received - self->credited >= self->job->announce.credit_step)
         s_publish_credit (self);
 }
@@ -238,6 +251,36 @@ s_on_message (s_sink_t *self, const uint8_t *data, size_t size)
         default:
             s_malformed (self, "not a result batch or job announcement");
     }
+}
+
+//  When no new result has come for --resend-after while some are missing, the
+//  work in flight was lost (a worker died or froze): ask for it again. The
+//  lowest gaps first; a RESEND holds at most DV_RESEND_RANGES_MAX ranges.
+static void
+s_check_stall (s_sink_t *self)
+{
+    int64_t now = dv_now_ms ();
+    if (now - self->progress_ms < self->options.resend_after_ms ||
+        now - self->resend_ms < self->options.resend_after_ms)
+        return;
+    dv_range_t ranges[DV_RESEND_RANGES_MAX];
+    uint64_t task_total;
+    uint32_t range_count =
+        dv_job_missing (self->job, ranges, DV_RESEND_RANGES_MAX, &task_total);
+    if (!range_count)
+        return;
+    uint8_t buffer[DV_RESEND_SIZE (DV_RESEND_RANGES_MAX)];
+    s_publish (
+        self, buffer,
+        dv_resend_encode (self->job->announce.job_id, ranges, range_count, buffer));
+    self->resend_ms = now;
+    self->resends++;
+    self->tasks_requested += task_total;
+    dv_log_limited (&self->resend_limit,
+                    "no new result for %" PRId64 " ms: asking again for %" PRIu64
+                    " tasks in %" PRIu32 " ranges, from task %" PRIu64,
+                    now - self->progress_ms, task_total, range_count,
+                    ranges[0].first_task);
 }
 
 //  A subscription arrived: greet the new subscriber straight away.
@@ -283,8 +326,10 @@ s_gather (s_sink_t *self)
             if (self->job)
                 s_publish_credit (self);
         }
-        if (self->job)
+        if (self->job) {
             dv_progress_update (&self->progress, self->job);
+            s_check_stall (self);
+        }
         if (taken)
             continue;
         zmq_pollitem_t items[] = {
@@ -335,7 +380,12 @@ s_report (s_sink_t *self, bool interrupted)
         dv_output_flush (self->output);
     if (!self->job)
         return;
-    dv_summary_extra_t extra = {.malformed = self->malformed, .interrupted = interrupted};
+    dv_summary_extra_t extra = {
+        .malformed = self->malformed,
+        .resends = self->resends,
+        .tasks_requested = self->tasks_requested,
+        .interrupted = interrupted,
+    };
     dv_summary_print (self->job, &extra, stderr);
     if (self->options.json) {
         dv_summary_print_json (self->job, &extra, stdout);

@@ -41,8 +41,10 @@ void dv_progress_update (dv_progress_t *self, const dv_job_t *job);
 void dv_progress_end (dv_progress_t *self);
 
 typedef struct {
-    uint64_t malformed; //  messages dropped as malformed
-    bool interrupted;   //  stopped before the job completed
+    uint64_t malformed;       //  messages dropped as malformed
+    uint64_t resends;         //  RESEND messages published
+    uint64_t tasks_requested; //  tasks those asked for, counted each time
+    bool interrupted;         //  stopped before the job completed
 } dv_summary_extra_t;
 
 //  The human summary, several lines, to stream.

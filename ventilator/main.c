@@ -8,6 +8,7 @@
     known to be good.
 */
 #include "common.h"
+#include "dispatch.h"
 #include "gate.h"
 #include "net.h"
 #include "options.h"
@@ -23,10 +24,12 @@
 #define S_POLL_MS           100
 #define S_ANNOUNCE_EVERY_MS 1000
 #define S_WAIT_REPORT_MS    5000
-#define S_TASKS_HWM         1000 //  batches queued per worker: keeps the load spread
-#define S_AUTO_BATCH_MAX    1024
-#define S_AUTO_WINDOW       256 //  batches
-#define S_AUTO_WINDOW_TASKS 4096
+#define S_DRAIN_EVERY       64 //  batches between reads of credit and control
+//  Caps what workers may send us (WANT), with room for ZMTP handshakes.
+#define S_CREDIT_MESSAGE_MAX 256
+#define S_AUTO_BATCH_MAX     1024
+#define S_AUTO_WINDOW        256 //  batches
+#define S_AUTO_WINDOW_TASKS  4096
 
 typedef struct {
     const char *tasks_endpoints;
@@ -49,17 +52,29 @@ typedef struct {
     uint32_t batch_size;
     uint64_t window_tasks;
     uint32_t credit_step;
-    zsock_t *tasks;
+    zsock_t *tasks;    //  ROUTER: batches out, workers' credit in
     zsock_t *announce; //  PUSH to the sink's result socket
     zsock_t *control;  //  SUB to the sink's control socket
     dv_gate_t *gate;
+    dv_dispatch_t *dispatch;
     bool sink_heard;
     int64_t sink_heard_ms;
     bool job_accepted;
+    int64_t announced_ms;
+    int64_t reported_ms;
     bool job_done;
-    uint64_t received; //  the sink's count of distinct results
+    uint64_t received;  //  the sink's count of distinct results
+    uint64_t next_task; //  the first task never sent yet
+    //  Tasks the sink asked for again, still to send: the latest RESEND's
+    //  ranges below next_task (a newer RESEND replaces them).
+    dv_range_t resend[DV_RESEND_RANGES_MAX];
+    uint32_t resend_count;
+    uint32_t resend_index;
+    uint64_t tasks_resent;
+    uint64_t malformed;
     uint8_t *batch_buffer;
     dv_rate_limit_t bad_control_limit;
+    dv_rate_limit_t resend_limit;
 } s_ventilator_t;
 
 static int
@@ -166,13 +181,18 @@ static int
 s_open_sockets (s_ventilator_t *self)
 {
     s_options_t *options = &self->options;
-    const dv_socket_config_t tasks_config = {.send_hwm = S_TASKS_HWM, .linger_ms = 0};
+    //  Credit bounds what each worker holds; the HWM must never bind first.
+    const dv_socket_config_t tasks_config = {.send_hwm = 0,
+                                             .receive_hwm = 0,
+                                             .linger_ms = 0,
+                                             .max_message_size = S_CREDIT_MESSAGE_MAX};
     //  The announcement must not be lost to a close; control only listens.
     const dv_socket_config_t announce_config = {.linger_ms = 1000};
     const dv_socket_config_t control_config = {.max_message_size = 4096};
-    self->tasks = dv_socket_new (ZMQ_PUSH, DV_FLOW_TASKS, options->tasks_endpoints, true,
-                                 &tasks_config);
-    if (!self->tasks || !(self->gate = dv_gate_new (self->tasks, options->min_workers)))
+    self->tasks = dv_socket_new (ZMQ_ROUTER, DV_FLOW_TASKS, options->tasks_endpoints,
+                                 true, &tasks_config);
+    if (!self->tasks || !(self->gate = dv_gate_new (self->tasks, options->min_workers)) ||
+        !(self->dispatch = dv_dispatch_new (self->tasks)))
         return -1;
     self->announce = dv_socket_new (ZMQ_PUSH, DV_FLOW_RESULTS, options->results_endpoints,
                                     false, &announce_config);
@@ -182,7 +202,8 @@ s_open_sockets (s_ventilator_t *self)
                                    false, &control_config);
     if (!self->control)
         return -1;
-    const dv_kind_t kinds[] = {DV_KIND_HEARTBEAT, DV_KIND_CREDIT, DV_KIND_KILL};
+    const dv_kind_t kinds[] = {DV_KIND_HEARTBEAT, DV_KIND_CREDIT, DV_KIND_KILL,
+                               DV_KIND_RESEND};
     for (size_t index = 0; index < sizeof kinds / sizeof kinds[0]; index++) {
         uint8_t topic[2];
         dv_topic (kinds[index], topic);
@@ -195,9 +216,42 @@ static void
 s_close_sockets (s_ventilator_t *self)
 {
     dv_gate_destroy (&self->gate);
+    dv_dispatch_destroy (&self->dispatch);
     dv_socket_destroy (&self->tasks, self->options.tasks_endpoints, true);
     dv_socket_destroy (&self->announce, self->options.results_endpoints, false);
     dv_socket_destroy (&self->control, self->options.control_endpoints, false);
+}
+
+//  Forgets the job's progress: the sink restarted and holds none of it.
+static void
+s_restart_job (s_ventilator_t *self)
+{
+    dv_log ("the sink lost job %" PRIu64 " (it restarted?): starting it again",
+            self->job_id);
+    self->job_accepted = false;
+    self->received = 0;
+    self->next_task = 0;
+    self->resend_count = self->resend_index = 0;
+}
+
+//  Takes the sink's RESEND: the tasks it lacks that were sent already.
+static void
+s_on_resend (s_ventilator_t *self, const dv_resend_t *resend)
+{
+    uint64_t tasks = 0;
+    self->resend_count = self->resend_index = 0;
+    for (uint32_t index = 0; index < resend->range_count; index++) {
+        dv_range_t range = dv_resend_range (resend, index);
+        if (range.first_task >= self->next_task)
+            continue; //  not sent yet: it goes out in order anyway
+        if (range.task_count > self->next_task - range.first_task)
+            range.task_count = self->next_task - range.first_task;
+        self->resend[self->resend_count++] = range;
+        tasks += range.task_count;
+    }
+    if (tasks)
+        dv_log_limited (&self->resend_limit,
+                        "the sink lacks results: sending %" PRIu64 " tasks again", tasks);
 }
 
 //  Handles one control message. Returns -1 when the job cannot go on.
@@ -205,7 +259,9 @@ static int
 s_on_control (s_ventilator_t *self, const uint8_t *data, size_t size)
 {
     dv_heartbeat_t heartbeat;
-    uint64_t job_id, received;
+    dv_credit_t credit;
+    dv_resend_t resend;
+    uint64_t job_id;
     self->sink_heard = true;
     self->sink_heard_ms = dv_now_ms ();
     switch (dv_message_kind (data, size)) {
@@ -215,13 +271,11 @@ s_on_control (s_ventilator_t *self, const uint8_t *data, size_t size)
             if (heartbeat.job_id == self->job_id) {
                 if (heartbeat.state == DV_STATE_DONE)
                     self->job_done = true;
-                self->job_accepted = true;
                 if (heartbeat.received > self->received)
                     self->received = heartbeat.received;
-            } else if (self->job_accepted) {
-                dv_log ("the sink dropped job %" PRIu64 " (it restarted?)", self->job_id);
-                return -1;
-            } else if (heartbeat.state == DV_STATE_RUNNING) {
+            } else if (self->job_accepted && heartbeat.state == DV_STATE_IDLE)
+                s_restart_job (self);
+            else if (heartbeat.state == DV_STATE_RUNNING && !self->job_accepted) {
                 dv_log ("the sink is busy with job %" PRIu64 "; job %" PRIu64
                         " not started",
                         heartbeat.job_id, self->job_id);
@@ -229,12 +283,29 @@ s_on_control (s_ventilator_t *self, const uint8_t *data, size_t size)
             }
             return 0;
         case DV_KIND_CREDIT:
-            if (dv_credit_decode (data, size, &job_id, &received) ||
-                job_id != self->job_id)
+            if (dv_credit_decode (data, size, &credit))
                 break;
-            self->job_accepted = true;
-            if (received > self->received)
-                self->received = received;
+            if (credit.job_id != self->job_id)
+                return 0;
+            if (!self->job_accepted) {
+                //  A job the sink already holds (we were restarted): resume
+                //  from its first gap; later gaps come back as RESEND.
+                self->job_accepted = true;
+                self->next_task = credit.first_missing;
+                dv_log ("job %" PRIu64 ": %" PRIu64 " tasks in batches of %" PRIu32
+                        ", %" PRId64 " workers connected%s",
+                        self->job_id, self->source.count, self->batch_size,
+                        dv_gate_connected (self->gate),
+                        credit.received ? " (resuming a job the sink holds)" : "");
+            }
+            if (credit.received > self->received)
+                self->received = credit.received;
+            return 0;
+        case DV_KIND_RESEND:
+            if (dv_resend_decode (data, size, &resend))
+                break;
+            if (resend.job_id == self->job_id && self->job_accepted)
+                s_on_resend (self, &resend);
             return 0;
         case DV_KIND_KILL:
             if (dv_kill_decode (data, size, &job_id))
@@ -243,6 +314,7 @@ s_on_control (s_ventilator_t *self, const uint8_t *data, size_t size)
                 self->job_done = true;
             return 0;
     }
+    self->malformed++;
     dv_log_limited (&self->bad_control_limit, "dropped a malformed control message");
     return 0;
 }
@@ -261,22 +333,24 @@ s_drain_control (s_ventilator_t *self)
     return rc;
 }
 
-//  Waits up to timeout_ms for control messages, monitor events and (with
-//  want_send) room on the task socket. Returns -1 when the job cannot go on:
-//  interrupted, or the sink gone silent.
+//  Waits up to timeout_ms for control messages, monitor events and worker
+//  credit. Returns -1 when the job cannot go on: interrupted, or the sink
+//  gone silent.
 static int
-s_wait (s_ventilator_t *self, bool want_send, int timeout_ms)
+s_wait (s_ventilator_t *self, int timeout_ms)
 {
     zmq_pollitem_t items[] = {
         {zsock_resolve (self->control), 0, ZMQ_POLLIN, 0},
         {zsock_resolve (dv_gate_monitor (self->gate)), 0, ZMQ_POLLIN, 0},
-        {zsock_resolve (self->tasks), 0, ZMQ_POLLOUT, 0},
+        {zsock_resolve (self->tasks), 0, ZMQ_POLLIN, 0},
     };
-    int rc = zmq_poll (items, want_send ? 3 : 2, timeout_ms);
+    int rc = zmq_poll (items, 3, timeout_ms);
     if (dv_interrupted ())
         return -1;
     if (rc > 0 && (items[1].revents & ZMQ_POLLIN))
         dv_gate_on_event (self->gate);
+    if (rc > 0 && (items[2].revents & ZMQ_POLLIN))
+        self->malformed += dv_dispatch_take_credit (self->dispatch);
     if (rc > 0 && (items[0].revents & ZMQ_POLLIN) && s_drain_control (self))
         return -1;
     if (self->sink_heard &&
@@ -305,53 +379,114 @@ s_announce (s_ventilator_t *self)
     zmq_send (zsock_resolve (self->announce), buffer, size, ZMQ_DONTWAIT);
 }
 
-//  Waits for the sink and the workers, then has the job accepted.
-static int
-s_start (s_ventilator_t *self)
+//  Before the job is accepted: announces it once the sink is heard and the
+//  gate is open, again every second until the sink answers.
+static void
+s_try_to_start (s_ventilator_t *self)
 {
-    int64_t reported_ms = dv_now_ms ();
-    int64_t announced_ms = 0;
-    while (!self->job_accepted) {
-        int64_t now = dv_now_ms ();
-        int64_t connected = dv_gate_connected (self->gate);
-        int64_t required = dv_gate_required (self->gate);
-        if (self->sink_heard && connected >= required &&
-            now - announced_ms >= S_ANNOUNCE_EVERY_MS) {
-            s_announce (self);
-            announced_ms = now;
-        }
-        if (now - reported_ms >= S_WAIT_REPORT_MS) {
-            dv_log ("waiting: %s, %" PRId64 " of %" PRId64 " workers connected",
-                    self->sink_heard ? "sink heard" : "no sink heard yet", connected,
-                    required);
-            reported_ms = now;
-        }
-        if (s_wait (self, false, S_POLL_MS))
-            return -1;
+    int64_t now = dv_now_ms ();
+    int64_t connected = dv_gate_connected (self->gate);
+    int64_t required = dv_gate_required (self->gate);
+    if (self->sink_heard && connected >= required &&
+        now - self->announced_ms >= S_ANNOUNCE_EVERY_MS) {
+        s_announce (self);
+        self->announced_ms = now;
     }
-    dv_log ("job %" PRIu64 ": %" PRIu64 " tasks in batches of %" PRIu32 " to %" PRId64
-            " workers",
-            self->job_id, self->source.count, self->batch_size,
-            dv_gate_connected (self->gate));
-    return 0;
+    if (now - self->reported_ms >= S_WAIT_REPORT_MS) {
+        dv_log ("waiting: %s, %" PRId64 " of %" PRId64 " workers connected",
+                self->sink_heard ? "sink heard" : "no sink heard yet", connected,
+                required);
+        self->reported_ms = now;
+    }
 }
 
-//  Sends the batch starting at first_task; -1 when the socket cannot take it now.
-static int
-s_send_batch (s_ventilator_t *self, uint64_t first_task)
+//  The next batch to send, if any: tasks asked for again first, then new
+//  ones while the window allows. Returns false when there is none now.
+static bool
+s_next_batch (s_ventilator_t *self, uint64_t *first_task, uint32_t *count)
 {
-    uint64_t remaining = self->source.count - first_task;
-    uint32_t count =
-        remaining < self->batch_size ? (uint32_t) remaining : self->batch_size;
+    uint64_t available;
+    if (self->resend_index < self->resend_count) {
+        dv_range_t *range = &self->resend[self->resend_index];
+        *first_task = range->first_task;
+        available = range->task_count;
+    } else {
+        uint64_t received =
+            self->received < self->next_task ? self->received : self->next_task;
+        if (self->next_task >= self->source.count ||
+            self->next_task - received >= self->window_tasks)
+            return false;
+        *first_task = self->next_task;
+        available = self->source.count - self->next_task;
+    }
+    *count = available < self->batch_size ? (uint32_t) available : self->batch_size;
+    return true;
+}
+
+//  Records that the batch from s_next_batch went out.
+static void
+s_batch_sent (s_ventilator_t *self, uint64_t first_task, uint32_t count)
+{
+    if (self->resend_index < self->resend_count &&
+        first_task == self->resend[self->resend_index].first_task) {
+        dv_range_t *range = &self->resend[self->resend_index];
+        range->first_task += count;
+        range->task_count -= count;
+        if (!range->task_count)
+            self->resend_index++;
+        self->tasks_resent += count;
+    } else
+        self->next_task += count;
+}
+
+static size_t
+s_encode_batch (s_ventilator_t *self, uint64_t first_task, uint32_t count)
+{
     size_t size =
         dv_tasks_encode_header (self->job_id, first_task, count, self->batch_buffer);
     for (uint32_t index = 0; index < count; index++)
         dv_tasks_put_value (self->batch_buffer, index,
                             dv_source_value (&self->source, first_task + index));
-    if (zmq_send (zsock_resolve (self->tasks), self->batch_buffer, size, ZMQ_DONTWAIT) <
-        0)
-        return -1;
-    return (int) count;
+    return size;
+}
+
+//  Runs the job until KILL: announce, stream within the window to workers
+//  with credit, send again what the sink asks for.
+static int
+s_run (s_ventilator_t *self)
+{
+    unsigned since_drain = 0;
+    self->reported_ms = dv_now_ms ();
+    while (!self->job_done) {
+        if (dv_interrupted ())
+            return -1;
+        if (!self->job_accepted) {
+            s_try_to_start (self);
+            if (s_wait (self, S_POLL_MS))
+                return -1;
+            continue;
+        }
+        //  Take credit and control in as they come, without a poll per batch.
+        if (++since_drain >= S_DRAIN_EVERY) {
+            since_drain = 0;
+            self->malformed += dv_dispatch_take_credit (self->dispatch);
+            if (s_drain_control (self))
+                return -1;
+        }
+        uint64_t first_task;
+        uint32_t count;
+        if (s_next_batch (self, &first_task, &count) &&
+            dv_dispatch_send (self->dispatch, self->batch_buffer,
+                              s_encode_batch (self, first_task, count)) == 0) {
+            s_batch_sent (self, first_task, count);
+            continue;
+        }
+        //  Nothing to send, or no worker to take it: wait for a change.
+        since_drain = 0;
+        if (s_wait (self, S_POLL_MS))
+            return -1;
+    }
+    return 0;
 }
 
 //  After KILL, stays until the sink has gone quiet, like the workers (see
@@ -360,37 +495,8 @@ static void
 s_wait_for_sink_exit (s_ventilator_t *self)
 {
     while (!dv_interrupted () && dv_now_ms () - self->sink_heard_ms < DV_SINK_GONE_MS)
-        if (s_wait (self, false, DV_SINK_GONE_MS / 5))
+        if (s_wait (self, DV_SINK_GONE_MS / 5))
             break;
-}
-
-//  Streams every task within the window, then waits for KILL.
-static int
-s_stream (s_ventilator_t *self)
-{
-    uint64_t next_task = 0;
-    while (next_task < self->source.count) {
-        if (dv_interrupted ())
-            return -1;
-        uint64_t in_flight = next_task - self->received;
-        if (in_flight >= self->window_tasks) {
-            if (s_wait (self, false, S_POLL_MS))
-                return -1;
-            continue;
-        }
-        //  Take credit in as it comes, without a poll per batch.
-        if (in_flight >= self->window_tasks / 2 && s_drain_control (self))
-            return -1;
-        int sent = s_send_batch (self, next_task);
-        if (sent > 0)
-            next_task += (uint64_t) sent;
-        else if (s_wait (self, true, S_POLL_MS))
-            return -1;
-    }
-    while (!self->job_done)
-        if (s_wait (self, false, S_POLL_MS))
-            return -1;
-    return 0;
 }
 
 int
@@ -409,9 +515,11 @@ main (int argc, char **argv)
     int exit_code = DV_EXIT_RUNTIME;
     if (s_open_sockets (&self))
         exit_code = dv_socket_exit_code ();
-    else if (s_start (&self) == 0 && s_stream (&self) == 0) {
+    else if (s_run (&self) == 0) {
         s_wait_for_sink_exit (&self);
-        dv_log ("job %" PRIu64 " complete", self.job_id);
+        dv_log ("job %" PRIu64 " complete; %" PRIu64 " tasks sent again, %" PRIu64
+                " malformed messages dropped",
+                self.job_id, self.tasks_resent, self.malformed);
         exit_code = DV_EXIT_OK;
     } else if (dv_interrupted ()) {
         dv_log ("interrupted: stopping");

@@ -17,9 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define S_POLL_MS        250
-#define S_TASKS_HWM      1000 //  batches queued here: a few, so late workers get work
-#define S_RESULTS_LINGER 2000
+#define S_POLL_MS         250
+#define S_WANT_MIN        2    //  batches asked for at least, so one is always at hand
+#define S_WANT_REFRESH_MS 1000 //  idle this long: restate our credit from scratch
+#define S_RESULTS_LINGER  2000
 
 typedef struct {
     const char *tasks_endpoints;
@@ -27,6 +28,7 @@ typedef struct {
     const char *control_endpoints;
     const char *id;
     int64_t task_delay_us;
+    int64_t prefetch;
     int64_t peer_timeout_s;
 } s_options_t;
 
@@ -43,6 +45,9 @@ typedef struct {
     bool sink_heard;
     int64_t sink_heard_ms;
     bool job_done;
+    uint32_t wanted;      //  batches we aim to have asked for and not received
+    uint32_t outstanding; //  batches asked for and not received yet
+    int64_t last_batch_ms;
     uint8_t *result_buffer;
     dv_rate_limit_t malformed_limit;
 } s_worker_t;
@@ -54,6 +59,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         .tasks_endpoints = dv_endpoint_default (DV_FLOW_TASKS, false),
         .results_endpoints = dv_endpoint_default (DV_FLOW_RESULTS, false),
         .control_endpoints = dv_endpoint_default (DV_FLOW_CONTROL, false),
+        .prefetch = 4096,
         .peer_timeout_s = 30,
     };
     const dv_option_t table[] = {
@@ -69,6 +75,9 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         {"task-delay-us", DV_OPTION_INTEGER, "MICROSECONDS",
          "extra time spent on every task, to simulate slow work", "0", 0, 60000000,
          &options->task_delay_us},
+        {"prefetch", DV_OPTION_INTEGER, "TASKS",
+         "tasks to ask for ahead (at least 2 batches): more is faster, less is fairer",
+         "4096", 1, 1 << 24, &options->prefetch},
         {"peer-timeout", DV_OPTION_INTEGER, "SECONDS",
          "give up when the sink, once heard, is silent this long", "30", 1, 86400,
          &options->peer_timeout_s},
@@ -119,14 +128,16 @@ static int
 s_open_sockets (s_worker_t *self)
 {
     s_options_t *options = &self->options;
+    //  Our credit bounds what arrives; the HWM must never bind first.
     const dv_socket_config_t tasks_config = {
-        .receive_hwm = S_TASKS_HWM,
+        .send_hwm = 0,
+        .receive_hwm = 0,
         .max_message_size = DV_TASKS_SIZE_MAX,
     };
     const dv_socket_config_t results_config = {.linger_ms = S_RESULTS_LINGER};
     const dv_socket_config_t control_config = {.max_message_size = 4096};
-    self->tasks = dv_socket_new (ZMQ_PULL, DV_FLOW_TASKS, options->tasks_endpoints, false,
-                                 &tasks_config);
+    self->tasks = dv_socket_new (ZMQ_DEALER, DV_FLOW_TASKS, options->tasks_endpoints,
+                                 false, &tasks_config);
     if (!self->tasks)
         return -1;
     self->results = dv_socket_new (ZMQ_PUSH, DV_FLOW_RESULTS, options->results_endpoints,
@@ -179,6 +190,37 @@ s_on_control (s_worker_t *self, const uint8_t *data, size_t size)
     }
 }
 
+//  Asks the ventilator for batches: batches more (reset: exactly batches, for
+//  when earlier credit may have been lost with a restarted ventilator).
+static void
+s_want (s_worker_t *self, uint32_t batches, bool reset)
+{
+    dv_want_t want = {.batches = batches, .is_reset = reset};
+    uint8_t buffer[DV_WANT_SIZE];
+    if (zmq_send (zsock_resolve (self->tasks), buffer, dv_want_encode (&want, buffer),
+                  ZMQ_DONTWAIT) < 0)
+        return; //  the idle refresh says it again
+    self->outstanding = reset ? batches : self->outstanding + batches;
+}
+
+//  After a batch of count tasks: aim for --prefetch tasks ahead, and top the
+//  credit up once a quarter of it is used, not once per batch.
+static void
+s_want_more (s_worker_t *self, uint32_t count)
+{
+    if (self->outstanding)
+        self->outstanding--;
+    uint64_t wanted = ((uint64_t) self->options.prefetch + count - 1) / count;
+    wanted = wanted < S_WANT_MIN            ? S_WANT_MIN
+             : wanted > DV_WANT_BATCHES_MAX ? DV_WANT_BATCHES_MAX
+                                            : wanted;
+    self->wanted = (uint32_t) wanted;
+    uint32_t gap =
+        self->outstanding < self->wanted ? self->wanted - self->outstanding : 0;
+    if (gap && gap >= (self->wanted + 3) / 4)
+        s_want (self, gap, false);
+}
+
 static void
 s_delay (int64_t microseconds)
 {
@@ -199,6 +241,7 @@ s_square_batch (s_worker_t *self, const uint8_t *data, size_t size)
         return 0;
     }
     self->job_id = tasks.job_id;
+    self->last_batch_ms = dv_now_ms ();
     size_t message_size =
         dv_results_encode_header (tasks.job_id, tasks.first_task, tasks.count, self->id,
                                   self->id_length, self->result_buffer);
@@ -210,6 +253,7 @@ s_square_batch (s_worker_t *self, const uint8_t *data, size_t size)
             s_delay (self->options.task_delay_us);
     }
     self->tasks_done += tasks.count;
+    s_want_more (self, tasks.count);
     return message_size;
 }
 
@@ -263,6 +307,9 @@ s_run (s_worker_t *self)
     zmq_msg_t message;
     zmq_msg_init (&message);
     int rc = 0;
+    self->wanted = S_WANT_MIN;
+    s_want (self, self->wanted, true);
+    self->last_batch_ms = dv_now_ms ();
     while (!self->job_done) {
         //  Work while there is work; poll only when the queue is empty.
         if (zmq_msg_recv (&message, zsock_resolve (self->tasks), ZMQ_DONTWAIT) >= 0) {
@@ -281,6 +328,11 @@ s_run (s_worker_t *self)
         if (s_wait (self, S_WAIT_TASKS, S_POLL_MS)) {
             rc = -1;
             break;
+        }
+        //  Idle: our credit may have died with a ventilator; state it afresh.
+        if (dv_now_ms () - self->last_batch_ms >= S_WANT_REFRESH_MS) {
+            s_want (self, self->wanted, true);
+            self->last_batch_ms = dv_now_ms ();
         }
     }
     zmq_msg_close (&message);

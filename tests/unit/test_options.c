@@ -394,10 +394,18 @@ test_integer_rejects (void **state)
         s_assert_bad_with (s_parse ("--min-workers", bad[index], NULL), "--min-workers",
                            "command line");
         assert_int_equal (s_values.min_workers, 4);
+        //  An empty variable is unset (see options.h), not a bad value.
+        if (!*bad[index])
+            continue;
         setenv ("DIVVY_MIN_WORKERS", bad[index], 1);
         s_assert_bad_with (s_parse (NULL), "--min-workers", "DIVVY_MIN_WORKERS");
         assert_int_equal (s_values.min_workers, 4);
     }
+    //  Compose passes ${DIVVY_X:-} as an empty variable: it keeps the default.
+    s_reset (NULL);
+    setenv ("DIVVY_MIN_WORKERS", "", 1);
+    assert_int_equal (s_parse (NULL), DV_OPTIONS_RUN);
+    assert_int_equal (s_values.min_workers, 4);
     s_reset (NULL);
     //  The error says what the range is.
     s_assert_bad_with (s_parse ("--min-workers=1001", NULL), "1001", "1..1000");
@@ -417,8 +425,9 @@ test_text_rejects (void **state)
     (void) state;
     s_assert_bad_with (s_parse ("--endpoint=", NULL), "--endpoint");
     s_assert_bad_with (s_parse ("--endpoint", "", NULL), "--endpoint");
+    //  An empty variable is unset: the default stays.
     setenv ("DIVVY_ENDPOINT", "", 1);
-    s_assert_bad_with (s_parse (NULL), "--endpoint", "DIVVY_ENDPOINT");
+    assert_int_equal (s_parse (NULL), DV_OPTIONS_RUN);
     assert_string_equal (s_values.endpoint, S_ENDPOINT_DEFAULT);
 }
 
@@ -430,9 +439,8 @@ test_flag_variable_values (void **state)
         const char *text;
         bool value;
     } good[] = {
-        {"1", true},      {"true", true}, {"yes", true},    {"TRUE", true},
-        {"Yes", true},    {"0", false},   {"false", false}, {"no", false},
-        {"FALSE", false}, {"No", false},  {"", false}, //  set but empty: off
+        {"1", true},  {"true", true},   {"yes", true}, {"TRUE", true},   {"Yes", true},
+        {"0", false}, {"false", false}, {"no", false}, {"FALSE", false}, {"No", false},
     };
     for (size_t index = 0; index < sizeof good / sizeof good[0]; index++) {
         s_reset (NULL);
@@ -442,6 +450,12 @@ test_flag_variable_values (void **state)
             fail_msg ("DIVVY_QUIET='%s' rejected", good[index].text);
         assert_int_equal (s_values.quiet, good[index].value);
     }
+    //  Set but empty: unset, so the default (whatever it is) stays.
+    s_reset (NULL);
+    s_values.quiet = true;
+    setenv ("DIVVY_QUIET", "", 1);
+    assert_int_equal (s_parse (NULL), DV_OPTIONS_RUN);
+    assert_true (s_values.quiet);
     const char *bad[] = {"2", "-1", "on", "off", "y", "n", " 1", "1 ", "truex", "yes!"};
     for (size_t index = 0; index < sizeof bad / sizeof bad[0]; index++) {
         s_reset (NULL);

@@ -132,11 +132,12 @@ s_decode_all (const uint8_t *data, size_t size)
         assert_int_equal (dv_heartbeat_encode (&heartbeat, s_reencoded), size);
         assert_memory_equal (s_reencoded, data, size);
     }
-    uint64_t job_id, received;
-    if (dv_credit_decode (data, size, &job_id, &received) == 0) {
+    uint64_t job_id;
+    dv_credit_t credit;
+    if (dv_credit_decode (data, size, &credit) == 0) {
         accepted |= S_CREDIT;
         assert_int_equal (kind, DV_KIND_CREDIT);
-        assert_int_equal (dv_credit_encode (job_id, received, s_reencoded), size);
+        assert_int_equal (dv_credit_encode (&credit, s_reencoded), size);
         assert_memory_equal (s_reencoded, data, size);
     }
     if (dv_kill_decode (data, size, &job_id) == 0) {
@@ -228,7 +229,7 @@ s_make_samples (s_sample_t *samples)
         samples[count++] = (s_sample_t){s_copy (buffer, size), size, S_HEARTBEAT};
     }
 
-    size = dv_credit_encode (3, 512, buffer);
+    size = dv_credit_encode (&(dv_credit_t){3, 512, 100}, buffer);
     samples[count++] = (s_sample_t){s_copy (buffer, size), size, S_CREDIT};
 
     size = dv_kill_encode (3, buffer);
@@ -441,18 +442,19 @@ test_credit_and_kill_round_trip (void **state)
     const uint64_t received_counts[] = {0, 1, UINT64_MAX};
     for (size_t index = 0; index < 3; index++) {
         uint8_t buffer[DV_CREDIT_SIZE];
-        assert_int_equal (
-            dv_credit_encode (job_ids[index], received_counts[index], buffer),
-            DV_CREDIT_SIZE);
+        dv_credit_t credit = {job_ids[index], received_counts[index],
+                              received_counts[index] / 2};
+        assert_int_equal (dv_credit_encode (&credit, buffer), DV_CREDIT_SIZE);
         assert_int_equal (s_decode_copy (buffer, DV_CREDIT_SIZE), S_CREDIT);
-        uint64_t job_id, received;
-        assert_int_equal (dv_credit_decode (buffer, DV_CREDIT_SIZE, &job_id, &received),
-                          0);
-        assert_int_equal (job_id, job_ids[index]);
-        assert_int_equal (received, received_counts[index]);
+        dv_credit_t decoded;
+        assert_int_equal (dv_credit_decode (buffer, DV_CREDIT_SIZE, &decoded), 0);
+        assert_int_equal (decoded.job_id, job_ids[index]);
+        assert_int_equal (decoded.received, received_counts[index]);
+        assert_int_equal (decoded.first_missing, received_counts[index] / 2);
 
         assert_int_equal (dv_kill_encode (job_ids[index], buffer), DV_KILL_SIZE);
         assert_int_equal (s_decode_copy (buffer, DV_KILL_SIZE), S_KILL);
+        uint64_t job_id;
         assert_int_equal (dv_kill_decode (buffer, DV_KILL_SIZE, &job_id), 0);
         assert_int_equal (job_id, job_ids[index]);
     }
@@ -516,9 +518,11 @@ test_wire_layout (void **state)
     assert_memory_equal (buffer, heartbeat_bytes, sizeof heartbeat_bytes);
 
     const uint8_t credit_bytes[] = {
-        1, 6, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0,
+        1,    6, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0,
+        0x10, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0,
     };
-    assert_int_equal (dv_credit_encode (9, 16, buffer), sizeof credit_bytes);
+    assert_int_equal (dv_credit_encode (&(dv_credit_t){9, 16, 7}, buffer),
+                      sizeof credit_bytes);
     assert_memory_equal (buffer, credit_bytes, sizeof credit_bytes);
 
     const uint8_t kill_bytes[] = {1, 4, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0};

@@ -1,0 +1,147 @@
+/*  dispatch.c: credit-based dispatch over a ROUTER socket.
+
+    ROUTER_MANDATORY makes a send to a worker that has gone fail with
+    EHOSTUNREACH instead of vanishing, so its entry is dropped at once.
+*/
+#include "dispatch.h"
+#include "protocol.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_ROUTING_ID_MAX 255
+
+typedef struct {
+    uint8_t routing_id[S_ROUTING_ID_MAX];
+    size_t routing_id_size;
+    int64_t credit; //  batches this worker will still take
+} s_worker_t;
+
+struct dv_dispatch_t {
+    void *tasks;         //  the ROUTER's libzmq handle
+    s_worker_t *workers; //  every worker heard from and not known gone
+    size_t worker_count;
+    size_t capacity;
+    size_t next; //  where the round robin goes on
+};
+
+dv_dispatch_t *
+dv_dispatch_new (zsock_t *tasks)
+{
+    dv_dispatch_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->tasks = zsock_resolve (tasks);
+    int mandatory = 1;
+    zmq_setsockopt (self->tasks, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
+    return self;
+}
+
+void
+dv_dispatch_destroy (dv_dispatch_t **self_p)
+{
+    if (!*self_p)
+        return;
+    free ((*self_p)->workers);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+static s_worker_t *
+s_find_or_add (dv_dispatch_t *self, const void *routing_id, size_t size)
+{
+    for (size_t index = 0; index < self->worker_count; index++) {
+        s_worker_t *worker = &self->workers[index];
+        if (worker->routing_id_size == size &&
+            !memcmp (worker->routing_id, routing_id, size))
+            return worker;
+    }
+    if (self->worker_count == self->capacity) {
+        size_t capacity = self->capacity ? self->capacity * 2 : 16;
+        s_worker_t *grown = realloc (self->workers, capacity * sizeof *grown);
+        if (!grown)
+            return NULL;
+        self->workers = grown;
+        self->capacity = capacity;
+    }
+    s_worker_t *worker = &self->workers[self->worker_count++];
+    memcpy (worker->routing_id, routing_id, size);
+    worker->routing_id_size = size;
+    worker->credit = 0;
+    return worker;
+}
+
+static void
+s_remove (dv_dispatch_t *self, size_t index)
+{
+    self->workers[index] = self->workers[--self->worker_count];
+    if (self->next >= self->worker_count)
+        self->next = 0;
+}
+
+uint64_t
+dv_dispatch_take_credit (dv_dispatch_t *self)
+{
+    uint64_t malformed = 0;
+    zmq_msg_t routing_id, body;
+    zmq_msg_init (&routing_id);
+    zmq_msg_init (&body);
+    while (zmq_msg_recv (&routing_id, self->tasks, ZMQ_DONTWAIT) >= 0) {
+        //  A ROUTER message is [routing id][body]; anything longer is junk.
+        bool more = zmq_msg_more (&routing_id);
+        bool well_formed = more && zmq_msg_recv (&body, self->tasks, 0) >= 0;
+        while (well_formed && zmq_msg_more (&body) &&
+               zmq_msg_recv (&body, self->tasks, 0) >= 0)
+            well_formed = false;
+        dv_want_t want;
+        if (!well_formed || zmq_msg_size (&routing_id) > S_ROUTING_ID_MAX ||
+            dv_want_decode (zmq_msg_data (&body), zmq_msg_size (&body), &want)) {
+            malformed++;
+            continue;
+        }
+        s_worker_t *worker =
+            s_find_or_add (self, zmq_msg_data (&routing_id), zmq_msg_size (&routing_id));
+        if (worker)
+            worker->credit = want.is_reset ? want.batches : worker->credit + want.batches;
+    }
+    zmq_msg_close (&routing_id);
+    zmq_msg_close (&body);
+    return malformed;
+}
+
+int
+dv_dispatch_send (dv_dispatch_t *self, const void *data, size_t size)
+{
+    for (size_t tried = 0; tried < self->worker_count;) {
+        if (self->next >= self->worker_count)
+            self->next = 0;
+        s_worker_t *worker = &self->workers[self->next];
+        if (worker->credit <= 0) {
+            self->next++;
+            tried++;
+            continue;
+        }
+        if (zmq_send (self->tasks, worker->routing_id, worker->routing_id_size,
+                      ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+            if (errno == EHOSTUNREACH)
+                s_remove (self, self->next); //  gone: its credit with it
+            else
+                self->next++; //  its pipe is full for now
+            tried++;
+            continue;
+        }
+        //  The first frame went, so the second goes too (atomic delivery).
+        zmq_send (self->tasks, data, size, ZMQ_DONTWAIT);
+        worker->credit--;
+        self->next++;
+        return 0;
+    }
+    return -1;
+}
+
+size_t
+dv_dispatch_worker_count (dv_dispatch_t *self)
+{
+    return self->worker_count;
+}

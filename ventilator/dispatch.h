@@ -1,0 +1,34 @@
+/*  dispatch.h: who gets the next batch. The task socket is a ROUTER; every
+    worker grants credit (WANT messages, in batches) and the ventilator sends
+    a batch only to a worker with credit, round robin. So a worker holds at
+    most the few batches it asked for: the first to connect cannot swallow
+    the job, a slow one cannot hoard it, and a dead one loses little.
+*/
+#ifndef DV_DISPATCH_H_INCLUDED
+#define DV_DISPATCH_H_INCLUDED
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct dv_dispatch_t dv_dispatch_t;
+
+//  Dispatches over tasks, a ROUTER that must outlive the dispatcher. Caller
+//  owns the return value; NULL when out of memory.
+dv_dispatch_t *dv_dispatch_new (zsock_t *tasks);
+
+void dv_dispatch_destroy (dv_dispatch_t **self_p);
+
+//  Reads every credit message waiting on the task socket. Returns how many
+//  were malformed (and dropped).
+uint64_t dv_dispatch_take_credit (dv_dispatch_t *self);
+
+//  Sends one message to the next worker with credit. Returns 0 when sent, -1
+//  when no worker can take it now.
+int dv_dispatch_send (dv_dispatch_t *self, const void *data, size_t size);
+
+//  Workers that have granted credit at least once and are not known gone.
+size_t dv_dispatch_worker_count (dv_dispatch_t *self);
+
+#endif
