@@ -99,16 +99,15 @@ dv_socket_new (int type, dv_flow_t flow, const char *endpoints, bool binds,
                 zmq_strerror (zmq_errno ()));
         return NULL;
     }
-    if (config->send_hwm)
-        zsock_set_sndhwm (socket, config->send_hwm);
-    if (config->receive_hwm)
-        zsock_set_rcvhwm (socket, config->receive_hwm);
+    zsock_set_sndhwm (socket, config->send_hwm);
+    zsock_set_rcvhwm (socket, config->receive_hwm);
     zsock_set_linger (socket, config->linger_ms);
     if (config->max_message_size)
         zsock_set_maxmsgsize (socket, (int) config->max_message_size);
     zsock_set_heartbeat_ivl (socket, S_HEARTBEAT_IVL_MS);
     zsock_set_heartbeat_timeout (socket, S_HEARTBEAT_TIMEOUT_MS);
     zsock_set_heartbeat_ttl (socket, S_HEARTBEAT_TIMEOUT_MS);
+    dv_security_apply (config->security, socket, config->curve_server);
 
     const char *cursor = endpoints;
     char endpoint[S_ENDPOINT_MAX];

@@ -189,7 +189,7 @@ dv_options_parse (const dv_command_t *command, int argc, char **argv)
                 outcome = DV_OPTIONS_BAD;
         }
     }
-    if (outcome == DV_OPTIONS_RUN && optind < argc) {
+    if (outcome == DV_OPTIONS_RUN && optind < argc && !command->takes_arguments) {
         dv_log ("unexpected argument '%s' (try --help)", argv[optind]);
         outcome = DV_OPTIONS_BAD;
     }

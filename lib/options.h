@@ -36,13 +36,15 @@ typedef struct {
     const dv_option_t *options;
     size_t option_count;
     const char *epilogue; //  --help text after the options (exit codes)
+    bool takes_arguments; //  positional arguments follow; optind is the first
 } dv_command_t;
 
 #define DV_OPTIONS_RUN  0  //  parsed: run the program
 #define DV_OPTIONS_DONE 1  //  --help or --version printed: exit 0
 #define DV_OPTIONS_BAD  -1 //  an error was printed: exit DV_EXIT_USAGE
 
-//  Parses the environment, then argv. Positional arguments are errors.
+//  Parses the environment, then argv. Positional arguments are errors unless
+//  the command takes_arguments.
 int dv_options_parse (const dv_command_t *command, int argc, char **argv);
 
 //  Parses text as a whole int64 / uint64 in decimal (uint64 also 0x hex):

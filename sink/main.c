@@ -21,7 +21,6 @@
 
 #define S_HEARTBEAT_MS  200
 #define S_KILL_EVERY_MS 100
-#define S_RESULTS_HWM   1000
 #define S_CONTROL_HWM   10000
 
 typedef struct {
@@ -34,10 +33,12 @@ typedef struct {
     int64_t linger_ms;
     int64_t resend_after_ms;
     int64_t max_tasks;
+    dv_security_options_t curve;
 } s_options_t;
 
 typedef struct {
     s_options_t options;
+    dv_security_t *security;
     zsock_t *results;
     zsock_t *control;
     dv_job_t *job;
@@ -87,6 +88,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         {"max-tasks", DV_OPTION_INTEGER, "N",
          "refuse jobs larger than N tasks (the bitmap takes N/8 bytes)", "68719476736", 1,
          INT64_MAX, &options->max_tasks},
+        DV_SECURITY_OPTIONS (&options->curve),
     };
     const dv_command_t command = {
         "sink",
@@ -96,6 +98,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         table,
         sizeof table / sizeof table[0],
         DV_EXIT_CODES_HELP,
+        false,
     };
     return dv_options_parse (&command, argc, argv);
 }
@@ -105,14 +108,18 @@ s_open_sockets (s_sink_t *self)
 {
     s_options_t *options = &self->options;
     const dv_socket_config_t results_config = {
-        .receive_hwm = S_RESULTS_HWM,
+        .receive_hwm = DV_HWM_DEFAULT,
         .max_message_size = DV_RESULTS_SIZE_MAX,
+        .security = self->security,
+        .curve_server = true,
     };
     //  The last KILLs and heartbeats matter: give them time to leave.
     const dv_socket_config_t control_config = {
         .send_hwm = S_CONTROL_HWM,
         .linger_ms = 1000,
-        .max_message_size = 256,
+        .max_message_size = DV_MESSAGE_CAP_MIN,
+        .security = self->security,
+        .curve_server = true,
     };
     self->results = dv_socket_new (ZMQ_PULL, DV_FLOW_RESULTS, options->results_endpoints,
                                    true, &results_config);
@@ -401,6 +408,9 @@ main (int argc, char **argv)
     int parsed = s_parse_options (&self.options, argc, argv);
     if (parsed != DV_OPTIONS_RUN)
         return parsed == DV_OPTIONS_DONE ? DV_EXIT_OK : DV_EXIT_USAGE;
+    //  A CURVE server to everyone; --curve-server is not needed.
+    if (dv_security_new (&self.security, &self.options.curve, false, true))
+        return DV_EXIT_USAGE;
     self.output = dv_output_new (STDOUT_FILENO);
     if (!self.output) {
         dv_log ("out of memory");
@@ -423,6 +433,7 @@ main (int argc, char **argv)
         }
     }
     s_close_sockets (&self);
+    dv_security_destroy (&self.security);
     dv_job_destroy (&self.job);
     dv_output_destroy (&self.output);
     return exit_code;

@@ -10,6 +10,9 @@
 #define S_DNS_PREFIX       "dns:"
 #define S_RESOLVE_EVERY_MS 500
 #define S_ADDRESSES_MAX    1024
+#define S_HANDSHAKE_FAILED                                                               \
+    (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |        \
+     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 
 struct dv_gate_t {
     zsock_t *monitor;    //  PAIR receiving the task socket's events
@@ -18,14 +21,19 @@ struct dv_gate_t {
     char *dns_name;      //  the service whose addresses are counted
     int64_t resolved;    //  addresses found at the last resolution
     int64_t resolved_ms; //  when
+    dv_rate_limit_t refused_limit;
 };
 
 int
 dv_gate_check (const char *spec, int64_t *fixed_count)
 {
     *fixed_count = 0;
-    if (!strncmp (spec, S_DNS_PREFIX, strlen (S_DNS_PREFIX)))
-        return spec[strlen (S_DNS_PREFIX)] ? 0 : -1;
+    if (!strncmp (spec, S_DNS_PREFIX, strlen (S_DNS_PREFIX))) {
+        if (spec[strlen (S_DNS_PREFIX)])
+            return 0;
+        dv_log ("--min-workers: dns: needs a name, as in dns:worker");
+        return -1;
+    }
     if (dv_parse_int64 (spec, fixed_count) || *fixed_count < 1 ||
         *fixed_count > 1000000) {
         dv_log ("--min-workers: '%s' is neither a number from 1 to 1000000 nor dns:NAME",
@@ -48,7 +56,8 @@ dv_gate_new (zsock_t *tasks, const char *spec)
     char endpoint[64];
     snprintf (endpoint, sizeof endpoint, "inproc://divvy-gate-%p", (void *) self);
     if (zmq_socket_monitor (zsock_resolve (tasks), endpoint,
-                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) ||
+                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                                S_HANDSHAKE_FAILED) ||
         !(self->monitor = zsock_new_pair (endpoint)) ||
         zsock_connect (self->monitor, "%s", endpoint)) {
         dv_log ("cannot monitor the task socket: %s", zmq_strerror (zmq_errno ()));
@@ -91,6 +100,11 @@ dv_gate_on_event (dv_gate_t *self)
             self->connected++;
         else if (number == ZMQ_EVENT_DISCONNECTED && self->connected > 0)
             self->connected--;
+        else if (number & S_HANDSHAKE_FAILED)
+            dv_log_limited (&self->refused_limit, "refused a peer on the task socket: %s",
+                            number == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                                ? "its CURVE key is not in --curve-allow"
+                                : "failed handshake (no CURVE, or not a divvy worker?)");
     }
     zmsg_destroy (&event);
 }

@@ -26,7 +26,7 @@
 #define S_WAIT_REPORT_MS    5000
 #define S_DRAIN_EVERY       64 //  batches between reads of credit and control
 //  Caps what workers may send us (WANT), with room for ZMTP handshakes.
-#define S_CREDIT_MESSAGE_MAX 256
+#define S_CREDIT_MESSAGE_MAX DV_MESSAGE_CAP_MIN
 #define S_AUTO_BATCH_MAX     1024
 #define S_AUTO_WINDOW        256 //  batches
 #define S_AUTO_WINDOW_TASKS  4096
@@ -43,6 +43,7 @@ typedef struct {
     const char *job; //  NULL: random
     int64_t window;  //  batches in flight; 0: auto
     int64_t peer_timeout_s;
+    dv_security_options_t curve;
 } s_options_t;
 
 typedef struct {
@@ -55,6 +56,7 @@ typedef struct {
     zsock_t *tasks;    //  ROUTER: batches out, workers' credit in
     zsock_t *announce; //  PUSH to the sink's result socket
     zsock_t *control;  //  SUB to the sink's control socket
+    dv_security_t *security;
     dv_gate_t *gate;
     dv_dispatch_t *dispatch;
     bool sink_heard;
@@ -117,6 +119,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         {"peer-timeout", DV_OPTION_INTEGER, "SECONDS",
          "give up when the sink, once heard, is silent this long", "30", 1, 86400,
          &options->peer_timeout_s},
+        DV_SECURITY_OPTIONS (&options->curve),
     };
     const dv_command_t command = {
         "ventilator",
@@ -124,6 +127,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         table,
         sizeof table / sizeof table[0],
         DV_EXIT_CODES_HELP,
+        false,
     };
     return dv_options_parse (&command, argc, argv);
 }
@@ -169,6 +173,9 @@ s_prepare (s_ventilator_t *self)
     //  Credit four times per window keeps the pipe full without chatter.
     uint64_t step = self->window_tasks / 4;
     self->credit_step = (uint32_t) (step < 1 ? 1 : step > UINT32_MAX ? UINT32_MAX : step);
+    //  A CURVE server to workers, and a client of the sink.
+    if (dv_security_new (&self->security, &options->curve, true, true))
+        return -1;
     self->batch_buffer = malloc (DV_TASKS_SIZE (self->batch_size));
     if (!self->batch_buffer) {
         dv_log ("out of memory");
@@ -182,13 +189,22 @@ s_open_sockets (s_ventilator_t *self)
 {
     s_options_t *options = &self->options;
     //  Credit bounds what each worker holds; the HWM must never bind first.
-    const dv_socket_config_t tasks_config = {.send_hwm = 0,
-                                             .receive_hwm = 0,
-                                             .linger_ms = 0,
-                                             .max_message_size = S_CREDIT_MESSAGE_MAX};
+    const dv_socket_config_t tasks_config = {
+        .max_message_size = S_CREDIT_MESSAGE_MAX,
+        .security = self->security,
+        .curve_server = true,
+    };
     //  The announcement must not be lost to a close; control only listens.
-    const dv_socket_config_t announce_config = {.linger_ms = 1000};
-    const dv_socket_config_t control_config = {.max_message_size = 4096};
+    const dv_socket_config_t announce_config = {
+        .send_hwm = DV_HWM_DEFAULT,
+        .linger_ms = 1000,
+        .security = self->security,
+    };
+    const dv_socket_config_t control_config = {
+        .receive_hwm = DV_HWM_DEFAULT,
+        .max_message_size = DV_MESSAGE_CAP_MIN,
+        .security = self->security,
+    };
     self->tasks = dv_socket_new (ZMQ_ROUTER, DV_FLOW_TASKS, options->tasks_endpoints,
                                  true, &tasks_config);
     if (!self->tasks || !(self->gate = dv_gate_new (self->tasks, options->min_workers)) ||
@@ -508,6 +524,7 @@ main (int argc, char **argv)
     if (parsed != DV_OPTIONS_RUN)
         return parsed == DV_OPTIONS_DONE ? DV_EXIT_OK : DV_EXIT_USAGE;
     if (s_prepare (&self)) {
+        dv_security_destroy (&self.security);
         dv_source_free (&self.source);
         free (self.batch_buffer);
         return DV_EXIT_USAGE;
@@ -526,6 +543,7 @@ main (int argc, char **argv)
         exit_code = dv_interrupted_exit_code ();
     }
     s_close_sockets (&self);
+    dv_security_destroy (&self.security);
     dv_source_free (&self.source);
     free (self.batch_buffer);
     return exit_code;

@@ -30,12 +30,14 @@ typedef struct {
     int64_t task_delay_us;
     int64_t prefetch;
     int64_t peer_timeout_s;
+    dv_security_options_t curve;
 } s_options_t;
 
 typedef struct {
     s_options_t options;
     char id[DV_WORKER_ID_MAX + 1];
     size_t id_length;
+    dv_security_t *security;
     zsock_t *tasks;
     zsock_t *results;
     zsock_t *control;
@@ -81,6 +83,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         {"peer-timeout", DV_OPTION_INTEGER, "SECONDS",
          "give up when the sink, once heard, is silent this long", "30", 1, 86400,
          &options->peer_timeout_s},
+        DV_SECURITY_OPTIONS (&options->curve),
     };
     const dv_command_t command = {
         "worker",
@@ -88,6 +91,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         table,
         sizeof table / sizeof table[0],
         DV_EXIT_CODES_HELP,
+        false,
     };
     return dv_options_parse (&command, argc, argv);
 }
@@ -116,6 +120,9 @@ s_prepare (s_worker_t *self)
                 *c = '_';
     }
     self->id_length = strlen (self->id);
+    //  A CURVE client of the ventilator and the sink.
+    if (dv_security_new (&self->security, &self->options.curve, true, false))
+        return -1;
     self->result_buffer = malloc (DV_RESULTS_SIZE (DV_BATCH_MAX, self->id_length));
     if (!self->result_buffer) {
         dv_log ("out of memory");
@@ -130,12 +137,19 @@ s_open_sockets (s_worker_t *self)
     s_options_t *options = &self->options;
     //  Our credit bounds what arrives; the HWM must never bind first.
     const dv_socket_config_t tasks_config = {
-        .send_hwm = 0,
-        .receive_hwm = 0,
         .max_message_size = DV_TASKS_SIZE_MAX,
+        .security = self->security,
     };
-    const dv_socket_config_t results_config = {.linger_ms = S_RESULTS_LINGER};
-    const dv_socket_config_t control_config = {.max_message_size = 4096};
+    const dv_socket_config_t results_config = {
+        .send_hwm = DV_HWM_DEFAULT,
+        .linger_ms = S_RESULTS_LINGER,
+        .security = self->security,
+    };
+    const dv_socket_config_t control_config = {
+        .receive_hwm = DV_HWM_DEFAULT,
+        .max_message_size = DV_MESSAGE_CAP_MIN,
+        .security = self->security,
+    };
     self->tasks = dv_socket_new (ZMQ_DEALER, DV_FLOW_TASKS, options->tasks_endpoints,
                                  false, &tasks_config);
     if (!self->tasks)
@@ -359,6 +373,7 @@ main (int argc, char **argv)
     if (parsed != DV_OPTIONS_RUN)
         return parsed == DV_OPTIONS_DONE ? DV_EXIT_OK : DV_EXIT_USAGE;
     if (s_prepare (&self)) {
+        dv_security_destroy (&self.security);
         free (self.result_buffer);
         return DV_EXIT_USAGE;
     }
@@ -376,6 +391,7 @@ main (int argc, char **argv)
         exit_code = dv_interrupted_exit_code ();
     }
     s_close_sockets (&self);
+    dv_security_destroy (&self.security);
     free (self.result_buffer);
     return exit_code;
 }

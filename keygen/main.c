@@ -1,0 +1,73 @@
+/*  divvy-keygen: makes CURVE certificates for divvy, since Debian ships no
+    zmakecert. Each PATH gets a public certificate PATH and its secret
+    PATH_secret (mode 0600), in CZMQ's zcert format: what --curve-cert,
+    --curve-server and the --curve-allow directory take.
+*/
+#include "common.h"
+#include "options.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <getopt.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int
+s_make (const char *path, bool force)
+{
+    char secret_path[4096];
+    snprintf (secret_path, sizeof secret_path, "%s_secret", path);
+    if (!force && (access (path, F_OK) == 0 || access (secret_path, F_OK) == 0)) {
+        dv_log ("'%s' exists: not overwriting it (use --force)", path);
+        return -1;
+    }
+    zcert_t *cert = zcert_new ();
+    if (!cert) {
+        dv_log ("cannot make a key pair");
+        return -1;
+    }
+    zcert_set_meta (cert, "name", "%s", path);
+    //  Nobody else may read the secret, even for a moment.
+    mode_t mask = umask (077);
+    int rc = zcert_save (cert, path);
+    umask (mask);
+    if (rc == 0)
+        rc = chmod (path, 0644);
+    if (rc)
+        dv_log ("cannot write '%s' or '%s': %s", path, secret_path, strerror (errno));
+    else
+        printf ("%s %s\n", path, zcert_public_txt (cert));
+    zcert_destroy (&cert);
+    return rc ? -1 : 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    dv_process_init ("divvy-keygen");
+    bool force = false;
+    const dv_option_t table[] = {
+        {"force", DV_OPTION_FLAG, NULL, "overwrite existing certificates", "off", 0, 0,
+         &force},
+    };
+    const dv_command_t command = {
+        "divvy-keygen",
+        "Make CURVE certificates: for each PATH, PATH (public) and PATH_secret.\n"
+        "Prints each PATH with its public key. Usage: divvy-keygen [--force] PATH...",
+        table,
+        sizeof table / sizeof table[0],
+        "Exit codes: 0 written, 1 cannot write, 2 bad usage.\n",
+        true,
+    };
+    int parsed = dv_options_parse (&command, argc, argv);
+    if (parsed != DV_OPTIONS_RUN)
+        return parsed == DV_OPTIONS_DONE ? DV_EXIT_OK : DV_EXIT_USAGE;
+    if (optind >= argc) {
+        dv_log ("name at least one PATH to write (try --help)");
+        return DV_EXIT_USAGE;
+    }
+    for (int index = optind; index < argc; index++)
+        if (s_make (argv[index], force))
+            return DV_EXIT_RUNTIME;
+    return DV_EXIT_OK;
+}
