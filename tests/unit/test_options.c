@@ -55,6 +55,7 @@ static const dv_command_t s_command = {
     s_options,
     sizeof s_options / sizeof s_options[0],
     "Epilogue: exit codes go here.\n",
+    false,
 };
 
 static const s_values_t s_defaults = {S_ENDPOINT_DEFAULT, 4, 0, false, true};
