@@ -34,6 +34,11 @@ const char *dv_endpoint_default (dv_flow_t flow, bool binds);
 //  small messages, higher gains nothing.
 #define DV_HWM_DEFAULT 1000
 
+//  How long closing a socket may wait to deliver its last messages: long
+//  enough to flush over a live connection, short enough that a signalled
+//  program is gone within a second even when its peer is not.
+#define DV_LINGER_MS 500
+
 //  The least a receive cap may be: libzmq applies it to handshake commands
 //  too, and a CURVE INITIATE with metadata runs past 256 bytes.
 #define DV_MESSAGE_CAP_MIN 1024

@@ -116,7 +116,7 @@ s_open_sockets (s_sink_t *self)
     //  The last KILLs and heartbeats matter: give them time to leave.
     const dv_socket_config_t control_config = {
         .send_hwm = S_CONTROL_HWM,
-        .linger_ms = 1000,
+        .linger_ms = DV_LINGER_MS,
         .max_message_size = DV_MESSAGE_CAP_MIN,
         .security = self->security,
         .curve_server = true,

@@ -197,7 +197,7 @@ s_open_sockets (s_ventilator_t *self)
     //  The announcement must not be lost to a close; control only listens.
     const dv_socket_config_t announce_config = {
         .send_hwm = DV_HWM_DEFAULT,
-        .linger_ms = 1000,
+        .linger_ms = DV_LINGER_MS,
         .security = self->security,
     };
     const dv_socket_config_t control_config = {

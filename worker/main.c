@@ -20,7 +20,6 @@
 #define S_POLL_MS         250
 #define S_WANT_MIN        2    //  batches asked for at least, so one is always at hand
 #define S_WANT_REFRESH_MS 1000 //  idle this long: restate our credit from scratch
-#define S_RESULTS_LINGER  2000
 
 typedef struct {
     const char *tasks_endpoints;
@@ -142,7 +141,7 @@ s_open_sockets (s_worker_t *self)
     };
     const dv_socket_config_t results_config = {
         .send_hwm = DV_HWM_DEFAULT,
-        .linger_ms = S_RESULTS_LINGER,
+        .linger_ms = DV_LINGER_MS,
         .security = self->security,
     };
     const dv_socket_config_t control_config = {
