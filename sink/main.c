@@ -65,7 +65,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         .control_endpoints = dv_endpoint_default (DV_FLOW_CONTROL, true),
         .linger_ms = 1000,
         .resend_after_ms = 1000,
-        .max_tasks = (int64_t) 1 << 36,
+        .max_tasks = (int64_t) 1 << 32,
     };
     const dv_option_t table[] = {
         {"tasks", DV_OPTION_TEXT, "ENDPOINTS",
@@ -86,7 +86,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
          "when no new result came for MS, ask the ventilator for the missing tasks",
          "1000", 10, 3600000, &options->resend_after_ms},
         {"max-tasks", DV_OPTION_INTEGER, "N",
-         "refuse jobs larger than N tasks (the bitmap takes N/8 bytes)", "68719476736", 1,
+         "refuse jobs larger than N tasks (the bitmap takes N/8 bytes)", "4294967296", 1,
          INT64_MAX, &options->max_tasks},
         DV_SECURITY_OPTIONS (&options->curve),
     };

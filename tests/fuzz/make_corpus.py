@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of the fuzz targets: tests/fuzz/corpus/{decoders,job}/.
+
+Seeds are named seed-*; this script rewrites them all (and removes seed-*
+files it no longer makes). Anything else in the corpus, such as a regress-*
+input saved from a fuzzer finding, is left alone. Deterministic: running it
+twice gives the same bytes.
+
+decoders/: one frame per file, as the wire carries it (lib/protocol.c has the
+layouts). seed-ok-* are valid messages of every kind, edges included;
+seed-bad-* are near misses, one field or one byte wrong.
+
+job/: scripts for fuzz_job.c (its header comment has the format): a job and
+operations (true batches, wrong squares, ids past the job, another job id,
+wrong values, raw deltas).
+"""
+import pathlib
+import struct
+
+HERE = pathlib.Path(__file__).resolve().parent
+U64_MAX = 2**64 - 1
+I64_MAX = 2**63 - 1
+I64_MIN = -(2**63)
+
+ANNOUNCE, TASKS, RESULTS, KILL, HEARTBEAT, CREDIT, RESEND, WANT = range(1, 9)
+
+
+def header(kind, count, job_id, version=1, flags=0):
+    return struct.pack("<BBHIQ", version, kind, flags, count, job_id)
+
+
+def announce(job_id, task_count, range_start=None, credit_step=1, expected_sum=0,
+             options=None, pad=b"\0\0\0", count=0):
+    if options is None:
+        options = 0 if range_start is None else 1
+    body = struct.pack("<QB", task_count, options) + pad
+    body += struct.pack("<Iq", credit_step, range_start or 0)
+    body += expected_sum.to_bytes(32, "little")
+    return header(ANNOUNCE, count, job_id) + body
+
+
+def tasks(job_id, first, values, count=None):
+    count = len(values) if count is None else count
+    return (header(TASKS, count, job_id) + struct.pack("<Q", first)
+            + b"".join(struct.pack("<q", v) for v in values))
+
+
+def entry(value, square=None):
+    square = value * value if square is None else square
+    return struct.pack("<q", value) + square.to_bytes(16, "little")
+
+
+def results(job_id, first, values, worker=b"w", count=None, squares=None, id_length=None):
+    count = len(values) if count is None else count
+    id_length = len(worker) if id_length is None else id_length
+    squares = squares or [None] * len(values)
+    return (header(RESULTS, count, job_id) + struct.pack("<QB", first, id_length) + worker
+            + b"".join(entry(v, s) for v, s in zip(values, squares)))
+
+
+def heartbeat(job_id, state, received, total, pad=bytes(7)):
+    return header(HEARTBEAT, 0, job_id) + bytes([state]) + pad + struct.pack(
+        "<QQ", received, total)
+
+
+def credit(job_id, received, first_missing, count=0):
+    return header(CREDIT, count, job_id) + struct.pack("<QQ", received, first_missing)
+
+
+def want(batches, reset=0, job_id=0, pad=bytes(7)):
+    return header(WANT, batches, job_id) + bytes([reset]) + pad
+
+
+def resend(job_id, ranges, count=None):
+    count = len(ranges) if count is None else count
+    return header(RESEND, count, job_id) + b"".join(struct.pack("<QQ", f, n) for f, n in ranges)
+
+
+def kill(job_id, count=0):
+    return header(KILL, count, job_id)
+
+
+def decoder_seeds():
+    long_id = bytes(range(0x30, 0x30 + 64)).replace(b"\\", b"!")
+    extremes = [0, 1, -1, I64_MAX, I64_MIN, 3037000499, -3037000500]
+    ok = {
+        "announce-list": announce(7, 1000, credit_step=100, expected_sum=2**200 + 12345),
+        "announce-range": announce(1, 10, range_start=-5),
+        "announce-range-edge": announce(2, 1000, range_start=I64_MAX - 999),
+        "announce-range-one-at-max": announce(3, 1, range_start=I64_MAX),
+        "announce-range-widest": announce(U64_MAX, U64_MAX, range_start=I64_MIN),
+        "tasks-one": tasks(1, 0, [42]),
+        "tasks-extremes": tasks(9, 1000, extremes),
+        "tasks-64": tasks(2, 64, list(range(-32, 32))),
+        "tasks-last-ids": tasks(3, U64_MAX - 3, [5, 6, 7]),
+        "results-one": results(1, 0, [3]),
+        "results-extremes": results(2, 17, extremes, worker=b"worker-1"),
+        "results-long-id": results(3, 5, [10, -10, 0], worker=long_id),
+        "results-wrong-square": results(4, 0, [2], squares=[5]),  # shape only
+        "results-last-ids": results(5, U64_MAX - 2, [1, 2], worker=b"z~!"),
+        "kill": kill(12),
+        "heartbeat-idle": heartbeat(0, 0, 0, 0),
+        "heartbeat-running": heartbeat(5, 1, 10, 1000),
+        "heartbeat-done": heartbeat(5, 2, 1000, 1000),
+        "credit": credit(5, 640, 600),
+        "credit-zero": credit(5, 0, 0),
+        "want-one": want(1),
+        "want-reset-zero": want(0, reset=1),
+        "want-max": want(65536),
+        "resend-one": resend(5, [(100, 28)]),
+        "resend-last-id": resend(5, [(U64_MAX - 1, 1)]),
+        "resend-64": resend(6, [(i * 10, 5) for i in range(64)]),
+    }
+    bad = {
+        "empty": b"",
+        "short-header": header(KILL, 0, 1)[:15],
+        "version-2": header(KILL, 0, 1, version=2),
+        "flags": header(KILL, 0, 1, flags=1),
+        "kind-0": header(0, 0, 1),
+        "kind-9": header(9, 0, 1) + bytes(8),
+        "announce-short": announce(1, 10)[:-1],
+        "announce-long": announce(1, 10) + b"\0",
+        "announce-count": announce(1, 10, count=1),
+        "announce-job-0": announce(0, 10),
+        "announce-tasks-0": announce(1, 0),
+        "announce-options": announce(1, 10, options=2),
+        "announce-pad": announce(1, 10, pad=b"\0\1\0"),
+        "announce-credit-0": announce(1, 10, credit_step=0),
+        "announce-range-overflow": announce(1, 1001, range_start=I64_MAX - 999),
+        "announce-range-widest-plus": announce(1, U64_MAX, range_start=I64_MIN + 1),
+        "tasks-count-0": tasks(1, 0, [], count=0),
+        "tasks-count-huge": tasks(1, 0, [], count=65537),
+        "tasks-size-minus": tasks(1, 0, [1, 2])[:-1],
+        "tasks-size-plus": tasks(1, 0, [1, 2]) + b"\0",
+        "tasks-count-more": tasks(1, 0, [1, 2], count=3),
+        "tasks-wrap": tasks(1, U64_MAX - 1, [1, 2]),
+        "tasks-job-0": tasks(0, 0, [1]),
+        "results-id-0": results(1, 0, [3], worker=b""),
+        "results-id-65": results(1, 0, [3], worker=long_id + b"x"),
+        "results-id-space": results(1, 0, [3], worker=b"a b"),
+        "results-id-quote": results(1, 0, [3], worker=b'a"b'),
+        "results-id-backslash": results(1, 0, [3], worker=b"a\\b"),
+        "results-id-del": results(1, 0, [3], worker=b"a\x7f"),
+        "results-id-length-lies": results(1, 0, [3], worker=b"ab", id_length=3),
+        "results-size-minus": results(1, 0, [3, 4])[:-1],
+        "results-wrap": results(1, U64_MAX - 1, [3, 4]),
+        "results-count-0": results(1, 0, [], count=0),
+        "kill-count": kill(1, count=1),
+        "kill-long": kill(1) + b"\0",
+        "kill-job-0": kill(0),
+        "heartbeat-idle-job": heartbeat(1, 0, 0, 0),
+        "heartbeat-running-total-0": heartbeat(1, 1, 0, 0),
+        "heartbeat-received-over": heartbeat(1, 2, 11, 10),
+        "heartbeat-state-3": heartbeat(1, 3, 1, 10),
+        "heartbeat-pad": heartbeat(1, 1, 1, 10, pad=b"\0\0\0\0\0\0\1"),
+        "credit-docs-size-24": credit(5, 640, 0)[:24],
+        "credit-count": credit(5, 1, 1, count=1),
+        "credit-job-0": credit(0, 1, 1),
+        "want-job": want(1, job_id=1),
+        "want-reset-2": want(1, reset=2),
+        "want-zero": want(0),
+        "want-over-max": want(65537),
+        "want-pad": want(1, pad=b"\1" + bytes(6)),
+        "resend-count-0": resend(5, [], count=0),
+        "resend-65": resend(5, [(i, 1) for i in range(65)]),
+        "resend-empty-range": resend(5, [(1, 0)]),
+        "resend-wrap": resend(5, [(U64_MAX, 1)]),
+        "resend-count-more": resend(5, [(1, 1)], count=2),
+    }
+    seeds = {"seed-ok-" + name: data for name, data in ok.items()}
+    seeds.update({"seed-bad-" + name: data for name, data in bad.items()})
+    return seeds
+
+
+def script(task_count, range_start=None, job_id=1, ops=()):
+    """A fuzz_job.c input: task_count 1..5000; range_start None for a list job."""
+    options = (job_id - 1) << 1 | (range_start is not None)
+    data = struct.pack("<BHq", options, task_count - 1, range_start or 0)
+    for op in ops:
+        data += op
+    return data
+
+
+def op(kind, first=0, count=1, a=0, b=0, worker=0, raw=b""):
+    """One operation; count is the batch size wanted (stored as count - 1)."""
+    return struct.pack("<BHHBB", kind | worker << 3, first, count - 1, a, b) + raw
+
+
+def job_seeds():
+    seeds = {
+        "empty": b"",
+        "range-one": script(1, 0, ops=[op(0)]),
+        "range-small-complete": script(10, -5, ops=[op(0, 0, 4), op(1, 4, 6, worker=1),
+                                                    op(2, 2, 4, worker=2)]),
+        "list-5000-complete": script(5000, 77, job_id=9,
+                                     ops=[op(0, i, 1000, worker=i // 1000 % 4)
+                                          for i in range(0, 5000, 1000)] + [op(0, 4990, 10)]),
+        "range-at-max-gaps": script(100, I64_MAX - 99,
+                                    ops=[op(3, 0, 10, a=127, b=3), op(0, 0, 10), op(0, 20, 10),
+                                         op(0, 50, 1), op(0, 99, 1)]),
+        "range-at-min-gaps": script(3000, I64_MIN,
+                                    ops=[op(0, i, 1, worker=i % 4) for i in range(0, 200, 2)]),
+        "range-word-edges-64": script(64, 1000, ops=[op(0, 0, 63), op(0, 63, 1), op(0, 0, 64)]),
+        "range-word-edges-65": script(65, -1000, ops=[op(0, 64, 1), op(0, 0, 64), op(0, 1, 2)]),
+        "range-word-edges-128": script(128, 0, ops=[op(0, 0, 64), op(0, 65, 63), op(0, 64, 1)]),
+        "list-wrong-values": script(7, 5, ops=[op(6, 0, 7, a=1, b=3), op(0, 0, 7)]),
+        "range-wrong-values": script(7, 5, ops=[op(6, 0, 7, a=0, b=6), op(0, 0, 7)]),
+        "past-the-job": script(50, 0, ops=[op(4, 0, 1), op(4, 0, 51), op(4, 0, 64, a=1),
+                                          op(0, 0, 50)]),
+        "other-job": script(20, None, job_id=3, ops=[op(5, 0, 20, a=0), op(5, 0, 20, a=255),
+                                                     op(0, 0, 20)]),
+        "raw-true-and-lies": script(
+            8, 100, ops=[op(7, 0, 4, raw=bytes(96)),
+                         op(7, 4, 4, raw=bytes(24) * 3 + b"\1" + bytes(23)),
+                         op(7, 4, 4, raw=bytes(24) * 3 + bytes(8) + b"\1" + bytes(15)),
+                         op(7, 4, 4, raw=bytes(96)), op(7, 8, 1, raw=bytes(24))]),
+        "list-raw": script(8, None, ops=[op(7, 2, 3, raw=b"\5" + bytes(23) + bytes(48))]),
+        "duplicates-everywhere": script(300, -150, ops=[op(0, 0, 300)] +
+                                        [op(0, i, 50, worker=1) for i in range(0, 300, 25)]),
+    }
+    return {"seed-" + name: data for name, data in seeds.items()}
+
+
+def write(folder, seeds):
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("seed-*"):
+        if stale.name not in seeds:
+            stale.unlink()
+    for name, data in seeds.items():
+        (folder / name).write_bytes(data)
+    print(f"{folder}: {len(seeds)} seeds, {sum(map(len, seeds.values()))} bytes")
+
+
+if __name__ == "__main__":
+    write(HERE / "corpus" / "decoders", decoder_seeds())
+    write(HERE / "corpus" / "job", job_seeds())
