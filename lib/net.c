@@ -89,8 +89,7 @@ s_next_endpoint (const char **cursor, bool binds_by_default, char *endpoint, boo
 }
 
 zsock_t *
-dv_socket_new (int type, dv_flow_t flow, const char *endpoints, bool binds,
-               const dv_socket_config_t *config)
+dv_socket_open (int type, dv_flow_t flow, const dv_socket_config_t *config)
 {
     zsock_t *socket = zsock_new (type);
     s_last_failure_was_usage = false;
@@ -108,11 +107,17 @@ dv_socket_new (int type, dv_flow_t flow, const char *endpoints, bool binds,
     zsock_set_heartbeat_timeout (socket, S_HEARTBEAT_TIMEOUT_MS);
     zsock_set_heartbeat_ttl (socket, S_HEARTBEAT_TIMEOUT_MS);
     dv_security_apply (config->security, socket, config->curve_server);
+    return socket;
+}
 
+int
+dv_socket_attach (zsock_t *socket, dv_flow_t flow, const char *endpoints, bool binds)
+{
     const char *cursor = endpoints;
     char endpoint[S_ENDPOINT_MAX];
     bool endpoint_binds, malformed;
     int attached = 0;
+    s_last_failure_was_usage = false;
     while (s_next_endpoint (&cursor, binds, endpoint, &endpoint_binds, &malformed)) {
         int rc = endpoint_binds ? zsock_bind (socket, "%s", endpoint)
                                 : zsock_connect (socket, "%s", endpoint);
@@ -120,17 +125,25 @@ dv_socket_new (int type, dv_flow_t flow, const char *endpoints, bool binds,
             s_last_failure_was_usage = s_is_usage_error (zmq_errno ());
             dv_log ("cannot %s --%s to '%s': %s", endpoint_binds ? "bind" : "connect",
                     dv_flow_name (flow), endpoint, zmq_strerror (zmq_errno ()));
-            zsock_destroy (&socket);
-            return NULL;
+            return -1;
         }
         attached++;
     }
     if (malformed || !attached) {
         s_last_failure_was_usage = true;
         dv_log ("--%s: '%s' is not a list of endpoints", dv_flow_name (flow), endpoints);
-        zsock_destroy (&socket);
-        return NULL;
+        return -1;
     }
+    return 0;
+}
+
+zsock_t *
+dv_socket_new (int type, dv_flow_t flow, const char *endpoints, bool binds,
+               const dv_socket_config_t *config)
+{
+    zsock_t *socket = dv_socket_open (type, flow, config);
+    if (socket && dv_socket_attach (socket, flow, endpoints, binds))
+        zsock_destroy (&socket);
     return socket;
 }
 

@@ -59,6 +59,12 @@ typedef struct {
 zsock_t *dv_socket_new (int type, dv_flow_t flow, const char *endpoints, bool binds,
                         const dv_socket_config_t *config);
 
+//  The two halves of dv_socket_new, for a caller that must act between them
+//  (a socket monitor must watch a socket before it binds, or it misses the
+//  first peers). dv_socket_attach returns 0, or -1 after logging.
+zsock_t *dv_socket_open (int type, dv_flow_t flow, const dv_socket_config_t *config);
+int dv_socket_attach (zsock_t *socket, dv_flow_t flow, const char *endpoints, bool binds);
+
 //  The exit code for the last dv_socket_new failure: DV_EXIT_USAGE when the
 //  endpoint itself was malformed (bad syntax, unknown transport), otherwise
 //  DV_EXIT_RUNTIME (address in use, not available, ...).

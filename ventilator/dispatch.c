@@ -88,14 +88,16 @@ dv_dispatch_take_credit (dv_dispatch_t *self)
     zmq_msg_init (&routing_id);
     zmq_msg_init (&body);
     while (zmq_msg_recv (&routing_id, self->tasks, ZMQ_DONTWAIT) >= 0) {
-        //  A ROUTER message is [routing id][body]; anything longer is junk.
+        //  A ROUTER message is [routing id][body]. Read every frame there is,
+        //  so that no further frame can pass for a message of its own.
+        int frames = 1;
         bool more = zmq_msg_more (&routing_id);
-        bool well_formed = more && zmq_msg_recv (&body, self->tasks, 0) >= 0;
-        while (well_formed && zmq_msg_more (&body) &&
-               zmq_msg_recv (&body, self->tasks, 0) >= 0)
-            well_formed = false;
+        while (more && zmq_msg_recv (&body, self->tasks, 0) >= 0) {
+            frames++;
+            more = zmq_msg_more (&body);
+        }
         dv_want_t want;
-        if (!well_formed || zmq_msg_size (&routing_id) > S_ROUTING_ID_MAX ||
+        if (frames != 2 || zmq_msg_size (&routing_id) > S_ROUTING_ID_MAX ||
             dv_want_decode (zmq_msg_data (&body), zmq_msg_size (&body), &want)) {
             malformed++;
             continue;

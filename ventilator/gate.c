@@ -58,7 +58,7 @@ dv_gate_new (zsock_t *tasks, const char *spec)
     if (zmq_socket_monitor (zsock_resolve (tasks), endpoint,
                             ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
                                 S_HANDSHAKE_FAILED) ||
-        !(self->monitor = zsock_new_pair (endpoint)) ||
+        !(self->monitor = zsock_new (ZMQ_PAIR)) ||
         zsock_connect (self->monitor, "%s", endpoint)) {
         dv_log ("cannot monitor the task socket: %s", zmq_strerror (zmq_errno ()));
         dv_gate_destroy (&self);

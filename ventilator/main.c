@@ -24,7 +24,7 @@
 #define S_POLL_MS           100
 #define S_ANNOUNCE_EVERY_MS 1000
 #define S_WAIT_REPORT_MS    5000
-#define S_DRAIN_EVERY       64 //  batches between reads of credit and control
+#define S_DRAIN_EVERY       8 //  batches between reads of credit and control
 //  Caps what workers may send us (WANT), with room for ZMTP handshakes.
 #define S_CREDIT_MESSAGE_MAX DV_MESSAGE_CAP_MIN
 #define S_AUTO_BATCH_MAX     1024
@@ -205,10 +205,12 @@ s_open_sockets (s_ventilator_t *self)
         .max_message_size = DV_MESSAGE_CAP_MIN,
         .security = self->security,
     };
-    self->tasks = dv_socket_new (ZMQ_ROUTER, DV_FLOW_TASKS, options->tasks_endpoints,
-                                 true, &tasks_config);
+    //  The gate's monitor must watch before the bind, or it misses the first
+    //  workers, the ones that were waiting for us.
+    self->tasks = dv_socket_open (ZMQ_ROUTER, DV_FLOW_TASKS, &tasks_config);
     if (!self->tasks || !(self->gate = dv_gate_new (self->tasks, options->min_workers)) ||
-        !(self->dispatch = dv_dispatch_new (self->tasks)))
+        !(self->dispatch = dv_dispatch_new (self->tasks)) ||
+        dv_socket_attach (self->tasks, DV_FLOW_TASKS, options->tasks_endpoints, true))
         return -1;
     self->announce = dv_socket_new (ZMQ_PUSH, DV_FLOW_RESULTS, options->results_endpoints,
                                     false, &announce_config);

@@ -18,8 +18,9 @@
 #include <unistd.h>
 
 #define S_POLL_MS         250
-#define S_WANT_MIN        2    //  batches asked for at least, so one is always at hand
-#define S_WANT_REFRESH_MS 1000 //  idle this long: restate our credit from scratch
+#define S_WANT_MIN        2       //  batches asked for at least, so one is always at hand
+#define S_WANT_REFRESH_MS 1000    //  idle this long: restate our credit from scratch
+#define S_WORK_AHEAD_US   20000.0 //  work to ask for ahead, at our measured speed
 
 typedef struct {
     const char *tasks_endpoints;
@@ -49,6 +50,7 @@ typedef struct {
     uint32_t wanted;      //  batches we aim to have asked for and not received
     uint32_t outstanding; //  batches asked for and not received yet
     int64_t last_batch_ms;
+    double us_per_task; //  measured, smoothed; 0 before the first batch
     uint8_t *result_buffer;
     dv_rate_limit_t malformed_limit;
 } s_worker_t;
@@ -216,14 +218,24 @@ s_want (s_worker_t *self, uint32_t batches, bool reset)
     self->outstanding = reset ? batches : self->outstanding + batches;
 }
 
-//  After a batch of count tasks: aim for --prefetch tasks ahead, and top the
-//  credit up once a quarter of it is used, not once per batch.
+//  After a batch of count tasks that took batch_us: ask for about
+//  S_WORK_AHEAD_US of work ahead at our measured speed, at least S_WANT_MIN
+//  batches and at most --prefetch tasks. A slow worker so holds little, and a
+//  fast one enough to stay busy across a round trip. Credit is topped up once
+//  a quarter of it is used, not once per batch.
 static void
-s_want_more (s_worker_t *self, uint32_t count)
+s_want_more (s_worker_t *self, uint32_t count, int64_t batch_us)
 {
     if (self->outstanding)
         self->outstanding--;
-    uint64_t wanted = ((uint64_t) self->options.prefetch + count - 1) / count;
+    double us_per_task = (double) batch_us / count;
+    self->us_per_task =
+        self->us_per_task > 0 ? 0.8 * self->us_per_task + 0.2 * us_per_task : us_per_task;
+    double ahead_tasks =
+        S_WORK_AHEAD_US / (self->us_per_task > 0.001 ? self->us_per_task : 0.001);
+    if (ahead_tasks > (double) self->options.prefetch)
+        ahead_tasks = (double) self->options.prefetch;
+    uint64_t wanted = (uint64_t) ahead_tasks / count;
     wanted = wanted < S_WANT_MIN            ? S_WANT_MIN
              : wanted > DV_WANT_BATCHES_MAX ? DV_WANT_BATCHES_MAX
                                             : wanted;
@@ -254,7 +266,8 @@ s_square_batch (s_worker_t *self, const uint8_t *data, size_t size)
         return 0;
     }
     self->job_id = tasks.job_id;
-    self->last_batch_ms = dv_now_ms ();
+    int64_t started_us = dv_now_us ();
+    self->last_batch_ms = started_us / 1000;
     size_t message_size =
         dv_results_encode_header (tasks.job_id, tasks.first_task, tasks.count, self->id,
                                   self->id_length, self->result_buffer);
@@ -266,8 +279,32 @@ s_square_batch (s_worker_t *self, const uint8_t *data, size_t size)
             s_delay (self->options.task_delay_us);
     }
     self->tasks_done += tasks.count;
-    s_want_more (self, tasks.count);
+    s_want_more (self, tasks.count, dv_now_us () - started_us);
     return message_size;
+}
+
+//  Reads every control message waiting, without blocking.
+static void
+s_drain_control (s_worker_t *self)
+{
+    zmq_msg_t message;
+    zmq_msg_init (&message);
+    while (zmq_msg_recv (&message, zsock_resolve (self->control), ZMQ_DONTWAIT) >= 0)
+        s_on_control (self, zmq_msg_data (&message), zmq_msg_size (&message));
+    zmq_msg_close (&message);
+}
+
+//  -1 (logged) when the sink, once heard, has been silent past --peer-timeout.
+static int
+s_check_sink (s_worker_t *self)
+{
+    if (self->sink_heard &&
+        dv_now_ms () - self->sink_heard_ms > self->options.peer_timeout_s * 1000) {
+        dv_log ("the sink has been silent for %" PRId64 " s: giving up",
+                self->options.peer_timeout_s);
+        return -1;
+    }
+    return 0;
 }
 
 //  What s_wait waits for besides control messages.
@@ -286,20 +323,9 @@ s_wait (s_worker_t *self, s_wait_for_t wait_for, int timeout_ms)
     int rc = zmq_poll (items, wait_for == S_WAIT_CONTROL ? 1 : 2, timeout_ms);
     if (dv_interrupted ())
         return -1;
-    if (rc > 0 && (items[0].revents & ZMQ_POLLIN)) {
-        zmq_msg_t message;
-        zmq_msg_init (&message);
-        while (zmq_msg_recv (&message, zsock_resolve (self->control), ZMQ_DONTWAIT) >= 0)
-            s_on_control (self, zmq_msg_data (&message), zmq_msg_size (&message));
-        zmq_msg_close (&message);
-    }
-    if (self->sink_heard &&
-        dv_now_ms () - self->sink_heard_ms > self->options.peer_timeout_s * 1000) {
-        dv_log ("the sink has been silent for %" PRId64 " s: giving up",
-                self->options.peer_timeout_s);
-        return -1;
-    }
-    return 0;
+    if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
+        s_drain_control (self);
+    return s_check_sink (self);
 }
 
 //  Sends size bytes of results, waiting for room while staying responsive.
@@ -332,7 +358,9 @@ s_run (s_worker_t *self)
                 rc = self->job_done ? 0 : -1;
                 break;
             }
-            if (dv_interrupted ()) {
+            //  Control as we go: a busy worker must still see its sink die.
+            s_drain_control (self);
+            if (dv_interrupted () || s_check_sink (self)) {
                 rc = -1;
                 break;
             }
