@@ -1,0 +1,848 @@
+#!/usr/bin/env python3
+"""test_faults.py CASE: one fault-injection test of ventilator, workers and sink.
+
+Each case runs a real job and breaks something while it runs: workers killed
+or frozen, the ventilator killed and restarted, a host's network link cut,
+one worker ten times slower, hostile peers sending garbage, the sink killed.
+Whatever breaks, the answer must stay exact: the sink runs without --quiet
+and with --json, and every case checks that each value's line "v v^2" was
+printed exactly once, that there are exactly N of them, and that the JSON sum
+of squares equals Python's own and is verified. Each case prints the figures
+it measured (tasks asked again, duplicates, ratios, counts) on stdout.
+
+Progress is observed, not guessed: divvy-inject (built next to this script)
+subscribes to the sink's control socket and prints every heartbeat, whose
+"received" count says how far the job has come; faults are injected once it
+passes a threshold.
+
+Exit 0: pass; 1: fail (the reason on stderr, then each process's output);
+77: skip. `test_faults.py --list` prints the case names; `--check-cases
+NAME...` checks that meson.build registers exactly them. Run by hand with
+DIVVY_TEST_BUILD_DIR=<build dir>.
+"""
+
+import collections
+import json
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+
+from harness import (  # noqa: E402
+    Pipeline, Process, TestFailure, TestSkip, binary, check, check_clean_stderr,
+    check_equal, check_no_socket_files, clean_environment, describe_exit, main,
+    parse_result_lines, scaled)
+
+#  A job's processes all exit within this once the fault is over (seconds,
+#  scaled under sanitizers). Limits, not speeds: a good run is far below.
+JOB_TIMEOUT = 90
+
+#  The JSON summary holds at least these.
+SUMMARY_KEYS = {"job", "complete", "tasks", "results", "duplicates", "malformed",
+                "resends", "tasks_requested_again", "seconds", "tasks_per_s",
+                "sum_of_squares", "expected_sum_of_squares", "verified", "workers"}
+
+
+#  Programs
+
+def inject_binary():
+    path = os.environ.get("DIVVY_TEST_INJECT")
+    if not path:
+        build = os.environ.get("DIVVY_TEST_BUILD_DIR")
+        if not build:
+            raise TestFailure("DIVVY_TEST_INJECT (or DIVVY_TEST_BUILD_DIR) is not set: "
+                              "run through 'meson test' or set it")
+        path = os.path.join(build, "tests", "faults", "divvy-inject")
+    if not os.access(path, os.X_OK):
+        raise TestFailure(f"divvy-inject binary {path} is not an executable")
+    return path
+
+
+def start(pipeline, role, args, name=None, prefix=(), endpoints=True, stdin_data=None):
+    """Starts role (or divvy-inject for role 'inject') in pipeline, with its
+    ipc endpoints unless endpoints is False; prefix goes before the program
+    (e.g. 'ip netns exec NS')."""
+    program = inject_binary() if role == "inject" else binary(role)
+    argv = list(prefix) + [program]
+    if endpoints and role != "inject":
+        argv += pipeline.endpoint_flags()
+    argv += [str(arg) for arg in args]
+    process = Process(role, name or role, argv, clean_environment(),
+                      stdin_data=stdin_data, cwd=pipeline.directory)
+    pipeline.processes.append(process)
+    return process
+
+
+class Watcher:
+    """divvy-inject subscribed to the sink's control socket, printing every
+    heartbeat ("hb JOB STATE RECEIVED TOTAL"), RESEND and KILL it hears."""
+
+    HEARTBEAT = re.compile(r"^hb (\d+) (\d) (\d+) (\d+)$")
+
+    def __init__(self, pipeline, control, prefix=()):
+        script = f"socket c sub {control}\nwatch c 0\n".encode()
+        self.process = start(pipeline, "inject", [], name="watcher", prefix=prefix,
+                             stdin_data=script)
+
+    def wait_received(self, minimum, timeout=60):
+        """Waits for a running heartbeat with at least minimum results in;
+        returns that count."""
+        deadline = time.monotonic() + scaled(timeout)
+        while True:
+            for line in self.process.lines("stdout"):
+                found = self.HEARTBEAT.match(line)
+                if found and found.group(2) == "1" and int(found.group(3)) >= minimum:
+                    return int(found.group(3))
+            if not self.process.running():
+                raise TestFailure(f"the watcher exited "
+                                  f"({describe_exit(self.process.returncode)})")
+            if time.monotonic() > deadline:
+                raise TestFailure(f"the sink did not report {minimum} results within "
+                                  f"{scaled(timeout):.0f} s")
+            #  Polling the watcher's output, not sleeping for synchronisation.
+            time.sleep(0.02)
+
+    def resends(self):
+        return [line for line in self.process.lines("stdout")
+                if line.startswith("resend ")]
+
+    def stop(self):
+        if self.process.running():
+            self.process.send_signal(signal.SIGTERM)
+        self.process.expect_exit(0, 10)
+
+
+def kill(process, number=signal.SIGKILL):
+    process.send_signal(number)
+    code = process.wait(10)
+    check_equal(code, -number, f"{process.name} exit after signal {number}")
+
+
+#  Checks
+
+def parse_summary(line):
+    try:
+        summary = json.loads(line)
+    except ValueError as error:
+        raise TestFailure(f"the sink's last stdout line is not JSON ({error}): "
+                          f"{line[:300]!r}") from None
+    check(isinstance(summary, dict), f"the JSON summary is not an object: {line[:300]}")
+    check(SUMMARY_KEYS <= set(summary),
+          f"JSON summary lacks {sorted(SUMMARY_KEYS - set(summary))}")
+    for key in ("tasks", "results", "duplicates", "malformed", "resends",
+                "tasks_requested_again"):
+        check(isinstance(summary[key], int) and summary[key] >= 0,
+              f"JSON {key} is not a count: {summary[key]!r}")
+    return summary
+
+
+def check_exact(sink, values, malformed=0):
+    """The job over values completed exactly: every value's line 'v v^2'
+    printed once and only once, N lines, and the JSON sum of squares equal to
+    Python's, verified. Returns the JSON summary."""
+    lines = sink.lines("stdout")
+    check(sink.stdout.endswith("\n"), "the sink's stdout does not end with a newline")
+    check(lines, "the sink printed nothing on stdout")
+    summary = parse_summary(lines[-1])
+    printed = parse_result_lines(lines[:-1])  # every square exact, or it fails
+    expected = collections.Counter(values)
+    missing = sorted((expected - printed).elements())
+    doubled = sorted((printed - expected).elements())
+    check(not missing and not doubled,
+          f"result lines: {len(missing)} values missing (first {missing[:5]}), "
+          f"{len(doubled)} extra or doubled (first {doubled[:5]})")
+    check_equal(len(lines) - 1, len(values), "number of result lines")
+    total = sum(value * value for value in values)
+    check_equal(summary["complete"], True, "JSON complete")
+    check_equal(summary["verified"], True, "JSON verified")
+    check_equal(summary["tasks"], len(values), "JSON tasks")
+    check_equal(summary["results"], len(values), "JSON results")
+    check_equal(summary["sum_of_squares"], str(total), "JSON sum_of_squares")
+    check_equal(summary["expected_sum_of_squares"], str(total),
+                "JSON expected_sum_of_squares")
+    check_equal(summary["malformed"], malformed, "JSON malformed")
+    counts = summary["workers"]
+    check(all(isinstance(count, int) and count > 0 for count in counts.values()),
+          f"a worker count is not positive: {counts}")
+    check_equal(sum(counts.values()), len(values), "sum of the per-worker counts")
+    return summary
+
+
+def finish(processes, timeout=JOB_TIMEOUT):
+    """Every process exits 0 and prints no sanitizer report."""
+    for process in processes:
+        process.expect_exit(0, timeout)
+    for process in processes:
+        check_clean_stderr(process)
+
+
+def wait_exits(processes, timeout):
+    """Waits for every process to exit, noting each one's end as it comes
+    (Process.wait notes it only when called), and when each one's next
+    stderr line came (Process.new_line_at, None if none came)."""
+    deadline = time.monotonic() + timeout
+    pending = list(processes)
+    lines = {process.name: len(process.lines("stderr")) for process in processes}
+    for process in processes:
+        process.new_line_at = None
+    while pending:
+        for process in list(pending):
+            exited = process.popen.poll() is not None
+            if process.new_line_at is None and \
+                    len(process.lines("stderr")) > lines[process.name]:
+                process.new_line_at = time.monotonic()
+            if exited:
+                process.ended = time.monotonic()
+                pending.remove(process)
+        if pending and time.monotonic() > deadline:
+            raise TestFailure("did not exit within "
+                              f"{timeout:.1f} s: {[p.name for p in pending]}")
+        time.sleep(0.01)  # polling for exits
+    for process in processes:
+        process.wait(10)  # gathers the rest of the output
+
+
+def figures(case, **numbers):
+    print(f"{case}: " + ", ".join(f"{key}={value}" for key, value in numbers.items()))
+
+
+def worker_args(index, delay_us, prefetch, extra=()):
+    return ["--id", f"w{index}", "--task-delay-us", delay_us,
+            "--prefetch", prefetch, *extra]
+
+
+#  1. Two of eight workers killed mid-job: the sink asks again for what they
+#  held and the job completes exactly.
+
+def case_kill_two_of_eight():
+    count = 24000
+    values = range(1, count + 1)
+    with Pipeline("kill_two_of_eight") as pipeline:
+        sink = start(pipeline, "sink", ["--json"])
+        watcher = Watcher(pipeline, pipeline.control)
+        workers = [start(pipeline, "worker", worker_args(index, 1000, 400),
+                         name=f"worker{index}") for index in range(1, 9)]
+        ventilator = start(pipeline, "ventilator",
+                           ["--count", count, "--batch", 20, "--min-workers", 8])
+        at = watcher.wait_received(count // 4)
+        victims, survivors = workers[:2], workers[2:]
+        for victim in victims:
+            kill(victim)
+        finish([sink, ventilator] + survivors)
+        summary = check_exact(sink, values)
+        #  Credit keeps every worker holding a few batches, so the two killed
+        #  held some: the sink must have asked for them again.
+        check(summary["resends"] >= 1 and summary["tasks_requested_again"] >= 1,
+              f"no RESEND after two workers died holding tasks: {summary}")
+        watcher.stop()
+        check_no_socket_files(pipeline)
+        figures("kill_two_of_eight", killed_at_received=at,
+                tasks_requested_again=summary["tasks_requested_again"],
+                resends=summary["resends"], duplicates=summary["duplicates"],
+                seconds=summary["seconds"], workers=summary["workers"])
+
+
+#  2. A worker frozen (SIGSTOP) past --resend-after: the sink asks again for
+#  its tasks; once thawed, its late results are duplicates, dropped.
+
+SIGSTOP_COUNT = 12000
+
+
+def sigstop_job(pipeline, count, resend_after_ms=500):
+    sink = start(pipeline, "sink", ["--json", "--resend-after", resend_after_ms])
+    watcher = Watcher(pipeline, pipeline.control)
+    workers = [start(pipeline, "worker", worker_args(index, 1000, 400),
+                     name=f"worker{index}") for index in range(1, 5)]
+    ventilator = start(pipeline, "ventilator",
+                       ["--count", count, "--batch", 20, "--min-workers", 4])
+    return sink, watcher, workers, ventilator
+
+
+def case_sigstop_worker():
+    count = SIGSTOP_COUNT
+    values = range(1, count + 1)
+    with Pipeline("sigstop_worker") as pipeline:
+        sink, watcher, workers, ventilator = sigstop_job(pipeline, count)
+        frozen = workers[0]
+        at = watcher.wait_received(count * 6 // 10)
+        frozen.send_signal(signal.SIGSTOP)
+        stopped = time.monotonic()
+        try:
+            #  The others finish the rest; with the frozen worker's tasks
+            #  missing and nothing new for 500 ms, the sink sends RESEND.
+            deadline = time.monotonic() + scaled(60)
+            while not watcher.resends():
+                check(sink.running(), "the sink exited while a worker was frozen "
+                      "and before any RESEND")
+                check(time.monotonic() < deadline, "no RESEND within 60 s while a "
+                      "worker held tasks frozen")
+                time.sleep(0.02)  # polling the watcher's output
+        finally:
+            frozen.send_signal(signal.SIGCONT)
+        frozen_s = time.monotonic() - stopped
+        job_running_at_thaw = sink.running()
+        finish([sink, ventilator] + workers)
+        summary = check_exact(sink, values)
+        check(frozen_s > 0.5, f"frozen for only {frozen_s:.2f} s, less than "
+              "--resend-after: the RESEND cannot be about the frozen worker")
+        check(summary["resends"] >= 1, f"no RESEND in the summary: {summary}")
+        watcher.stop()
+        check_no_socket_files(pipeline)
+        figures("sigstop_worker", frozen_at_received=at, frozen_s=f"{frozen_s:.2f}",
+                job_running_at_thaw=job_running_at_thaw,
+                tasks_requested_again=summary["tasks_requested_again"],
+                resends=summary["resends"], duplicates=summary["duplicates"],
+                frozen_worker_delivered=summary["workers"].get("w1", 0))
+
+
+#  2b. A worker frozen until after the job ended: the others complete it
+#  exactly; thawed, the frozen worker finds the sink's KILL waiting in its
+#  control socket and exits 0 within a few seconds.
+
+FROZEN_MIN_S = 3.0
+THAWED_EXIT_LIMIT_S = 8.0
+
+
+def case_sigstop_worker_past_end():
+    count = SIGSTOP_COUNT
+    values = range(1, count + 1)
+    with Pipeline("sigstop_worker_past_end") as pipeline:
+        sink, watcher, workers, ventilator = sigstop_job(pipeline, count)
+        frozen = workers[0]
+        at = watcher.wait_received(count * 8 // 10)
+        frozen.send_signal(signal.SIGSTOP)
+        stopped = time.monotonic()
+        try:
+            finish([sink, ventilator] + workers[1:])
+            #  This case is about time: the worker stays frozen at least
+            #  FROZEN_MIN_S, whatever the job took.
+            remaining = FROZEN_MIN_S - (time.monotonic() - stopped)
+            if remaining > 0:
+                time.sleep(remaining)
+        finally:
+            frozen.send_signal(signal.SIGCONT)
+        frozen_s = time.monotonic() - stopped
+        thawed = time.monotonic()
+        code = frozen.wait(30)
+        exit_s = time.monotonic() - thawed
+        summary = check_exact(sink, values)
+        check(summary["resends"] >= 1, f"no RESEND in the summary: {summary}")
+        check_equal(code, 0, f"frozen worker's exit code after thaw "
+                    f"(stderr: {frozen.stderr.strip()!r})")
+        check(exit_s <= scaled(THAWED_EXIT_LIMIT_S),
+              f"the thawed worker took {exit_s:.1f} s to exit, more than "
+              f"{scaled(THAWED_EXIT_LIMIT_S):.0f} s")
+        check_clean_stderr(frozen)
+        watcher.stop()
+        check_no_socket_files(pipeline)
+        figures("sigstop_worker_past_end", frozen_at_received=at,
+                frozen_s=f"{frozen_s:.2f}", thawed_exit_code=code,
+                thawed_exit_s=f"{exit_s:.2f}",
+                tasks_requested_again=summary["tasks_requested_again"],
+                resends=summary["resends"], duplicates=summary["duplicates"],
+                frozen_worker_delivered=summary["workers"].get("w1", 0))
+
+
+#  3. The ventilator killed mid-job and started again with the same --job:
+#  it resumes the job the sink holds, and the job completes exactly.
+
+def case_ventilator_restart():
+    count = 16000
+    values = range(1, count + 1)
+    ventilator_args = ["--count", count, "--batch", 20, "--min-workers", 4,
+                       "--job", 4242]
+    with Pipeline("ventilator_restart") as pipeline:
+        sink = start(pipeline, "sink", ["--json"])
+        watcher = Watcher(pipeline, pipeline.control)
+        workers = [start(pipeline, "worker", worker_args(index, 1000, 400),
+                         name=f"worker{index}") for index in range(1, 5)]
+        first = start(pipeline, "ventilator", ventilator_args)
+        at = watcher.wait_received(count // 4)
+        kill(first)
+        second = start(pipeline, "ventilator", ventilator_args, name="ventilator2")
+        second.wait_for_line("stderr", r"resuming a job the sink holds", 60)
+        finish([sink, second] + workers)
+        summary = check_exact(sink, values)
+        check_equal(summary["job"], "4242", "JSON job")
+        second.wait_for_line("stderr", r"^ventilator: job 4242 complete", 1)
+        watcher.stop()
+        check_no_socket_files(pipeline)
+        figures("ventilator_restart", killed_at_received=at,
+                tasks_requested_again=summary["tasks_requested_again"],
+                resends=summary["resends"], duplicates=summary["duplicates"],
+                seconds=summary["seconds"])
+
+
+#  4. Hosts in network namespaces on a private bridge; one worker host's
+#  link is cut mid-job. The job completes exactly; the cut-off worker gives
+#  up after its --peer-timeout.
+
+NETNS_PREFIX = "dvfault-"
+
+
+def run_ip(*args, check_rc=True):
+    result = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30)
+    if check_rc and result.returncode:
+        raise TestFailure(f"ip {' '.join(args)}: {result.stderr.strip()}")
+    return result
+
+
+def remove_stale_namespaces():
+    """Removes namespaces left by earlier runs of this test whose process is
+    gone (a run still going keeps its own)."""
+    listing = run_ip("netns", "list", check_rc=False).stdout
+    for line in listing.splitlines():
+        name = line.split()[0] if line.split() else ""
+        found = re.match(rf"^{NETNS_PREFIX}(\d+)-", name)
+        if not found:
+            continue
+        try:
+            os.kill(int(found.group(1)), 0)
+            continue  # its run is alive
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        run_ip("netns", "del", name, check_rc=False)
+
+
+def case_netns_link_cut():
+    if os.geteuid() != 0:
+        raise TestSkip("needs root to create network namespaces")
+    if not shutil.which("ip"):
+        raise TestSkip("needs iproute2's 'ip'")
+    remove_stale_namespaces()
+    tag = f"{NETNS_PREFIX}{os.getpid()}-"
+    hosts = ["sink", "vent", "w1", "w2", "w3"]
+    bridge_ns = tag + "br"
+    #  A private /24 that exists only inside these namespaces.
+    subnet = f"10.213.{os.getpid() % 200 + 20}"
+    address = {host: f"{subnet}.{index + 1}" for index, host in enumerate(hosts)}
+    created = []
+    try:
+        probe = run_ip("netns", "add", bridge_ns, check_rc=False)
+        if probe.returncode:
+            raise TestSkip(f"cannot create a network namespace: {probe.stderr.strip()}")
+        created.append(bridge_ns)
+        probe = run_ip("-n", bridge_ns, "link", "add", "br0", "type", "bridge",
+                       check_rc=False)
+        if probe.returncode:
+            raise TestSkip(f"cannot create a bridge: {probe.stderr.strip()}")
+        run_ip("-n", bridge_ns, "link", "set", "br0", "up")
+        for host in hosts:
+            namespace = tag + host
+            run_ip("netns", "add", namespace)
+            created.append(namespace)
+            run_ip("-n", bridge_ns, "link", "add", f"to-{host}", "type", "veth",
+                   "peer", "name", "eth0", "netns", namespace)
+            run_ip("-n", bridge_ns, "link", "set", f"to-{host}", "master", "br0", "up")
+            run_ip("-n", namespace, "link", "set", "lo", "up")
+            run_ip("-n", namespace, "addr", "add", f"{address[host]}/24", "dev", "eth0")
+            run_ip("-n", namespace, "link", "set", "eth0", "up")
+        netns_job(tag, address)
+    finally:
+        for namespace in reversed(created):
+            run_ip("netns", "del", namespace, check_rc=False)
+    left = [line for line in run_ip("netns", "list", check_rc=False).stdout.splitlines()
+            if line.startswith(tag)]
+    check(not left, f"network namespaces left behind: {left}")
+
+
+def netns_job(tag, address):
+    count = 12000
+    values = range(1, count + 1)
+    tasks = f"tcp://{address['vent']}:5557"
+    results = f"tcp://{address['sink']}:5558"
+    control = f"tcp://{address['sink']}:5559"
+    flows = ["--tasks", tasks, "--results", results, "--control", control]
+    peer_timeout = 4
+
+    def inside(host):
+        return ["ip", "netns", "exec", tag + host]
+
+    with Pipeline("netns_link_cut") as pipeline:
+        sink = start(pipeline, "sink", flows + ["--json"], prefix=inside("sink"),
+                     endpoints=False)
+        watcher = Watcher(pipeline, control, prefix=inside("sink"))
+        workers = [
+            start(pipeline, "worker",
+                  flows + worker_args(index, 1000, 400,
+                                      ["--peer-timeout", peer_timeout]),
+                  name=f"worker{index}", prefix=inside(f"w{index}"), endpoints=False)
+            for index in (1, 2, 3)]
+        ventilator = start(pipeline, "ventilator",
+                           flows + ["--count", count, "--batch", 20, "--min-workers", 3],
+                           prefix=inside("vent"), endpoints=False)
+        at = watcher.wait_received(count // 4)
+        run_ip("-n", tag + "w1", "link", "set", "eth0", "down")
+        cut = time.monotonic()
+        wait_exits([sink, ventilator] + workers, scaled(JOB_TIMEOUT))
+        finish([sink, ventilator] + workers[1:])
+        summary = check_exact(sink, values)
+        check(summary["resends"] >= 1 and summary["tasks_requested_again"] >= 1,
+              f"no RESEND although a cut-off worker held tasks: {summary}")
+        #  Cut off, w1 never hears KILL: it gives up after its peer timeout.
+        cut_off = workers[0]
+        check_equal(cut_off.returncode, 1, "the cut-off worker's exit code")
+        lines = cut_off.lines("stderr")
+        check(len(lines) == 1 and re.match(
+            rf"^worker: the sink has been silent for {peer_timeout} s: giving up$",
+            lines[0]), f"the cut-off worker's stderr: {lines}")
+        watcher.stop()
+        figures("netns_link_cut", cut_at_received=at,
+                tasks_requested_again=summary["tasks_requested_again"],
+                resends=summary["resends"], duplicates=summary["duplicates"],
+                seconds=summary["seconds"],
+                cut_off_worker_message_s=f"{cut_off.new_line_at - cut:.1f}",
+                cut_off_worker_exit_s=f"{cut_off.ended - cut:.1f}",
+                sink_exit_s=f"{sink.ended - cut:.1f}",
+                workers=summary["workers"])
+
+
+#  5. One worker ten times slower than the other three: the job takes at
+#  most 1.5 times as long as the same job on the three fast workers alone.
+#  Every worker asks for 40 tasks ahead (--prefetch 40, 4 batches of 10), so
+#  the slow one never holds more than 80 ms of its own work. (With the
+#  default --prefetch 4096 it holds seconds of work when the others run dry
+#  and nothing makes the sink ask again, since its results keep trickling in.)
+
+STRAGGLER_RATIO_LIMIT = 1.5
+
+
+def straggler_run(name, count, delays, prefetch=40):
+    values = range(1, count + 1)
+    with Pipeline(name) as pipeline:
+        sink = start(pipeline, "sink", ["--json"])
+        workers = [start(pipeline, "worker", worker_args(index, delay, prefetch),
+                         name=f"worker{index}")
+                   for index, delay in enumerate(delays, 1)]
+        began = time.monotonic()
+        ventilator = start(pipeline, "ventilator", ["--count", count, "--batch", 10,
+                                                    "--min-workers", len(delays)])
+        finish([sink, ventilator] + workers)
+        wall = sink.ended - began
+        summary = check_exact(sink, values)
+        check_no_socket_files(pipeline)
+        return summary, wall
+
+
+def case_straggler():
+    #  Timing on a shared machine is noisy: each configuration runs twice,
+    #  interleaved, and the best time of each is compared.
+    count = 30000
+    fast, slow = 200, 2000
+    runs = {"alone": [], "mixed": []}
+    for round_ in (1, 2):
+        runs["alone"].append(
+            straggler_run(f"straggler_fast_{round_}", count, [fast] * 3))
+        runs["mixed"].append(
+            straggler_run(f"straggler_mixed_{round_}", count, [fast] * 3 + [slow]))
+    alone = min(summary["seconds"] for summary, _ in runs["alone"])
+    mixed = min(summary["seconds"] for summary, _ in runs["mixed"])
+    alone_wall = min(wall for _, wall in runs["alone"])
+    mixed_wall = min(wall for _, wall in runs["mixed"])
+    ratio = mixed / alone
+    figures("straggler", fast_only_s=[f"{s['seconds']:.3f}" for s, _ in runs["alone"]],
+            with_slow_s=[f"{s['seconds']:.3f}" for s, _ in runs["mixed"]],
+            ratio=f"{ratio:.3f}", wall_ratio=f"{mixed_wall / alone_wall:.3f}",
+            slow_worker_share=[s["workers"]["w4"] for s, _ in runs["mixed"]])
+    check(ratio <= STRAGGLER_RATIO_LIMIT,
+          f"with a 10x slower fourth worker the job took {mixed:.2f} s at best, "
+          f"{ratio:.2f} times the {alone:.2f} s of the three fast workers alone "
+          f"(limit {STRAGGLER_RATIO_LIMIT})")
+
+
+#  6. Hostile peers during a live job: garbage, truncated, oversized,
+#  wrong-version, wrong-kind, foreign-job, out-of-range and forged messages to
+#  the sink, malformed credit to the ventilator, and a "worker" that takes
+#  tasks and never answers. The job completes exactly, and the malformed
+#  counts are exactly those of the messages that reach validation.
+
+U64 = 2 ** 64
+RESULTS_SIZE_MAX = 16 + 9 + 64 + 65536 * 24  # DV_RESULTS_SIZE_MAX
+#  Far over the ventilator's cap on what workers send (a WANT is 24 bytes;
+#  the cap leaves room for CURVE handshakes, about 1 KiB).
+WANT_OVERSIZED = 65536
+
+
+def header(kind, count, job, version=1, flags=0):
+    return struct.pack("<BBHIQ", version, kind, flags, count, job)
+
+
+def results(job, first, values, worker=b"evil", squares=None, count=None, **options):
+    squares = [value * value for value in values] if squares is None else squares
+    body = struct.pack("<QB", first % U64, len(worker)) + worker
+    for value, square in zip(values, squares):
+        body += struct.pack("<qQQ", value, square % U64, square // U64)
+    return header(3, len(values) if count is None else count, job, **options) + body
+
+
+def announce(job, task_count, start=1, step=1, options=1):
+    return (header(1, 0, job) + struct.pack("<QB3xIq", task_count, options, step, start)
+            + bytes(32))
+
+
+def want(batches, reset=0, job=0, pad=b"\0" * 7, **options):
+    return header(8, batches, job, **options) + bytes([reset]) + pad
+
+
+def hexes(*frames):
+    return " ".join(frame.hex() if frame else "-" for frame in frames)
+
+
+def case_hostile_input():
+    count, first_value, job = 20000, 1000, 777
+    values = range(first_value, first_value + count)
+
+    def value(task):
+        return first_value + task
+
+    def good(first, size):
+        return [value(task) for task in range(first, first + size)]
+
+    #  (what, frames, how many the sink counts as malformed). The sink reads
+    #  frame by frame: each frame of a multipart message is judged, and
+    #  counted, on its own.
+    to_sink = [
+        ("garbage", [b"garbage!"], 1),
+        ("empty frame", [b""], 1),
+        ("64 bytes of 0xff", [b"\xff" * 64], 1),
+        ("truncated results", [results(job, 0, good(0, 10))[:-5]], 1),
+        ("results with a byte too many", [results(job, 0, good(0, 10)) + b"\0"], 1),
+        ("version 2", [results(job, 0, good(0, 10), version=2)], 1),
+        ("flags set", [results(job, 0, good(0, 10), flags=1)], 1),
+        ("unknown kind 9", [header(9, 0, job) + bytes(16)], 1),
+        ("a TASKS message", [header(2, 1, job) + struct.pack("<Qq", 0, 1)], 1),
+        ("a KILL for the job", [header(4, 0, job)], 1),
+        ("a HEARTBEAT", [header(5, 0, 0) + bytes(24)], 1),
+        ("results with count 0", [results(job, 0, [], count=0)], 1),
+        ("count larger than the entries", [results(job, 0, good(0, 3), count=4)], 1),
+        ("empty worker id", [results(job, 0, good(0, 5), worker=b"")], 1),
+        ("worker id with a space", [results(job, 0, good(0, 5), worker=b"ev il")], 1),
+        ("worker id of 65 bytes", [results(job, 0, good(0, 5), worker=b"x" * 65)], 1),
+        ("results for an unknown job", [results(job + 1, 0, good(0, 10))], 1),
+        ("results for job id 0", [results(0, 0, good(0, 10))], 1),
+        ("task ids past the end", [results(job, count - 5, good(count - 5, 10))], 1),
+        ("first task id = N", [results(job, count, [value(count)])], 1),
+        ("task ids that wrap", [results(job, U64 - 5, good(0, 10))], 1),
+        ("one wrong square", [results(job, 100, good(100, 10), squares=[
+            v * v + (i == 7) for i, v in enumerate(good(100, 10))])], 1),
+        ("a wrong high limb", [results(job, 100, good(100, 10), squares=[
+            v * v + (U64 if i == 3 else 0) for i, v in enumerate(good(100, 10))])], 1),
+        ("forged: right squares of negated values",
+         [results(job, 200, [-v for v in good(200, 10)])], 1),
+        ("forged: right squares of values off by one",
+         [results(job, 200, [v + 1 for v in good(200, 10)])], 1),
+        ("forged: one value off in a batch",
+         [results(job, 300, [v + (i == 9) for i, v in enumerate(good(300, 10))])], 1),
+        ("an announcement of the wrong size", [announce(job, count)[:-1]], 1),
+        ("an announcement of 0 tasks", [announce(job + 5, 0)], 1),
+        ("an announcement of another job (ignored, not malformed)",
+         [announce(job + 7, 10)], 0),
+        ("the job's announcement again (answered with credit)",
+         [announce(job, count, start=first_value)], 0),
+        ("multipart: two garbage frames", [b"junk", b"more junk"], 2),
+        ("multipart: garbage, empty, garbage", [b"junk", b"", b"junk"], 3),
+        ("results exactly at the size cap, invalid worker id",
+         None, 1),  # sent with 'fill', below
+        #  Correct results for the job's last 10 tasks, from a stranger: they
+        #  are right, so they count; the real ones become duplicates.
+        ("correct results for the last 10 tasks, from a stranger",
+         [results(job, count - 10, good(count - 10, 10), worker=b"stranger")], 0),
+    ]
+    #  To the ventilator's task socket (a ROUTER reading WANT credit):
+    #  (what, frames, how many the ventilator should count as malformed).
+    #  The ROUTER puts the sender's routing id before the frames; a message
+    #  of several frames is one malformed message, and none of its frames may
+    #  be read as the start of another (as a routing id, or as credit).
+    to_ventilator = [
+        ("garbage", [b"garbage!"], 1),
+        ("empty frame", [b""], 1),
+        ("WANT of 25 bytes", [want(4) + b"\0"], 1),
+        ("WANT with a job id", [want(4, job=job)], 1),
+        ("WANT with reset 2", [want(4, reset=2)], 1),
+        ("WANT with padding set", [want(4, pad=b"\0\0\0\x01\0\0\0")], 1),
+        ("WANT of 0 batches without reset", [want(0)], 1),
+        ("WANT of 65537 batches", [want(65537)], 1),
+        ("WANT of version 2", [want(4, version=2)], 1),
+        ("a TASKS message", [header(2, 1, job) + struct.pack("<Qq", 0, 1)], 1),
+        ("multipart: a WANT then garbage", [want(4), b"junk"], 1),
+        ("multipart: three garbage frames", [b"a", b"b", b"c"], 1),
+    ]
+    at_cap = header(3, 65536, job) + struct.pack("<QB", 0, 64)
+    script = [
+        f"socket c sub {{control}}",
+        "until c 1 1 60000",  # the job runs and results come in
+        f"socket r push {{results}}",
+        "wait-event r connected 10000",
+    ]
+    for what, frames, _ in to_sink:
+        if frames is None:
+            script.append(f"fill r {RESULTS_SIZE_MAX} {at_cap.hex()}")
+        else:
+            script.append(f"send r {hexes(*frames)}")
+    script += [f"socket d dealer {{tasks}}", "wait-event d connected 10000"]
+    script += [f"send d {hexes(*frames)}" for _, frames, _ in to_ventilator]
+    script += [
+        #  A black hole: asks for 30 batches, never answers, then leaves.
+        f"socket hole dealer {{tasks}}",
+        "wait-event hole connected 10000",
+        f"send hole {want(30, reset=1).hex()}",
+        #  Over the size caps: libzmq drops the connection before anything
+        #  is read, so neither program sees (or counts) these.
+        f"socket big push {{results}}",
+        "wait-event big connected 10000",
+        f"fill big {RESULTS_SIZE_MAX + 1} {header(3, 65536, job).hex()}",
+        "wait-event big disconnected 10000",
+        f"socket bigw dealer {{tasks}}",
+        "wait-event bigw connected 10000",
+        f"fill bigw {WANT_OVERSIZED} {want(4).hex()}",
+        "wait-event bigw disconnected 10000",
+        "sleep 500",
+        "close r",
+        "close d",
+        "close hole",
+        "until c 1 0 10000",  # the job still runs after all of it
+    ]
+    expected_sink = sum(expected for _, _, expected in to_sink)
+    expected_ventilator = sum(expected for _, _, expected in to_ventilator)
+    with Pipeline("hostile_input") as pipeline:
+        sink = start(pipeline, "sink", ["--json"])
+        workers = [start(pipeline, "worker", worker_args(index, 1000, 200),
+                         name=f"worker{index}") for index in (1, 2)]
+        ventilator = start(pipeline, "ventilator",
+                           ["--count", count, "--start", first_value, "--batch", 20,
+                            "--min-workers", 2, "--job", job])
+        text = "\n".join(script).format(control=pipeline.control,
+                                        results=pipeline.results,
+                                        tasks=pipeline.tasks) + "\n"
+        injector = start(pipeline, "inject", [], name="injector",
+                         stdin_data=text.encode())
+        injector.expect_exit(0, 60)
+        check(sink.running(), "the job ended before the injector was done: the "
+              "hostile messages may have come too late to count")
+        out = injector.stdout
+        for event in ("done wait-event big disconnected",
+                      "done wait-event bigw disconnected"):
+            check(event in out, f"injector: no '{event}':\n{out[-2000:]}")
+        finish([sink, ventilator] + workers)
+        summary = check_exact(sink, values, malformed=expected_sink)
+        check_equal(summary["workers"].get("stranger"), 10,
+                    "results credited to the stranger")
+        check(summary["duplicates"] >= 10,
+              f"the workers' own results for the stranger's 10 tasks should be "
+              f"duplicates: {summary['duplicates']}")
+        found = ventilator.wait_for_line(
+            "stderr", r"^ventilator: job 777 complete; (\d+) tasks sent again, "
+            r"(\d+) malformed messages dropped$", 1)
+        figures("hostile_input", sink_malformed=summary["malformed"],
+                sink_malformed_expected=expected_sink,
+                sink_hostile_messages=len(to_sink) + 1,
+                ventilator_malformed=int(found.group(2)),
+                ventilator_malformed_expected=expected_ventilator,
+                duplicates=summary["duplicates"],
+                tasks_requested_again=summary["tasks_requested_again"],
+                resends=summary["resends"], tasks_sent_again=int(found.group(1)))
+        for process in [sink, ventilator] + workers:
+            check_clean_stderr(process)
+        check_no_socket_files(pipeline)
+        check_equal(int(found.group(2)), expected_ventilator,
+                    "malformed messages the ventilator counted")
+
+
+#  7. The sink killed mid-job: a worker and the ventilator with
+#  --peer-timeout 2 each exit 1 within 2 to 4 s, with one line. A new sink
+#  on the same endpoints then runs a job exactly.
+
+PEER_TIMEOUT_S = 2
+#  The limit is the behaviour under test, so it is not scaled like the other
+#  waits: the programs mostly wait here, and sanitizers slow computing, not
+#  waiting for a timer.
+PEER_TIMEOUT_LIMIT_S = 4.0
+
+
+def case_peer_timeout():
+    count = 40000
+    timeout = ["--peer-timeout", PEER_TIMEOUT_S]
+    with Pipeline("peer_timeout") as pipeline:
+        sink = start(pipeline, "sink", ["--json"])
+        watcher = Watcher(pipeline, pipeline.control)
+        worker = start(pipeline, "worker", worker_args(1, 1000, 40, timeout),
+                       name="worker1")
+        ventilator = start(pipeline, "ventilator",
+                           ["--count", count, "--batch", 10, "--min-workers", 1]
+                           + timeout)
+        watcher.wait_received(500)
+        ventilator_lines = len(ventilator.lines("stderr"))
+        kill(sink)
+        killed = sink.ended
+        wait_exits([worker, ventilator], scaled(PEER_TIMEOUT_LIMIT_S) + 10)
+        timings = {"worker": worker.ended - killed,
+                   "ventilator": ventilator.ended - killed}
+        said = {process.role: process.new_line_at - killed
+                for process in (worker, ventilator) if process.new_line_at}
+        figures("peer_timeout", worker_exit_s=f"{timings['worker']:.2f}",
+                worker_message_s=f"{said.get('worker', -1):.2f}",
+                ventilator_exit_s=f"{timings['ventilator']:.2f}",
+                ventilator_message_s=f"{said.get('ventilator', -1):.2f}")
+        for process in (worker, ventilator):
+            lines = process.lines("stderr")
+            if process is ventilator:
+                lines = lines[ventilator_lines:]
+            check_equal(process.returncode, 1, f"{process.role} exit code after the "
+                        f"sink died (stderr: {lines})")
+            check(len(lines) == 1 and re.match(
+                rf"^{process.role}: the sink has been silent for {PEER_TIMEOUT_S} s: "
+                r"giving up$", lines[0]),
+                f"{process.role}'s stderr after the sink died: {lines}")
+            check(PEER_TIMEOUT_S * 0.75 <= timings[process.role] <= PEER_TIMEOUT_LIMIT_S,
+                  f"{process.role} exited {timings[process.role]:.2f} s after the sink "
+                  f"died, expected {PEER_TIMEOUT_S} to {PEER_TIMEOUT_LIMIT_S:.0f} s")
+        check_clean_stderr(worker)
+        check_clean_stderr(ventilator)
+        watcher.stop()
+
+        #  The dead sink left its ipc files: a new one binds over them, and
+        #  a fresh job completes exactly.
+        small = 2000
+        sink2 = start(pipeline, "sink", ["--json"], name="sink2")
+        worker2 = start(pipeline, "worker", ["--id", "w2"], name="worker2")
+        ventilator2 = start(pipeline, "ventilator", ["--count", small], name="ventilator2")
+        finish([sink2, ventilator2, worker2])
+        summary = check_exact(sink2, range(1, small + 1))
+        check_no_socket_files(pipeline)
+        figures("peer_timeout", restarted_job_seconds=summary["seconds"])
+
+
+CASES = {
+    "kill_two_of_eight": case_kill_two_of_eight,
+    "sigstop_worker": case_sigstop_worker,
+    "sigstop_worker_past_end": case_sigstop_worker_past_end,
+    "ventilator_restart": case_ventilator_restart,
+    "netns_link_cut": case_netns_link_cut,
+    "straggler": case_straggler,
+    "hostile_input": case_hostile_input,
+    "peer_timeout": case_peer_timeout,
+}
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--list"]:
+        print("\n".join(CASES))
+        sys.exit(0)
+    if sys.argv[1:2] == ["--check-cases"]:
+        registered = set(sys.argv[2:])
+        missing, unknown = sorted(set(CASES) - registered), sorted(registered - set(CASES))
+        if missing or unknown:
+            print(f"FAIL: cases not in meson.build: {missing}; "
+                  f"in meson.build but unknown here: {unknown}", file=sys.stderr)
+            sys.exit(1)
+        print(f"PASS: all {len(CASES)} cases registered")
+        sys.exit(0)
+    sys.exit(main(CASES))
