@@ -16,6 +16,7 @@ typedef struct {
     uint8_t routing_id[S_ROUTING_ID_MAX];
     size_t routing_id_size;
     int64_t credit; //  batches this worker will still take
+    uint64_t taken; //  batches sent since its last credit message
 } s_worker_t;
 
 struct dv_dispatch_t {
@@ -69,6 +70,7 @@ s_find_or_add (dv_dispatch_t *self, const void *routing_id, size_t size)
     memcpy (worker->routing_id, routing_id, size);
     worker->routing_id_size = size;
     worker->credit = 0;
+    worker->taken = 0;
     return worker;
 }
 
@@ -104,8 +106,10 @@ dv_dispatch_take_credit (dv_dispatch_t *self)
         }
         s_worker_t *worker =
             s_find_or_add (self, zmq_msg_data (&routing_id), zmq_msg_size (&routing_id));
-        if (worker)
+        if (worker) {
             worker->credit = want.is_reset ? want.batches : worker->credit + want.batches;
+            worker->taken = 0;
+        }
     }
     zmq_msg_close (&routing_id);
     zmq_msg_close (&body);
@@ -113,13 +117,13 @@ dv_dispatch_take_credit (dv_dispatch_t *self)
 }
 
 int
-dv_dispatch_send (dv_dispatch_t *self, const void *data, size_t size)
+dv_dispatch_send (dv_dispatch_t *self, const void *data, size_t size, uint64_t share)
 {
     for (size_t tried = 0; tried < self->worker_count;) {
         if (self->next >= self->worker_count)
             self->next = 0;
         s_worker_t *worker = &self->workers[self->next];
-        if (worker->credit <= 0) {
+        if (worker->credit <= 0 || (share && worker->taken >= share)) {
             self->next++;
             tried++;
             continue;
@@ -136,6 +140,7 @@ dv_dispatch_send (dv_dispatch_t *self, const void *data, size_t size)
         //  The first frame went, so the second goes too (atomic delivery).
         zmq_send (self->tasks, data, size, ZMQ_DONTWAIT);
         worker->credit--;
+        worker->taken++;
         self->next++;
         return 0;
     }

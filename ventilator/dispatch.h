@@ -24,9 +24,12 @@ void dv_dispatch_destroy (dv_dispatch_t **self_p);
 //  were malformed (and dropped).
 uint64_t dv_dispatch_take_credit (dv_dispatch_t *self);
 
-//  Sends one message to the next worker with credit. Returns 0 when sent, -1
-//  when no worker can take it now.
-int dv_dispatch_send (dv_dispatch_t *self, const void *data, size_t size);
+//  Sends one message to the next worker with credit that has taken fewer
+//  than share messages since its last credit (0: no such limit), so that the
+//  end of a job, or a small one, is spread over every worker rather than
+//  taken by the first to ask. Returns 0 when sent, -1 when no worker can
+//  take it now.
+int dv_dispatch_send (dv_dispatch_t *self, const void *data, size_t size, uint64_t share);
 
 //  Workers that have granted credit at least once and are not known gone.
 size_t dv_dispatch_worker_count (dv_dispatch_t *self);

@@ -405,7 +405,10 @@ s_try_to_start (s_ventilator_t *self)
     int64_t now = dv_now_ms ();
     int64_t connected = dv_gate_connected (self->gate);
     int64_t required = dv_gate_required (self->gate);
+    //  Connected is not enough: a worker counts once its credit is in, so
+    //  that the first batches already go round all of them.
     if (self->sink_heard && connected >= required &&
+        (int64_t) dv_dispatch_worker_count (self->dispatch) >= required &&
         now - self->announced_ms >= S_ANNOUNCE_EVERY_MS) {
         s_announce (self);
         self->announced_ms = now;
@@ -439,6 +442,20 @@ s_next_batch (s_ventilator_t *self, uint64_t *first_task, uint32_t *count)
     }
     *count = available < self->batch_size ? (uint32_t) available : self->batch_size;
     return true;
+}
+
+//  What one worker may take between two of its credit messages: an equal
+//  part of the batches still to send, at least two.
+static uint64_t
+s_fair_share (s_ventilator_t *self)
+{
+    uint64_t tasks = self->source.count - self->next_task;
+    for (uint32_t index = self->resend_index; index < self->resend_count; index++)
+        tasks += self->resend[index].task_count;
+    uint64_t batches = (tasks + self->batch_size - 1) / self->batch_size;
+    uint64_t workers = dv_dispatch_worker_count (self->dispatch);
+    uint64_t share = (batches + workers - 1) / (workers ? workers : 1);
+    return share < 2 ? 2 : share;
 }
 
 //  Records that the batch from s_next_batch went out.
@@ -495,7 +512,8 @@ s_run (s_ventilator_t *self)
         uint32_t count;
         if (s_next_batch (self, &first_task, &count) &&
             dv_dispatch_send (self->dispatch, self->batch_buffer,
-                              s_encode_batch (self, first_task, count)) == 0) {
+                              s_encode_batch (self, first_task, count),
+                              s_fair_share (self)) == 0) {
             s_batch_sent (self, first_task, count);
             continue;
         }

@@ -1,0 +1,78 @@
+# divvy: one image for all three roles (ventilator, worker, sink).
+#
+#   docker build -t divvy:latest .
+#   docker run --rm divvy:latest --help
+#   docker run --rm divvy:latest sink --help
+#   docker run --rm divvy:latest worker --tasks tcp://vent:5557 ...
+#
+# The entrypoint is /usr/local/bin/divvy (docker/entrypoint.sh), a tiny POSIX
+# sh script that takes the role as its first argument and `exec`s
+# /usr/local/bin/<role> with the remaining arguments. Because it execs, the
+# program itself is PID 1 and receives SIGTERM directly (CZMQ handles it: 143
+# after a clean shutdown, 0 after a completed job); no init is needed. An
+# unknown role is one line on stderr and exit 2. With no arguments the image
+# prints the entrypoint's help. In Compose pick the role with
+# `command: ["sink"]`; in Kubernetes with `args: ["worker"]`.
+#
+# Runs as the non-root user divvy, UID/GID 10001 (fixed, so that Kubernetes'
+# runAsUser and file ownership outside the image can rely on it).
+#
+# BASE is the Debian bookworm image both stages start from; BUILD_BASE (default
+# BASE) only the build stage. Each stage installs its packages only when they
+# are missing, so a base that already holds them (docker/make-base-image.sh
+# --build-deps / --include) builds without reaching a package mirror.
+
+ARG BASE=debian:bookworm-slim
+ARG BUILD_BASE=${BASE}
+
+# ---- build ----------------------------------------------------------------
+FROM ${BUILD_BASE} AS build
+ARG DEBIAN_FRONTEND=noninteractive
+# Keep this list in sync with BUILD_DEPS in docker/make-base-image.sh.
+RUN set -eu; \
+    pkgs="gcc libc6-dev meson ninja-build pkg-config libczmq-dev libzmq3-dev"; \
+    if ! dpkg -s $pkgs >/dev/null 2>&1; then \
+        apt-get update; \
+        apt-get install -y --no-install-recommends $pkgs; \
+        rm -rf /var/lib/apt/lists/*; \
+    fi
+WORKDIR /src
+COPY . .
+# Build only the three programs the image ships. -Dtests=false: the test
+# suites need cmocka and python3 and run outside the image (.ci/run).
+RUN meson setup build --buildtype=release -Dtests=false \
+ && meson compile -C build ventilator/ventilator worker/worker sink/sink
+
+# ---- runtime --------------------------------------------------------------
+FROM ${BASE} AS runtime
+ARG DEBIAN_FRONTEND=noninteractive
+# libczmq4 brings libzmq5 (and libsodium); nothing else is needed at run time.
+RUN set -eu; \
+    pkgs="libczmq4"; \
+    if ! dpkg -s $pkgs >/dev/null 2>&1; then \
+        apt-get update; \
+        apt-get install -y --no-install-recommends $pkgs; \
+        rm -rf /var/lib/apt/lists/*; \
+    fi; \
+    groupadd --gid 10001 divvy; \
+    useradd --uid 10001 --gid 10001 --create-home --home-dir /home/divvy \
+        --shell /usr/sbin/nologin divvy
+COPY --from=build /src/build/ventilator/ventilator \
+                  /src/build/worker/worker \
+                  /src/build/sink/sink \
+                  /usr/local/bin/
+COPY docker/entrypoint.sh /usr/local/bin/divvy
+# The mode is set here, not with COPY --chmod: that needs BuildKit, and
+# docker-compose 1.29.2 builds with the classic builder. Fail the build here,
+# not at run time, if a shared library is missing or the entrypoint is broken.
+RUN chmod 0755 /usr/local/bin/divvy \
+ && ! ldd /usr/local/bin/ventilator /usr/local/bin/worker /usr/local/bin/sink \
+      | grep 'not found' \
+ && /usr/local/bin/divvy --help >/dev/null \
+ && /usr/local/bin/divvy sink --version
+USER 10001:10001
+WORKDIR /home/divvy
+# Default ports: tasks (ventilator), results and control (sink).
+EXPOSE 5557 5558 5559
+ENTRYPOINT ["/usr/local/bin/divvy"]
+CMD ["--help"]

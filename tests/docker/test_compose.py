@@ -1,0 +1,392 @@
+#!/usr/bin/env python3
+"""The docker suite's Compose cases: the repository's docker-compose.yml run
+for real, with every Compose flavour present (`docker compose` v2,
+`docker-compose` v1), each in a project of its own.
+
+    test_compose.py SOURCE_DIR CASE
+
+Cases:
+  config          both files load; the rules that keep them portable hold
+  default         `up --scale worker=8`: a 100-task job, exact, 8 workers, all exit 0
+  million         the same with DIVVY_COUNT=1000000 DIVVY_QUIET=1 DIVVY_JSON=1
+  one_task        a 1-task job with 8 workers: all exit 0
+  orders          the services started by hand in every order: all complete
+  exit_code_from  `up --exit-code-from sink` returns the sink's code (0, and 2)
+  stop            `docker stop` on a worker, the ventilator, the sink mid-job: 143, fast
+  down            `down` on a running job removes everything, quickly
+  kill_workers    TODO(fault tolerance): kill two workers mid-job; skipped until
+                  the sink's RESEND is implemented
+
+Exit 0 on success, 1 on failure, 77 (skip) without a Docker engine or Compose.
+Every case removes its project before it starts (docker-compose 1.29.2 fails
+to recreate containers on recent engines) and again at the end, whatever
+happened, and checks that no container, network or volume of it remains.
+"""
+
+import itertools
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dockerlib import (Failure, Project, check, compose_flavours, describe, docker,  # noqa: E402
+                       ensure_base_image, exit_codes, inspect, last_json_line, log, logs,
+                       parse_summary, require_engine, skip, stop_process, sum_of_squares, wait,
+                       wait_exited)
+
+WORKERS = 8
+SERVICES = ("sink", "ventilator", "worker")
+
+
+def dump_logs(project):
+    """On failure: what each container said (the tail)."""
+    for info in inspect(project.containers()):
+        try:
+            text = logs(info["Id"])
+        except Exception as error:  # noqa: BLE001 - best effort while failing
+            text = f"(no logs: {error})"
+        tail = "\n    ".join(text.splitlines()[-15:])
+        log(f"--- {describe(info)} exit {info['State']['ExitCode']}:\n    {tail}")
+
+
+def up_and_wait(project, variables, timeout, extra=()):
+    """`up --scale worker=8` attached; returns (rc, seconds, output tail)."""
+    rc, text, seconds = project.compose(
+        "up", "--scale", f"worker={WORKERS}", "--no-color", *extra,
+        timeout=timeout, variables=variables,
+        output=os.path.join(project.tmp, "up.log"))
+    log(f"[{project.label}] up {' '.join(extra)} returned {rc} after {seconds:.1f} s")
+    return rc, seconds, text
+
+
+def check_all_exited_zero(project, expected=WORKERS + 2, timeout=30):
+    infos = wait_exited(project.containers(), timeout)
+    codes = exit_codes(infos)
+    check(len(infos) == expected, f"expected {expected} containers, found {len(infos)}: {codes}")
+    bad = {k: v for k, v in codes.items() if v != 0}
+    check(not bad, f"containers that did not exit 0: {bad}")
+    log(f"[{project.label}] all {len(infos)} containers exited 0")
+    return infos
+
+
+def worker_hosts(project):
+    """The hostnames of the worker containers: a worker's default id is HOST-PID."""
+    return {i["Config"]["Hostname"] for i in inspect(project.containers("worker"))}
+
+
+def sink_id(project):
+    ids = project.containers("sink")
+    check(len(ids) == 1, f"expected one sink container, found {len(ids)}")
+    return ids[0]
+
+
+def check_summary(project, count, start=1, workers=WORKERS, results_on_stdout=True):
+    """The sink's stderr summary: complete, exact sum, verified, the expected
+    number of workers, each of them one of this project's worker containers
+    with at least one task; with results_on_stdout, stdout holds each value
+    and its square exactly once."""
+    sink = sink_id(project)
+    summary = parse_summary(logs(sink, "stderr"))
+    expected = sum_of_squares(start, count)
+    check(summary["tasks"] == count and summary["received"] == count,
+          f"summary counts {summary['received']} of {summary['tasks']}, expected {count}")
+    check(summary["duplicates"] == 0 and summary["malformed"] == 0,
+          f"duplicates/malformed in {summary}")
+    check(summary["sum"] == expected, f"sum of squares {summary['sum']}, expected {expected}")
+    check(summary["verified"], "the sink did not verify the sum")
+    counts = summary["workers"]
+    check(len(counts) == workers, f"{len(counts)} worker ids in the summary, expected "
+          f"{workers}: {counts}")
+    check(all(n > 0 for n in counts.values()), f"a worker with no task: {counts}")
+    check(sum(counts.values()) == count, f"worker counts add up to {sum(counts.values())}")
+    hosts = worker_hosts(project)
+    strangers = [w for w in counts if w.rsplit("-", 1)[0] not in hosts]
+    check(not strangers, f"worker ids {strangers} are not this project's workers {hosts}")
+    if results_on_stdout:
+        lines = [line for line in logs(sink, "stdout").splitlines() if line.strip()]
+        pairs = sorted(tuple(int(x) for x in line.split()) for line in lines)
+        wanted = [(v, v * v) for v in range(start, start + count)]
+        check(pairs == wanted, f"stdout holds {len(pairs)} result lines, not exactly "
+              f"{start}..{start + count - 1} with their squares")
+    log(f"[{project.label}] summary: {count} of {count} tasks, sum {summary['sum']} verified, "
+        f"{len(counts)} workers {sorted(counts.values())}")
+    return summary
+
+
+# ---- cases -------------------------------------------------------------------
+
+def case_config(project):
+    """Both flavours load the file, and the portability rules hold."""
+    rc, text, _ = project.compose("config", timeout=60)
+    check(rc == 0, f"compose config failed:\n{text}")
+    with open(os.path.join(project.source, "docker-compose.yml")) as handle:
+        raw = handle.read()
+    check(not re.search(r"^name:", raw, re.M), "top-level name: (docker-compose 1.29.2 rejects it)")
+    check(not re.search(r"^\s+container_name:", raw, re.M), "container_name (a scaled service cannot have one)")
+    check(not re.search(r"^\s+ports:", raw, re.M), "published ports (replicas would collide)")
+    check(re.search(r"^\s+pull_policy: never\s*$", raw, re.M),
+          "pull_policy: never (Compose v2 would try a registry before building)")
+    check(re.search(r"^\s+init: true\s*$", raw, re.M),
+          "init: true (a program that is PID 1 can lose an early SIGTERM)")
+    for value in re.findall(r"depends_on:(.*)", raw):
+        check(value.strip().startswith("["),
+              "depends_on must be a list (no per-service restart/required: v1 rejects them)")
+    rc, services, _ = project.compose("config", "--services", timeout=60)
+    check(rc == 0 and set(services.split()) == set(SERVICES),
+          f"services {services.split()}, expected {SERVICES}")
+    for variable in ("DIVVY_COUNT=7", "DIVVY_MIN_WORKERS=3"):
+        name, value = variable.split("=")
+        rc, text, _ = project.compose("config", timeout=60, variables={name: value})
+        check(rc == 0 and re.search(rf"{name}: ['\"]?{value}['\"]?\s*$", text, re.M),
+              f"{name} from the environment does not reach the file:\n{text}")
+    rc, text, _ = project.compose("config", timeout=60)
+    check(re.search(r"DIVVY_COUNT: ['\"]?100['\"]?\s*$", text, re.M)
+          and re.search(r"DIVVY_MIN_WORKERS: dns:worker\s*$", text, re.M),
+          f"defaults DIVVY_COUNT=100 and DIVVY_MIN_WORKERS=dns:worker missing:\n{text}")
+    log(f"[{project.label}] config: loads, three services, variables with defaults")
+
+
+def case_default(project):
+    project.build()
+    rc, _, text = up_and_wait(project, {}, timeout=300)
+    check(rc == 0, f"up exited {rc}:\n{text[-3000:]}")
+    check_all_exited_zero(project)
+    check_summary(project, 100)
+
+
+def case_million(project):
+    project.build()
+    count = 1_000_000
+    rc, seconds, text = up_and_wait(
+        project, {"DIVVY_COUNT": str(count), "DIVVY_QUIET": "1", "DIVVY_JSON": "1"},
+        timeout=600)
+    check(rc == 0, f"up exited {rc}:\n{text[-3000:]}")
+    check_all_exited_zero(project)
+    summary = last_json_line(logs(sink_id(project), "stdout"))
+    expected = str(sum_of_squares(1, count))
+    check(summary["complete"] is True and summary["verified"] is True,
+          f"not complete and verified: {summary}")
+    check(summary["tasks"] == count and summary["results"] == count,
+          f"tasks/results {summary['tasks']}/{summary['results']}, expected {count}")
+    check(summary["duplicates"] == 0 and summary["malformed"] == 0, f"{summary}")
+    check(summary["sum_of_squares"] == expected == summary["expected_sum_of_squares"],
+          f"sum {summary['sum_of_squares']}, expected {expected}")
+    workers = summary["workers"]
+    check(len(workers) == WORKERS and all(n > 0 for n in workers.values()),
+          f"expected {WORKERS} workers each with tasks: {workers}")
+    check(sum(workers.values()) == count, f"worker counts add up to {sum(workers.values())}")
+    hosts = worker_hosts(project)
+    check(all(w.rsplit("-", 1)[0] in hosts for w in workers),
+          f"worker ids {sorted(workers)} are not this project's workers {hosts}")
+    log(f"[{project.label}] MILLION: up (start to every container gone) {seconds:.1f} s; "
+        f"sink job time {summary['seconds']:.3f} s, {summary['tasks_per_s']:.0f} tasks/s; "
+        f"sum {summary['sum_of_squares']} verified; per worker "
+        + " ".join(f"{k}={v}" for k, v in sorted(workers.items())))
+
+
+def case_one_task(project):
+    project.build()
+    rc, _, text = up_and_wait(project, {"DIVVY_COUNT": "1"}, timeout=300)
+    check(rc == 0, f"up exited {rc}:\n{text[-3000:]}")
+    check_all_exited_zero(project)
+    check_summary(project, 1, workers=1)
+
+
+def case_orders(project):
+    """Each order of sink, workers, ventilator, started one by one with
+    `up -d --no-deps`. The ventilator's default gate, dns:worker, counts the
+    worker replicas that exist when it looks; started before the workers it
+    would see none (then it waits for one) and could start the job before all
+    eight are up, so those orders set DIVVY_MIN_WORKERS=8 explicitly."""
+    project.build()
+    for order in itertools.permutations(SERVICES):
+        variables = {}
+        if order.index("ventilator") < order.index("worker"):
+            variables["DIVVY_MIN_WORKERS"] = str(WORKERS)
+        project.down()
+        start = time.monotonic()
+        for service in order:
+            args = ["up", "-d", "--no-deps"]
+            if service == "worker":
+                args += ["--scale", f"worker={WORKERS}"]
+            rc, text, _ = project.compose(*args, service, timeout=120, variables=variables)
+            check(rc == 0, f"order {order}: up -d {service} exited {rc}:\n{text[-2000:]}")
+            time.sleep(1)  # let the service really be up before the next one
+        infos = wait_exited(project.containers(), 120)
+        codes = exit_codes(infos)
+        bad = {k: v for k, v in codes.items() if v != 0}
+        if bad or len(infos) != WORKERS + 2:
+            dump_logs(project)
+        check(len(infos) == WORKERS + 2, f"order {order}: {len(infos)} containers: {codes}")
+        check(not bad, f"order {order} ({variables or 'dns:worker'}): not 0: {bad}")
+        check_summary(project, 100)
+        log(f"[{project.label}] order {' -> '.join(order)} "
+            f"({'DIVVY_MIN_WORKERS=8' if variables else 'dns:worker'}): complete, all exit 0, "
+            f"{time.monotonic() - start:.1f} s")
+
+
+def case_exit_code_from(project):
+    project.build()
+    rc, _, text = up_and_wait(project, {}, timeout=300, extra=("--exit-code-from", "sink"))
+    check(rc == 0, f"up --exit-code-from sink returned {rc}, expected the sink's 0:\n"
+          f"{text[-3000:]}")
+    sink = inspect([sink_id(project)])[0]
+    check(sink["State"]["ExitCode"] == 0, f"sink exit {sink['State']['ExitCode']}")
+    check_summary(project, 100)
+    # A sink that fails must fail the command with its own code: a sink
+    # stopped mid-job exits 143, and so must `up --exit-code-from sink`.
+    # (Not a sink that fails at start-up: Compose v2.29 goes on starting the
+    # other services after the abort and then waits for them forever, see
+    # docker/compose#12345; the workers and the ventilator wait for a sink.)
+    project.down()
+    output = os.path.join(project.tmp, "up-stopped.log")
+    process = project.compose_background(
+        "up", "--scale", f"worker={WORKERS}", "--no-color", "--exit-code-from", "sink",
+        output=output, variables=LONG_JOB)
+    try:
+        sink = wait_for_job(project)
+        start = time.monotonic()
+        docker("stop", sink, timeout=60)
+        rc = wait(process, 120, "up --exit-code-from sink, after docker stop of the sink")
+    finally:
+        stop_process(process)
+    sink_code = inspect([sink])[0]["State"]["ExitCode"]
+    check(sink_code == 143, f"the stopped sink exited {sink_code}, expected 143")
+    with open(output, errors="replace") as handle:
+        text = handle.read()
+    check(rc == 143, f"up --exit-code-from sink returned {rc}, expected the sink's 143:\n"
+          f"{text[-2000:]}")
+    log(f"[{project.label}] --exit-code-from sink: 0 for a good job; 143 for a sink stopped "
+        f"mid-job, {time.monotonic() - start:.1f} s after the stop")
+
+
+# One task per batch, 20 ms per task, 100000 tasks: minutes with 8 workers.
+LONG_JOB = {"DIVVY_COUNT": "100000", "DIVVY_BATCH": "1", "DIVVY_TASK_DELAY_US": "20000",
+            "DIVVY_QUIET": "1"}
+
+
+def wait_for_job(project, timeout=60):
+    """Waits until the sink has announced the job (the ventilator has passed
+    its gate) and results flow; returns the sink's container id."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ids = project.containers("sink")
+        if ids and "gathering" in logs(ids[0], "stderr"):
+            break
+        check(time.monotonic() < deadline, f"the job did not start within {timeout} s")
+        time.sleep(0.5)
+    time.sleep(1)  # results are flowing now
+    return ids[0]
+
+
+def start_long_job(project):
+    """`up -d` of a job that runs for minutes; returns once it is under way."""
+    rc, text, _ = project.compose("up", "-d", "--scale", f"worker={WORKERS}", timeout=120,
+                                  variables=LONG_JOB)
+    check(rc == 0, f"up -d exited {rc}:\n{text[-2000:]}")
+    return wait_for_job(project)
+
+
+def stop_and_check(project, container, what, grace=5):
+    start = time.monotonic()
+    docker("stop", "-t", str(grace), container, timeout=grace + 30)
+    seconds = time.monotonic() - start
+    info = inspect([container])[0]
+    code = info["State"]["ExitCode"]
+    check(code == 143, f"{what}: exit {code} after docker stop, expected 143 (SIGTERM, "
+          f"clean); 137 would mean it was killed after the grace period")
+    check(seconds < grace - 1, f"{what}: docker stop took {seconds:.1f} s of a {grace} s grace")
+    log(f"[{project.label}] docker stop {what}: exit 143 in {seconds:.2f} s (grace {grace} s)")
+    return info
+
+
+def case_stop(project):
+    project.build()
+    start_long_job(project)
+    workers = project.containers("worker")
+    check(len(workers) == WORKERS, f"{len(workers)} workers running")
+    stop_and_check(project, workers[0], "a worker")
+    stop_and_check(project, project.containers("ventilator")[0], "the ventilator")
+    sink = sink_id(project)
+    stop_and_check(project, sink, "the sink")
+    text = logs(sink, "stderr")
+    check(re.search(r"sink: job \d+ interrupted: \d+ of 100000 tasks", text),
+          f"the stopped sink printed no summary:\n{text[-1500:]}")
+    log(f"[{project.label}] the stopped sink printed its (interrupted) summary")
+    # A worker whose sink and ventilator are gone: it keeps reconnecting to
+    # names that no longer resolve, and must still stop at once.
+    time.sleep(2)
+    stop_and_check(project, workers[1], "a worker whose sink and ventilator are gone",
+                   grace=10)
+
+
+def case_down(project):
+    """`down` while a job runs: SIGTERM ends every container at once (no 10 s
+    grace used up), and nothing of the project is left."""
+    project.build()
+    start_long_job(project)
+    rc, seconds = project.down()
+    check(rc == 0, f"down exited {rc}")
+    left = project.leftovers()
+    check(not left, f"left behind after down: {left}")
+    check(seconds < 10, f"down took {seconds:.1f} s: some container ignored SIGTERM")
+    log(f"[{project.label}] down of a running job in {seconds:.1f} s, nothing left")
+
+
+def case_kill_workers(project):
+    # TODO(fault tolerance): once the sink publishes RESEND for missing ranges
+    # and the ventilator regenerates them (DESIGN.md, "Never lose a result"),
+    # run start_long_job with a shorter job, `docker kill` two workers mid-job,
+    # and require: `up` returns 0, the summary is complete and verified with
+    # the exact sum, 0 duplicates counted as results, the six survivors exit 0
+    # and the two killed ones 137. Register it in tests/docker/meson.build.
+    skip("TODO: killing two workers mid-job needs fault tolerance (RESEND), "
+         "not implemented yet")
+
+
+CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
+        print(f"usage: {sys.argv[0]} SOURCE_DIR {{{'|'.join(CASES)}}}", file=sys.stderr)
+        return 2
+    source, case = os.path.abspath(sys.argv[1]), sys.argv[2]
+    if case == "kill_workers":
+        CASES[case](None)
+    require_engine()
+    flavours = compose_flavours()
+    if not flavours:
+        skip("neither `docker compose` (v2) nor `docker-compose` (v1) is installed")
+    log("Compose flavours: " + ", ".join(f"{label} ({' '.join(argv)})"
+                                         for label, argv in flavours))
+    if case != "config":
+        ensure_base_image(source)
+    failed = False
+    for flavour in flavours:
+        project = Project(source, flavour,
+                          f"{case.replace('_', '-')}-{flavour[0].split('-')[0]}")
+        log(f"[{project.label}] case {case}, project {project.name}")
+        try:
+            project.down()  # v1 cannot recreate containers: start from nothing
+            CASES[case](project)
+        except Failure as failure:
+            failed = True
+            log(f"[{project.label}] FAIL: {failure}")
+            try:
+                dump_logs(project)
+            except Exception as error:  # noqa: BLE001
+                log(f"(could not dump logs: {error})")
+        finally:
+            try:
+                project.teardown()
+            except Failure as failure:
+                failed = True
+                log(f"[{project.label}] FAIL at teardown: {failure}")
+    print(f"{case}: {'FAIL' if failed else 'OK'} with " + ", ".join(f[0] for f in flavours))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
