@@ -4,6 +4,7 @@
     EHOSTUNREACH instead of vanishing, so its entry is dropped at once.
 */
 #include "dispatch.h"
+#include "common.h"
 #include "protocol.h"
 
 #include <errno.h>
@@ -11,6 +12,9 @@
 #include <string.h>
 
 #define S_ROUTING_ID_MAX 255
+//  How long a batch waits for a worker under its share before one at its
+//  share takes it: a few credit round trips.
+#define S_SHARE_GRACE_US 2000
 
 typedef struct {
     uint8_t routing_id[S_ROUTING_ID_MAX];
@@ -24,7 +28,8 @@ struct dv_dispatch_t {
     s_worker_t *workers; //  every worker heard from and not known gone
     size_t worker_count;
     size_t capacity;
-    size_t next; //  where the round robin goes on
+    size_t next;           //  where the round robin goes on
+    int64_t held_since_us; //  since when workers at their share were passed over
 };
 
 dv_dispatch_t *
@@ -116,8 +121,9 @@ dv_dispatch_take_credit (dv_dispatch_t *self)
     return malformed;
 }
 
-int
-dv_dispatch_send (dv_dispatch_t *self, const void *data, size_t size, uint64_t share)
+//  One round of the round robin, skipping workers over share (0: none).
+static int
+s_send_round (dv_dispatch_t *self, const void *data, size_t size, uint64_t share)
 {
     for (size_t tried = 0; tried < self->worker_count;) {
         if (self->next >= self->worker_count)
@@ -147,8 +153,34 @@ dv_dispatch_send (dv_dispatch_t *self, const void *data, size_t size, uint64_t s
     return -1;
 }
 
+int
+dv_dispatch_send (dv_dispatch_t *self, const void *data, size_t size, uint64_t share)
+{
+    if (s_send_round (self, data, size, share) == 0) {
+        self->held_since_us = 0;
+        return 0;
+    }
+    if (!share)
+        return -1;
+    //  The share is a preference, never a stall: a worker at its share holds
+    //  credit it will not restate. Others' credit is usually a round trip
+    //  away; past that grace, the worker at its share takes the batch.
+    int64_t now = dv_now_us ();
+    if (!self->held_since_us)
+        self->held_since_us = now;
+    if (now - self->held_since_us < S_SHARE_GRACE_US)
+        return -1;
+    return s_send_round (self, data, size, 0);
+}
+
 size_t
 dv_dispatch_worker_count (dv_dispatch_t *self)
 {
     return self->worker_count;
+}
+
+bool
+dv_dispatch_holding (dv_dispatch_t *self)
+{
+    return self->held_since_us != 0;
 }

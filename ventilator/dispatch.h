@@ -24,12 +24,15 @@ void dv_dispatch_destroy (dv_dispatch_t **self_p);
 //  were malformed (and dropped).
 uint64_t dv_dispatch_take_credit (dv_dispatch_t *self);
 
-//  Sends one message to the next worker with credit that has taken fewer
-//  than share messages since its last credit (0: no such limit), so that the
-//  end of a job, or a small one, is spread over every worker rather than
-//  taken by the first to ask. Returns 0 when sent, -1 when no worker can
-//  take it now.
+//  Sends one message to the next worker with credit, preferring one that has
+//  taken fewer than share messages since its last credit (0: no share), so
+//  that the end of a job, or a small one, is spread over every worker rather
+//  than taken by the first to ask. Returns 0 when sent, -1 when no worker
+//  can take it now.
 int dv_dispatch_send (dv_dispatch_t *self, const void *data, size_t size, uint64_t share);
+
+//  True while a batch is held back for workers under their share.
+bool dv_dispatch_holding (dv_dispatch_t *self);
 
 //  Workers that have granted credit at least once and are not known gone.
 size_t dv_dispatch_worker_count (dv_dispatch_t *self);

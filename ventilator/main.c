@@ -517,9 +517,10 @@ s_run (s_ventilator_t *self)
             s_batch_sent (self, first_task, count);
             continue;
         }
-        //  Nothing to send, or no worker to take it: wait for a change.
+        //  Nothing to send, or no worker to take it: wait for a change (a
+        //  millisecond at most while a batch waits out the share's grace).
         since_drain = 0;
-        if (s_wait (self, S_POLL_MS))
+        if (s_wait (self, dv_dispatch_holding (self->dispatch) ? 1 : S_POLL_MS))
             return -1;
     }
     return 0;
