@@ -1,13 +1,16 @@
-# divvy: one image for all three roles (ventilator, worker, sink).
+# divvy: one image for all three roles (ventilator, worker, sink), plus
+# divvy-keygen (role keygen) for CURVE certificates.
 #
 #   docker build -t divvy:latest .
 #   docker run --rm divvy:latest --help
 #   docker run --rm divvy:latest sink --help
 #   docker run --rm divvy:latest worker --tasks tcp://vent:5557 ...
+#   docker run --rm -v keys:/keys divvy:latest keygen /keys/server /keys/worker
 #
 # The entrypoint is /usr/local/bin/divvy (docker/entrypoint.sh), a tiny POSIX
 # sh script that takes the role as its first argument and `exec`s
-# /usr/local/bin/<role> with the remaining arguments. Because it execs, the
+# /usr/local/bin/<role> with the remaining arguments (keygen runs
+# /usr/local/bin/divvy-keygen). Because it execs, the
 # program itself is PID 1 and receives SIGTERM directly (CZMQ handles it: 143
 # after a clean shutdown, 0 after a completed job); no init is needed. An
 # unknown role is one line on stderr and exit 2. With no arguments the image
@@ -15,7 +18,10 @@
 # `command: ["sink"]`; in Kubernetes with `args: ["worker"]`.
 #
 # Runs as the non-root user divvy, UID/GID 10001 (fixed, so that Kubernetes'
-# runAsUser and file ownership outside the image can rely on it).
+# runAsUser and file ownership outside the image can rely on it). /keys is an
+# empty directory of that user (mode 0700): a new named volume mounted there
+# takes its owner and mode, so divvy-keygen can write CURVE certificates into
+# it (docker-compose.curve.yml).
 #
 # BASE is the Debian bookworm image both stages start from; BUILD_BASE (default
 # BASE) only the build stage. Each stage installs its packages only when they
@@ -38,10 +44,11 @@ RUN set -eu; \
     fi
 WORKDIR /src
 COPY . .
-# Build only the three programs the image ships. -Dtests=false: the test
+# Build only the programs the image ships (the three roles and divvy-keygen). -Dtests=false: the test
 # suites need cmocka and python3 and run outside the image (.ci/run).
 RUN meson setup build --buildtype=release -Dtests=false \
- && meson compile -C build ventilator/ventilator worker/worker sink/sink
+ && meson compile -C build ventilator/ventilator worker/worker sink/sink \
+        keygen/divvy-keygen
 
 # ---- runtime --------------------------------------------------------------
 FROM ${BASE} AS runtime
@@ -56,10 +63,12 @@ RUN set -eu; \
     fi; \
     groupadd --gid 10001 divvy; \
     useradd --uid 10001 --gid 10001 --create-home --home-dir /home/divvy \
-        --shell /usr/sbin/nologin divvy
+        --shell /usr/sbin/nologin divvy; \
+    install -d -m 0700 -o 10001 -g 10001 /keys
 COPY --from=build /src/build/ventilator/ventilator \
                   /src/build/worker/worker \
                   /src/build/sink/sink \
+                  /src/build/keygen/divvy-keygen \
                   /usr/local/bin/
 COPY docker/entrypoint.sh /usr/local/bin/divvy
 # The mode is set here, not with COPY --chmod: that needs BuildKit, and
@@ -67,9 +76,10 @@ COPY docker/entrypoint.sh /usr/local/bin/divvy
 # not at run time, if a shared library is missing or the entrypoint is broken.
 RUN chmod 0755 /usr/local/bin/divvy \
  && ! ldd /usr/local/bin/ventilator /usr/local/bin/worker /usr/local/bin/sink \
-      | grep 'not found' \
+      /usr/local/bin/divvy-keygen | grep 'not found' \
  && /usr/local/bin/divvy --help >/dev/null \
- && /usr/local/bin/divvy sink --version
+ && /usr/local/bin/divvy sink --version \
+ && /usr/local/bin/divvy keygen --help >/dev/null
 USER 10001:10001
 WORKDIR /home/divvy
 # Default ports: tasks (ventilator), results and control (sink).

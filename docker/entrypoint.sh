@@ -2,6 +2,7 @@
 # divvy: the image's entrypoint, installed as /usr/local/bin/divvy.
 #
 #   divvy ventilator|worker|sink [OPTION]...   run that role (exec: it becomes PID 1)
+#   divvy keygen [--force] PATH...             make CURVE certificates (divvy-keygen)
 #   divvy --help                               this text
 #
 # The role is the first argument; everything after it goes to the program
@@ -14,11 +15,12 @@ set -eu
 usage() {
     cat <<'EOF'
 Usage: divvy ROLE [OPTION]...
-Run one divvy program; ROLE is ventilator, worker or sink.
+Run one divvy program; ROLE is ventilator, worker, sink or keygen.
 
   divvy sink [--quiet] [--json] ...        gather, check and print the results
   divvy ventilator [--count N] ...         hand out the tasks
   divvy worker [--tasks ENDPOINT] ...      square them
+  divvy keygen PATH...                     make CURVE certificates PATH, PATH_secret
 
 Each program takes --help and --version, and reads every option --some-name
 from the variable DIVVY_SOME_NAME as well (a flag wins).
@@ -31,16 +33,20 @@ case ${1-} in
         shift
         exec "/usr/local/bin/$role" "$@"
         ;;
+    keygen)
+        shift
+        exec /usr/local/bin/divvy-keygen "$@"
+        ;;
     -h | --help | help)
         usage
         exit 0
         ;;
     '')
-        echo "divvy: missing role: ventilator, worker or sink (try --help)" >&2
+        echo "divvy: missing role: ventilator, worker, sink or keygen (try --help)" >&2
         exit 2
         ;;
     *)
-        echo "divvy: unknown role '$1': expected ventilator, worker or sink (try --help)" >&2
+        echo "divvy: unknown role '$1': expected ventilator, worker, sink or keygen (try --help)" >&2
         exit 2
         ;;
 esac

@@ -211,10 +211,13 @@ def ensure_base_image(source):
 
 class Project:
     """One Compose project: `-p divvy-test-<pid>-<suffix>`, the repository's
-    docker-compose.yml, no .env file, and only the DIVVY_* variables given."""
+    docker-compose.yml (followed by the override files in `overrides`, e.g.
+    docker-compose.curve.yml), no .env file, and only the DIVVY_* variables
+    given."""
 
-    def __init__(self, source, flavour, suffix):
+    def __init__(self, source, flavour, suffix, overrides=()):
         self.source = source
+        self.files = ("docker-compose.yml", *overrides)
         self.label, self.argv = flavour
         self.name = f"divvy-test-{os.getpid()}-{suffix}".lower()
         self.name = re.sub(r"[^a-z0-9_-]", "-", self.name)
@@ -226,7 +229,8 @@ class Project:
                                                  "--timeout", "10"]))
 
     def _argv(self, args):
-        return [*self.argv, "-f", os.path.join(self.source, "docker-compose.yml"),
+        files = [arg for name in self.files for arg in ("-f", os.path.join(self.source, name))]
+        return [*self.argv, *files,
                 "-p", self.name, "--env-file", self.env_file, *args]
 
     def compose(self, *args, timeout=120, output=None, variables=None):

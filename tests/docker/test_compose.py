@@ -14,8 +14,10 @@ Cases:
   exit_code_from  `up --exit-code-from sink` returns the sink's code (0, and 2)
   stop            `docker stop` on a worker, the ventilator, the sink mid-job: 143, fast
   down            `down` on a running job removes everything, quickly
-  kill_workers    TODO(fault tolerance): kill two workers mid-job; skipped until
-                  the sink's RESEND is implemented
+  kill_workers    `docker kill` two of 8 workers mid-job: still exact (RESEND), up 0,
+                  the killed ones 137, the survivors 0
+  curve           with docker-compose.curve.yml: keys made in a volume, an encrypted
+                  job with 8 workers, keys kept by a second up, down -v drops them
 
 Exit 0 on success, 1 on failure, 77 (skip) without a Docker engine or Compose.
 Every case removes its project before it starts (docker-compose 1.29.2 fails
@@ -104,7 +106,8 @@ def check_summary(project, count, start=1, workers=WORKERS, results_on_stdout=Tr
     strangers = [w for w in counts if w.rsplit("-", 1)[0] not in hosts]
     check(not strangers, f"worker ids {strangers} are not this project's workers {hosts}")
     if results_on_stdout:
-        lines = [line for line in logs(sink, "stdout").splitlines() if line.strip()]
+        lines = [line for line in logs(sink, "stdout").splitlines()
+                 if line.strip() and not line.startswith("{")]  # not the --json summary
         pairs = sorted(tuple(int(x) for x in line.split()) for line in lines)
         wanted = [(v, v * v) for v in range(start, start + count)]
         check(pairs == wanted, f"stdout holds {len(pairs)} result lines, not exactly "
@@ -144,7 +147,16 @@ def case_config(project):
     check(re.search(r"DIVVY_COUNT: ['\"]?100['\"]?\s*$", text, re.M)
           and re.search(r"DIVVY_MIN_WORKERS: dns:worker\s*$", text, re.M),
           f"defaults DIVVY_COUNT=100 and DIVVY_MIN_WORKERS=dns:worker missing:\n{text}")
-    log(f"[{project.label}] config: loads, three services, variables with defaults")
+    # The CURVE override loads on top of it and adds only the keys service.
+    project.files = ("docker-compose.yml", "docker-compose.curve.yml")
+    try:
+        rc, services, _ = project.compose("config", "--services", timeout=60)
+    finally:
+        project.files = ("docker-compose.yml",)
+    check(rc == 0 and set(services.split()) == {*SERVICES, "keys"},
+          f"with docker-compose.curve.yml: rc {rc}, services {services.split()}")
+    log(f"[{project.label}] config: loads, three services, variables with defaults; "
+        f"with docker-compose.curve.yml also keys")
 
 
 def case_default(project):
@@ -266,9 +278,10 @@ LONG_JOB = {"DIVVY_COUNT": "100000", "DIVVY_BATCH": "1", "DIVVY_TASK_DELAY_US": 
             "DIVVY_QUIET": "1"}
 
 
-def wait_for_job(project, timeout=60):
+def wait_for_job(project, timeout=60, settle=1):
     """Waits until the sink has announced the job (the ventilator has passed
-    its gate) and results flow; returns the sink's container id."""
+    its gate), then `settle` seconds so that results flow; returns the sink's
+    container id."""
     deadline = time.monotonic() + timeout
     while True:
         ids = project.containers("sink")
@@ -276,7 +289,7 @@ def wait_for_job(project, timeout=60):
             break
         check(time.monotonic() < deadline, f"the job did not start within {timeout} s")
         time.sleep(0.5)
-    time.sleep(1)  # results are flowing now
+    time.sleep(settle)  # results are flowing now
     return ids[0]
 
 
@@ -334,17 +347,144 @@ def case_down(project):
     log(f"[{project.label}] down of a running job in {seconds:.1f} s, nothing left")
 
 
+# Long enough that two workers can be killed while it runs: 20000 tasks of 2 ms
+# each in batches of 10, about 5 s of work for 8 workers.
+KILL_JOB = {"DIVVY_COUNT": "20000", "DIVVY_BATCH": "10", "DIVVY_TASK_DELAY_US": "2000",
+            "DIVVY_QUIET": "1", "DIVVY_JSON": "1"}
+KILLED = 2
+
+
+def check_json_summary(project, count, workers=None):
+    """The sink's --json summary: complete, verified, the exact sum (computed
+    here), every result once; returns it."""
+    summary = last_json_line(logs(sink_id(project), "stdout"))
+    expected = str(sum_of_squares(1, count))
+    check(summary["complete"] is True and summary["verified"] is True,
+          f"not complete and verified: {summary}")
+    check(summary["tasks"] == count and summary["results"] == count,
+          f"tasks/results {summary['tasks']}/{summary['results']}, expected {count}")
+    check(summary["malformed"] == 0, f"malformed results: {summary}")
+    check(summary["sum_of_squares"] == expected == summary["expected_sum_of_squares"],
+          f"sum {summary['sum_of_squares']}, expected {expected}")
+    counts = summary["workers"]
+    check(sum(counts.values()) == count, f"worker counts add up to {sum(counts.values())}")
+    if workers is not None:
+        check(len(counts) == workers, f"{len(counts)} worker ids, expected {workers}: {counts}")
+    return summary
+
+
 def case_kill_workers(project):
-    # TODO(fault tolerance): once the sink publishes RESEND for missing ranges
-    # and the ventilator regenerates them (DESIGN.md, "Never lose a result"),
-    # run start_long_job with a shorter job, `docker kill` two workers mid-job,
-    # and require: `up` returns 0, the summary is complete and verified with
-    # the exact sum, 0 duplicates counted as results, the six survivors exit 0
-    # and the two killed ones 137. Register it in tests/docker/meson.build.
-    skip("TODO: killing two workers mid-job needs fault tolerance (RESEND), "
-         "not implemented yet")
+    """`docker kill` (SIGKILL) two of eight workers while the job runs: the
+    tasks they held are lost, the sink asks for them again (RESEND), the
+    ventilator resends them, and the job still ends exact; `up` returns 0, the
+    six survivors exit 0 and the two killed ones 137."""
+    project.build()
+    output = os.path.join(project.tmp, "up.log")
+    process = project.compose_background(
+        "up", "--scale", f"worker={WORKERS}", "--no-color", output=output,
+        variables=KILL_JOB)
+    try:
+        # "gathering": the ventilator passed its gate (all eight workers
+        # connected) and tasks are going out. Half a second later every
+        # worker holds a window of tasks: kill two of them then.
+        sink = wait_for_job(project, settle=0.5)
+        workers = sorted(project.containers("worker"))
+        check(len(workers) == WORKERS, f"{len(workers)} worker containers, expected {WORKERS}")
+        victims = workers[:KILLED]
+        states = [i["State"] for i in inspect([sink, *victims])]
+        check(all(s["Running"] for s in states),
+              "the job ended before two workers could be killed: make KILL_JOB longer")
+        docker("kill", *victims, timeout=30)
+        killed_at = time.monotonic()
+        log(f"[{project.label}] killed workers "
+            + ", ".join(describe(i) for i in inspect(victims)) + " mid-job")
+        rc = wait(process, 300, "up after killing two workers")
+    finally:
+        stop_process(process)
+    with open(output, errors="replace") as handle:
+        text = handle.read()
+    check(rc == 0, f"up exited {rc}:\n{text[-3000:]}")
+    infos = wait_exited(project.containers(), 30)
+    codes = {i["Id"]: i["State"]["ExitCode"] for i in infos}
+    check(len(infos) == WORKERS + 2, f"expected {WORKERS + 2} containers: {exit_codes(infos)}")
+    for victim in victims:
+        check(codes[victim] == 137, f"killed worker exited {codes[victim]}, expected 137")
+    others = {describe(i): i["State"]["ExitCode"] for i in infos if i["Id"] not in victims}
+    bad = {k: v for k, v in others.items() if v != 0}
+    check(not bad, f"survivors (sink, ventilator, six workers) that did not exit 0: {bad}")
+    summary = check_json_summary(project, int(KILL_JOB["DIVVY_COUNT"]))
+    check(summary["resends"] > 0 and summary["tasks_requested_again"] > 0,
+          f"no RESEND although two workers died holding tasks: {summary}")
+    log(f"[{project.label}] KILL_WORKERS: up 0, {len(summary['workers'])} worker ids, "
+        f"killed 137 x{KILLED}, survivors (sink, ventilator, {len(others) - 2} workers) 0; complete, verified, sum "
+        f"{summary['sum_of_squares']}; resends {summary['resends']}, "
+        f"tasks_requested_again {summary['tasks_requested_again']}, duplicates "
+        f"{summary['duplicates']}; job {summary['seconds']:.2f} s, the rest "
+        f"{time.monotonic() - killed_at:.1f} s after the kill")
 
 
+def keys_volumes(project):
+    return docker("volume", "ls", "-q", "--filter",
+                  f"label=com.docker.compose.project={project.name}").split()
+
+
+def case_curve(project):
+    """docker-compose.curve.yml: the `keys` service makes the certificates in
+    a volume, the job runs encrypted with 8 workers, a second `up` keeps the
+    keys, and `down -v` removes the volume."""
+    project.build()
+    rc, _, text = up_and_wait(project, {"DIVVY_JSON": "1"}, timeout=300)
+    check(rc == 0, f"up exited {rc}:\n{text[-3000:]}")
+    check_all_exited_zero(project, expected=WORKERS + 3)
+    check_summary(project, 100)
+    summary = check_json_summary(project, 100, workers=WORKERS)
+    keys = project.containers("keys")
+    check(len(keys) == 1, f"{len(keys)} keys containers")
+    # CURVE was on: each program got its certificates (a missing or unreadable
+    # one would have failed it, not made it run in plain text).
+    wanted_env = {"sink": {"DIVVY_CURVE_CERT=/keys/server", "DIVVY_CURVE_ALLOW=/keys/allow"},
+                  "ventilator": {"DIVVY_CURVE_CERT=/keys/server", "DIVVY_CURVE_ALLOW=/keys/allow",
+                                 "DIVVY_CURVE_SERVER=/keys/server"},
+                  "worker": {"DIVVY_CURVE_CERT=/keys/worker", "DIVVY_CURVE_SERVER=/keys/server"}}
+    for service, wanted_vars in wanted_env.items():
+        for info in inspect(project.containers(service)):
+            missing = wanted_vars - set(info["Config"]["Env"])
+            check(not missing, f"{describe(info)} lacks {missing}")
+    volumes = keys_volumes(project)
+    check(len(volumes) == 1 and volumes[0].endswith("_keys"), f"volumes {volumes}")
+    # The files, as a divvy process sees them (same image, same user).
+    listing = docker("run", "--rm", "--network", "none", "-v", f"{volumes[0]}:/keys:ro",
+                     "--entrypoint", "/bin/sh", "divvy:latest", "-c",
+                     "cd /keys && stat -c '%n %a %u' * allow/*", timeout=60)
+    modes = dict((n, (m, u)) for n, m, u in (line.split() for line in listing.splitlines()))
+    wanted = {"server": "644", "server_secret": "600", "worker": "644",
+              "worker_secret": "600", "allow/server": "644", "allow/worker": "644"}
+    check(set(modes) == set(wanted | {"allow": None}) or set(modes) == set(wanted),
+          f"files in the keys volume: {modes}")
+    for name, mode in wanted.items():
+        check(modes[name] == (mode, "10001"), f"{name}: mode/uid {modes[name]}, "
+              f"expected {mode} 10001")
+    first = logs(keys[0])
+    check(first.count("/keys/") >= 2 and "kept" not in first, f"keys said:\n{first}")
+    # A new run on the same volume keeps the certificates.
+    rc, text, _ = project.compose("rm", "-f", "-s", timeout=120)
+    check(rc == 0, f"rm exited {rc}:\n{text[-2000:]}")
+    check(keys_volumes(project) == volumes, "rm removed the keys volume")
+    rc, _, text = up_and_wait(project, {"DIVVY_JSON": "1"}, timeout=300)
+    check(rc == 0, f"second up exited {rc}:\n{text[-3000:]}")
+    check_all_exited_zero(project, expected=WORKERS + 3)
+    second = logs(project.containers("keys")[0])
+    check(second.count("exists: kept") == 2, f"keys on the second run said:\n{second}")
+    summary = check_json_summary(project, 100, workers=WORKERS)
+    rc, seconds = project.down()
+    check(rc == 0, f"down -v exited {rc}")
+    check(not keys_volumes(project), f"down -v left the keys volume {keys_volumes(project)}")
+    log(f"[{project.label}] CURVE: keys made once (0600 secrets, uid 10001), two encrypted "
+        f"jobs verified with {len(summary['workers'])} workers, keys kept on the second "
+        f"run, down -v removed the volume ({seconds:.1f} s)")
+
+
+OVERRIDES = {"curve": ("docker-compose.curve.yml",)}
 CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
@@ -353,8 +493,6 @@ def main():
         print(f"usage: {sys.argv[0]} SOURCE_DIR {{{'|'.join(CASES)}}}", file=sys.stderr)
         return 2
     source, case = os.path.abspath(sys.argv[1]), sys.argv[2]
-    if case == "kill_workers":
-        CASES[case](None)
     require_engine()
     flavours = compose_flavours()
     if not flavours:
@@ -366,7 +504,8 @@ def main():
     failed = False
     for flavour in flavours:
         project = Project(source, flavour,
-                          f"{case.replace('_', '-')}-{flavour[0].split('-')[0]}")
+                          f"{case.replace('_', '-')}-{flavour[0].split('-')[0]}",
+                          overrides=OVERRIDES.get(case, ()))
         log(f"[{project.label}] case {case}, project {project.name}")
         try:
             project.down()  # v1 cannot recreate containers: start from nothing
