@@ -38,7 +38,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from harness import (  # noqa: E402
     Pipeline, Process, TestFailure, TestSkip, binary, check, check_clean_stderr,
     check_equal, check_no_socket_files, clean_environment, describe_exit, main,
-    parse_result_lines, scaled)
+    parse_result_lines, scaled, wait_until_sleeping)
 
 #  A job's processes all exit within this once the fault is over (seconds,
 #  scaled under sanitizers). Limits, not speeds: a good run is far below.
@@ -78,6 +78,53 @@ def start(pipeline, role, args, name=None, prefix=(), endpoints=True, stdin_data
                       stdin_data=stdin_data, cwd=pipeline.directory)
     pipeline.processes.append(process)
     return process
+
+
+def keygen_binary():
+    path = os.environ.get("DIVVY_TEST_KEYGEN")
+    if not path:
+        build = os.environ.get("DIVVY_TEST_BUILD_DIR")
+        if not build:
+            raise TestFailure("DIVVY_TEST_KEYGEN (or DIVVY_TEST_BUILD_DIR) is not set: "
+                              "run through 'meson test' or set it")
+        path = os.path.join(build, "keygen", "divvy-keygen")
+    if not os.access(path, os.X_OK):
+        raise TestFailure(f"divvy-keygen binary {path} is not an executable")
+    return path
+
+
+def make_keys(pipeline, names=("server", "worker", "intruder")):
+    """CURVE certificates made by divvy-keygen in the pipeline's directory:
+    keys/NAME and keys/NAME_secret for each name, and an allow-list
+    directory holding the server's and the worker's public certificates
+    (not the intruder's). Returns {name: path, "allow": directory}."""
+    directory = pipeline.path("keys")
+    os.mkdir(directory)
+    keys = {name: os.path.join(directory, name) for name in names}
+    result = subprocess.run([keygen_binary()] + [keys[name] for name in names],
+                            capture_output=True, text=True, timeout=scaled(30),
+                            env=clean_environment())
+    check_equal(result.returncode, 0, f"divvy-keygen exit (stderr: {result.stderr!r})")
+    for name in names:
+        check(os.path.isfile(keys[name]) and os.path.isfile(keys[name] + "_secret"),
+              f"divvy-keygen did not write {keys[name]} and its _secret")
+    keys["allow"] = pipeline.path("allow")
+    os.mkdir(keys["allow"])
+    for name in ("server", "worker"):
+        shutil.copy(keys[name], os.path.join(keys["allow"], name))
+    return keys
+
+
+def curve_flags(keys, role, cert="worker"):
+    """The CURVE options of role: the sink and the ventilator are servers
+    with the server certificate (the ventilator also a client of the sink);
+    a worker is a client with the certificate named cert."""
+    if role == "sink":
+        return ["--curve-cert", keys["server"], "--curve-allow", keys["allow"]]
+    if role == "ventilator":
+        return ["--curve-cert", keys["server"], "--curve-server", keys["server"],
+                "--curve-allow", keys["allow"]]
+    return ["--curve-cert", keys[cert], "--curve-server", keys["server"]]
 
 
 class Watcher:
@@ -414,6 +461,13 @@ def remove_stale_namespaces():
 
 
 def case_netns_link_cut():
+    netns_hosts(netns_job)
+
+
+def netns_hosts(job):
+    """Five hosts (sink, vent, w1, w2, w3) in network namespaces on a private
+    bridge; runs job(tag, address) among them, then removes them all. Skips
+    without root or iproute2."""
     if os.geteuid() != 0:
         raise TestSkip("needs root to create network namespaces")
     if not shutil.which("ip"):
@@ -446,7 +500,7 @@ def case_netns_link_cut():
             run_ip("-n", namespace, "link", "set", "lo", "up")
             run_ip("-n", namespace, "addr", "add", f"{address[host]}/24", "dev", "eth0")
             run_ip("-n", namespace, "link", "set", "eth0", "up")
-        netns_job(tag, address)
+        job(tag, address)
     finally:
         for namespace in reversed(created):
             run_ip("netns", "del", namespace, check_rc=False)
@@ -455,7 +509,12 @@ def case_netns_link_cut():
     check(not left, f"network namespaces left behind: {left}")
 
 
-def netns_job(tag, address):
+def netns_job(tag, address, curve=False):
+    """The job among the netns hosts; w1's link is cut mid-job. With curve,
+    every socket uses CURVE: divvy-inject cannot subscribe to the sink's
+    CURVE control socket, so the cut comes once w1 is squaring a task (it
+    holds work) rather than at a count of results."""
+    case = "curve_netns" if curve else "netns_link_cut"
     count = 12000
     values = range(1, count + 1)
     tasks = f"tcp://{address['vent']}:5557"
@@ -467,20 +526,38 @@ def netns_job(tag, address):
     def inside(host):
         return ["ip", "netns", "exec", tag + host]
 
-    with Pipeline("netns_link_cut") as pipeline:
-        sink = start(pipeline, "sink", flows + ["--json"], prefix=inside("sink"),
-                     endpoints=False)
-        watcher = Watcher(pipeline, control, prefix=inside("sink"))
+    with Pipeline(case) as pipeline:
+        keys = make_keys(pipeline) if curve else None
+
+        def secure(role, cert="worker"):
+            return curve_flags(keys, role, cert) if curve else []
+
+        sink = start(pipeline, "sink", flows + ["--json"] + secure("sink"),
+                     prefix=inside("sink"), endpoints=False)
+        watcher = None if curve else Watcher(pipeline, control, prefix=inside("sink"))
         workers = [
             start(pipeline, "worker",
                   flows + worker_args(index, 1000, 400,
-                                      ["--peer-timeout", peer_timeout]),
+                                      ["--peer-timeout", peer_timeout])
+                  + secure("worker"),
                   name=f"worker{index}", prefix=inside(f"w{index}"), endpoints=False)
             for index in (1, 2, 3)]
         ventilator = start(pipeline, "ventilator",
-                           flows + ["--count", count, "--batch", 20, "--min-workers", 3],
+                           flows + ["--count", count, "--batch", 20, "--min-workers", 3]
+                           + secure("ventilator"),
                            prefix=inside("vent"), endpoints=False)
-        at = watcher.wait_received(count // 4)
+        if curve:
+            #  w1 has begun; the job takes about 4 s on three workers (1 ms a
+            #  task, waited, not computed, so sanitizers hardly slow it).
+            #  Timing, not synchronisation: let it run about a third of the
+            #  way, then cut while w1 squares a task (it holds work).
+            wait_until_sleeping(workers[0], 60)
+            time.sleep(1.5)
+            wait_until_sleeping(workers[0], 10)
+            check(sink.running(), "the job ended before the link was cut")
+            at = "w1 squaring, 1.5 s in"
+        else:
+            at = watcher.wait_received(count // 4)
         run_ip("-n", tag + "w1", "link", "set", "eth0", "down")
         cut = time.monotonic()
         wait_exits([sink, ventilator] + workers, scaled(JOB_TIMEOUT))
@@ -495,11 +572,13 @@ def netns_job(tag, address):
         check(len(lines) == 1 and re.match(
             rf"^worker: the sink has been silent for {peer_timeout} s: giving up$",
             lines[0]), f"the cut-off worker's stderr: {lines}")
-        watcher.stop()
-        figures("netns_link_cut", cut_at_received=at,
+        if watcher:
+            watcher.stop()
+        figures(case, cut_at_received=at,
                 tasks_requested_again=summary["tasks_requested_again"],
                 resends=summary["resends"], duplicates=summary["duplicates"],
                 seconds=summary["seconds"],
+                cut_off_worker_delivered=summary["workers"].get("w1", 0),
                 cut_off_worker_message_s=f"{cut_off.new_line_at - cut:.1f}",
                 cut_off_worker_exit_s=f"{cut_off.ended - cut:.1f}",
                 sink_exit_s=f"{sink.ended - cut:.1f}",
@@ -821,6 +900,125 @@ def case_peer_timeout():
         figures("peer_timeout", restarted_job_seconds=summary["seconds"])
 
 
+#  8. CURVE on every socket, keys made by divvy-keygen: a job completes
+#  exactly and every process exits 0.
+
+def case_curve_job():
+    count = 8000
+    values = range(1, count + 1)
+    with Pipeline("curve_job") as pipeline:
+        keys = make_keys(pipeline)
+        sink = start(pipeline, "sink", ["--json"] + curve_flags(keys, "sink"))
+        workers = [start(pipeline, "worker",
+                         worker_args(index, 200, 400) + curve_flags(keys, "worker"),
+                         name=f"worker{index}") for index in (1, 2)]
+        ventilator = start(pipeline, "ventilator",
+                           ["--count", count, "--batch", 20, "--min-workers", 2]
+                           + curve_flags(keys, "ventilator"))
+        finish([sink, ventilator] + workers)
+        summary = check_exact(sink, values)
+        check_equal(sorted(summary["workers"]), ["w1", "w2"], "JSON worker ids")
+        check_no_socket_files(pipeline)
+        figures("curve_job", seconds=summary["seconds"], workers=summary["workers"],
+                duplicates=summary["duplicates"])
+
+
+#  9. With CURVE, a worker whose key is not allowed and a plaintext worker
+#  take no part: the ventilator logs each refusal, the job completes exactly
+#  on the allowed workers alone, and the two outsiders are still waiting at
+#  the end (SIGTERM: exit 143).
+
+REFUSED_AUTH = r"^ventilator: refused a peer on the task socket: its CURVE key is not " \
+               r"in --curve-allow$"
+REFUSED_HANDSHAKE = r"^ventilator: refused a peer on the task socket: failed handshake"
+
+
+def case_curve_intruder():
+    count = 8000
+    values = range(1, count + 1)
+    with Pipeline("curve_intruder") as pipeline:
+        keys = make_keys(pipeline)
+        sink = start(pipeline, "sink", ["--json"] + curve_flags(keys, "sink"))
+        ventilator = start(pipeline, "ventilator",
+                           ["--count", count, "--batch", 20, "--min-workers", 2]
+                           + curve_flags(keys, "ventilator"))
+        pipeline.wait_bound(pipeline.tasks, ventilator)
+        #  One outsider at a time: the ventilator logs refusals at most once
+        #  a second, both kinds through one limiter, and a refused peer does
+        #  not come back soon (libzmq does not retry at once after a failed
+        #  handshake), so a refusal within a second of the last one would be
+        #  held back and not seen again.
+        intruder = start(pipeline, "worker",
+                         ["--id", "intruder"] + curve_flags(keys, "worker", "intruder"),
+                         name="intruder")
+        ventilator.wait_for_line("stderr", REFUSED_AUTH, 30)
+        #  Timing, not synchronisation: past the limiter's one-second window.
+        time.sleep(1.2)
+        plaintext = start(pipeline, "worker", ["--id", "plaintext"], name="plaintext")
+        ventilator.wait_for_line("stderr", REFUSED_HANDSHAKE, 30)
+        workers = [start(pipeline, "worker",
+                         worker_args(index, 200, 400) + curve_flags(keys, "worker"),
+                         name=f"worker{index}") for index in (1, 2)]
+        finish([sink, ventilator] + workers)
+        summary = check_exact(sink, values, malformed=0)
+        check_equal(sorted(summary["workers"]), ["w1", "w2"],
+                    "JSON worker ids (no intruder, no plaintext)")
+        for outsider in (intruder, plaintext):
+            check(outsider.running(), f"{outsider.name} exited "
+                  f"({describe_exit(outsider.popen.poll())}) though it never had work: "
+                  f"{outsider.stderr.strip()!r}")
+            outsider.send_signal(signal.SIGTERM)
+        for outsider in (intruder, plaintext):
+            outsider.expect_exit(143, 10)
+            check_clean_stderr(outsider)
+        check_no_socket_files(pipeline)
+        refusals = [line for line in ventilator.lines("stderr") if "refused a peer" in line]
+        figures("curve_intruder", seconds=summary["seconds"], workers=summary["workers"],
+                refusal_lines=len(refusals))
+
+
+#  10. The netns link cut of case 4 with CURVE on every socket.
+
+def case_curve_netns():
+    netns_hosts(lambda tag, address: netns_job(tag, address, curve=True))
+
+
+#  11. Bad CURVE options: exit 2 with one stderr line naming the problem.
+
+def case_curve_bad_options():
+    with Pipeline("curve_bad_options") as pipeline:
+        keys = make_keys(pipeline)
+        missing = pipeline.path("no-such-cert")
+        runs = [
+            ("sink", ["--curve-cert", missing, "--curve-allow", keys["allow"]],
+             ["--curve-cert", missing]),
+            ("worker", ["--curve-cert", missing, "--curve-server", keys["server"]],
+             ["--curve-cert", missing]),
+            ("ventilator", ["--count", 10, "--curve-cert", missing,
+                            "--curve-server", keys["server"],
+                            "--curve-allow", keys["allow"]],
+             ["--curve-cert", missing]),
+            ("worker", ["--curve-cert", keys["worker"]], ["--curve-server"]),
+            ("sink", ["--curve-cert", keys["server"], "--curve-allow", keys["server"]],
+             ["--curve-allow", keys["server"], "not a directory"]),
+        ]
+        for index, (role, args, keywords) in enumerate(runs, 1):
+            process = start(pipeline, role, args, name=f"{role}{index}")
+            process.expect_exit(2, 10)
+            lines = process.lines("stderr")
+            check(len(lines) == 1, f"{process.name} {args}: expected one line on "
+                  f"stderr, got {lines}")
+            check(lines[0].startswith(role + ": "),
+                  f"{process.name}: the line does not start with '{role}: ': {lines[0]!r}")
+            for keyword in keywords:
+                check(keyword in lines[0], f"{process.name} {args}: the stderr line "
+                      f"does not name {keyword!r}: {lines[0]!r}")
+            check_equal(process.stdout, "", f"{process.name} stdout")
+            check_clean_stderr(process)
+        check_no_socket_files(pipeline)
+        figures("curve_bad_options", runs=len(runs))
+
+
 CASES = {
     "kill_two_of_eight": case_kill_two_of_eight,
     "sigstop_worker": case_sigstop_worker,
@@ -830,6 +1028,10 @@ CASES = {
     "straggler": case_straggler,
     "hostile_input": case_hostile_input,
     "peer_timeout": case_peer_timeout,
+    "curve_job": case_curve_job,
+    "curve_intruder": case_curve_intruder,
+    "curve_netns": case_curve_netns,
+    "curve_bad_options": case_curve_bad_options,
 }
 
 if __name__ == "__main__":
