@@ -28,8 +28,9 @@
 //  Caps what workers may send us (WANT), with room for ZMTP handshakes.
 #define S_CREDIT_MESSAGE_MAX DV_MESSAGE_CAP_MIN
 #define S_AUTO_BATCH_MAX     1024
-#define S_AUTO_WINDOW        256 //  batches
-#define S_AUTO_WINDOW_TASKS  4096
+#define S_AUTO_WINDOW_TASKS  65536 //  in flight at most, for batches of 16 and up
+#define S_AUTO_WINDOW_MIN    16    //  batches
+#define S_AUTO_WINDOW_MAX    4096  //  batches
 
 typedef struct {
     const char *tasks_endpoints;
@@ -114,8 +115,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
          &options->job},
         {"window", DV_OPTION_INTEGER, "B",
          "batches in flight at most (sent, not yet at the sink)",
-         "auto: 256, or 4096 tasks' worth for small batches", 1, 1 << 20,
-         &options->window},
+         "auto: 65536 tasks' worth, 16..4096 batches", 1, 1 << 20, &options->window},
         {"peer-timeout", DV_OPTION_INTEGER, "SECONDS",
          "give up when the sink, once heard, is silent this long", "30", 1, 86400,
          &options->peer_timeout_s},
@@ -164,11 +164,17 @@ s_prepare (s_ventilator_t *self)
         batch = batch < 1 ? 1 : batch > S_AUTO_BATCH_MAX ? S_AUTO_BATCH_MAX : batch;
     }
     self->batch_size = (uint32_t) batch;
-    //  Measured: throughput needs a few hundred batches, or a few thousand
-    //  tiny ones, in flight; more only delays late workers and recovery.
+    //  Measured: throughput needs a few thousand tiny batches, or a few
+    //  hundred mid-sized ones, in flight; more only costs memory (results
+    //  queue up at the workers: 256 batches of 4096 held 21 MiB per worker)
+    //  and delays recovery. So 65536 tasks, within 16 .. 4096 batches.
     uint64_t window = (uint64_t) options->window;
-    if (!window)
-        window = batch >= 16 ? S_AUTO_WINDOW : S_AUTO_WINDOW_TASKS / batch;
+    if (!window) {
+        window = S_AUTO_WINDOW_TASKS / batch;
+        window = window < S_AUTO_WINDOW_MIN   ? S_AUTO_WINDOW_MIN
+                 : window > S_AUTO_WINDOW_MAX ? S_AUTO_WINDOW_MAX
+                                              : window;
+    }
     self->window_tasks = window * batch;
     //  Credit four times per window keeps the pipe full without chatter.
     uint64_t step = self->window_tasks / 4;
