@@ -6,6 +6,7 @@
 */
 #include "net.h"
 #include "common.h"
+#include "protocol.h"
 
 #include <errno.h>
 #include <string.h>
@@ -159,4 +160,14 @@ dv_socket_destroy (zsock_t **self_p, const char *endpoints, bool binds)
     while (s_next_endpoint (&cursor, binds, endpoint, &endpoint_binds, &malformed))
         if (endpoint_binds && !strncmp (endpoint, "ipc://", 6) && endpoint[6] != '@')
             unlink (endpoint + 6);
+}
+
+void
+dv_socket_subscribe (zsock_t *socket, const int *kinds, size_t kind_count)
+{
+    for (size_t index = 0; index < kind_count; index++) {
+        uint8_t topic[2];
+        dv_topic ((dv_kind_t) kinds[index], topic);
+        zmq_setsockopt (zsock_resolve (socket), ZMQ_SUBSCRIBE, topic, sizeof topic);
+    }
 }

@@ -70,6 +70,9 @@ int dv_socket_attach (zsock_t *socket, dv_flow_t flow, const char *endpoints, bo
 //  DV_EXIT_RUNTIME (address in use, not available, ...).
 int dv_socket_exit_code (void);
 
+//  Subscribes a SUB socket to each kind in kinds (their two-byte topics).
+void dv_socket_subscribe (zsock_t *socket, const int *kinds, size_t kind_count);
+
 //  Closes the socket and removes the files of ipc endpoints it bound.
 void dv_socket_destroy (zsock_t **self_p, const char *endpoints, bool binds);
 

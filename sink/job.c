@@ -66,21 +66,28 @@ s_seen (const dv_job_t *self, uint64_t task_id)
     return self->seen[task_id / 64] & ((uint64_t) 1 << (task_id % 64));
 }
 
-//  Moves first_missing past what has arrived, a word at a time where it can.
-static void
-s_advance_first_missing (dv_job_t *self)
+//  The first task id from id on (at most task_count) whose seen bit is not
+//  seen, a whole word at a time where the word is all seen.
+static uint64_t
+s_skip (const dv_job_t *self, uint64_t id, bool seen)
 {
     uint64_t task_count = self->announce.task_count;
-    uint64_t id = self->first_missing;
+    uint64_t full_word = seen ? UINT64_MAX : 0;
     while (id < task_count) {
-        if (id % 64 == 0 && self->seen[id / 64] == UINT64_MAX)
+        if (id % 64 == 0 && self->seen[id / 64] == full_word)
             id += 64;
-        else if (s_seen (self, id))
+        else if (s_seen (self, id) == seen)
             id++;
         else
             break;
     }
-    self->first_missing = id < task_count ? id : task_count;
+    return id < task_count ? id : task_count;
+}
+
+static void
+s_advance_first_missing (dv_job_t *self)
+{
+    self->first_missing = s_skip (self, self->first_missing, true);
 }
 
 uint32_t
@@ -92,29 +99,10 @@ dv_job_missing (const dv_job_t *self, dv_range_t *ranges, uint32_t range_max,
     *task_total = 0;
     uint64_t id = self->first_missing;
     while (id < task_count && range_count < range_max) {
-        //  Skip what arrived, whole words at a time where they are full.
-        while (id < task_count) {
-            if (id % 64 == 0 && self->seen[id / 64] == UINT64_MAX)
-                id += 64;
-            else if (s_seen (self, id))
-                id++;
-            else
-                break;
-        }
-        if (id >= task_count)
+        uint64_t first = s_skip (self, id, true);
+        if (first >= task_count)
             break;
-        uint64_t first = id;
-        //  Then what is missing, whole words at a time where they are empty.
-        while (id < task_count) {
-            if (id % 64 == 0 && self->seen[id / 64] == 0)
-                id += 64;
-            else if (!s_seen (self, id))
-                id++;
-            else
-                break;
-        }
-        if (id > task_count)
-            id = task_count;
+        id = s_skip (self, first, false);
         ranges[range_count].first_task = first;
         ranges[range_count].task_count = id - first;
         *task_total += id - first;

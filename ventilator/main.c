@@ -226,13 +226,8 @@ s_open_sockets (s_ventilator_t *self)
                                    false, &control_config);
     if (!self->control)
         return -1;
-    const dv_kind_t kinds[] = {DV_KIND_HEARTBEAT, DV_KIND_CREDIT, DV_KIND_KILL,
-                               DV_KIND_RESEND};
-    for (size_t index = 0; index < sizeof kinds / sizeof kinds[0]; index++) {
-        uint8_t topic[2];
-        dv_topic (kinds[index], topic);
-        zmq_setsockopt (zsock_resolve (self->control), ZMQ_SUBSCRIBE, topic, 2);
-    }
+    const int kinds[] = {DV_KIND_HEARTBEAT, DV_KIND_CREDIT, DV_KIND_KILL, DV_KIND_RESEND};
+    dv_socket_subscribe (self->control, kinds, sizeof kinds / sizeof kinds[0]);
     return 0;
 }
 

@@ -163,12 +163,9 @@ s_open_sockets (s_worker_t *self)
                                    false, &control_config);
     if (!self->control)
         return -1;
-    const dv_kind_t kinds[] = {DV_KIND_HEARTBEAT, DV_KIND_KILL};
-    for (size_t index = 0; index < sizeof kinds / sizeof kinds[0]; index++) {
-        uint8_t topic[2];
-        dv_topic (kinds[index], topic);
-        zmq_setsockopt (zsock_resolve (self->control), ZMQ_SUBSCRIBE, topic, 2);
-    }
+    //  Workers never see CREDIT or RESEND: the publisher filters them out.
+    const int kinds[] = {DV_KIND_HEARTBEAT, DV_KIND_KILL};
+    dv_socket_subscribe (self->control, kinds, sizeof kinds / sizeof kinds[0]);
     return 0;
 }
 
