@@ -24,6 +24,7 @@
 #define S_POLL_MS           100
 #define S_ANNOUNCE_EVERY_MS 1000
 #define S_WAIT_REPORT_MS    5000
+#define S_ACCEPT_TIMEOUT_MS 10000
 #define S_DRAIN_EVERY       8 //  batches between reads of credit and control
 //  Caps what workers may send us (WANT), with room for ZMTP handshakes.
 #define S_CREDIT_MESSAGE_MAX DV_MESSAGE_CAP_MIN
@@ -64,6 +65,7 @@ typedef struct {
     int64_t sink_heard_ms;
     bool job_accepted;
     int64_t announced_ms;
+    int64_t first_announced_ms;
     int64_t reported_ms;
     bool job_done;
     uint64_t received;  //  the sink's count of distinct results
@@ -248,6 +250,7 @@ s_restart_job (s_ventilator_t *self)
     dv_log ("the sink lost job %" PRIu64 " (it restarted?): starting it again",
             self->job_id);
     self->job_accepted = false;
+    self->first_announced_ms = 0;
     self->received = 0;
     self->next_task = 0;
     self->resend_count = self->resend_index = 0;
@@ -399,8 +402,10 @@ s_announce (s_ventilator_t *self)
 }
 
 //  Before the job is accepted: announces it once the sink is heard and the
-//  gate is open, again every second until the sink answers.
-static void
+//  gate is open, again every second until the sink answers. Returns -1 when
+//  a live sink has not taken the job for S_ACCEPT_TIMEOUT_MS (it refused it:
+//  too large for its --max-tasks, or it is busy; its log says which).
+static int
 s_try_to_start (s_ventilator_t *self)
 {
     int64_t now = dv_now_ms ();
@@ -413,6 +418,14 @@ s_try_to_start (s_ventilator_t *self)
         now - self->announced_ms >= S_ANNOUNCE_EVERY_MS) {
         s_announce (self);
         self->announced_ms = now;
+        if (!self->first_announced_ms)
+            self->first_announced_ms = now;
+    }
+    if (self->first_announced_ms &&
+        now - self->first_announced_ms >= S_ACCEPT_TIMEOUT_MS) {
+        dv_log ("the sink has not taken job %" PRIu64 " in %d s: refused (see its log)",
+                self->job_id, S_ACCEPT_TIMEOUT_MS / 1000);
+        return -1;
     }
     if (now - self->reported_ms >= S_WAIT_REPORT_MS) {
         dv_log ("waiting: %s, %" PRId64 " of %" PRId64 " workers connected",
@@ -420,6 +433,7 @@ s_try_to_start (s_ventilator_t *self)
                 required);
         self->reported_ms = now;
     }
+    return 0;
 }
 
 //  The next batch to send, if any: tasks asked for again first, then new
@@ -497,8 +511,7 @@ s_run (s_ventilator_t *self)
         if (dv_interrupted ())
             return -1;
         if (!self->job_accepted) {
-            s_try_to_start (self);
-            if (s_wait (self, S_POLL_MS))
+            if (s_try_to_start (self) || s_wait (self, S_POLL_MS))
                 return -1;
             continue;
         }
