@@ -49,10 +49,13 @@
 #define S_WORKERS_MAX       1024
 #define S_ANNOUNCE_EVERY_NS 1000000000LL
 #define S_WAIT_MAX_NS       100000000LL
-#define S_AUTO_WINDOW       256  //  batches, as the ventilator's auto window
-#define S_AUTO_WINDOW_TASKS 4096 //  tasks' worth of small batches, likewise
-#define S_SAMPLE_EVERY      16   //  at saturation, credit every this many batches
-#define S_DRAIN_EVERY       16   //  at saturation, batches between reads of control
+//  The ventilator's auto window (ventilator/main.c): 65536 tasks' worth,
+//  16 to 4096 batches
+#define S_AUTO_WINDOW_TASKS 65536
+#define S_AUTO_WINDOW_MIN   16
+#define S_AUTO_WINDOW_MAX   4096
+#define S_SAMPLE_EVERY      16 //  at saturation, credit every this many batches
+#define S_DRAIN_EVERY       16 //  at saturation, batches between reads of control
 
 typedef struct {
     const char *tasks_endpoint;
@@ -143,7 +146,8 @@ s_usage (FILE *stream)
         "  --rate R            tasks/s on a fixed schedule; 0: as fast as credit\n"
         "                      and window allow (saturation); default 0\n"
         "  --window B          batches ahead of the sink at most (default: the\n"
-        "                      ventilator's auto window, 256 or 4096 tasks' worth)\n"
+        "                      ventilator's auto window: 65536 tasks' worth,\n"
+        "                      16..4096 batches)\n"
         "  --credit-step C     ask the sink for CREDIT every C tasks (default: K\n"
         "                      with --rate, else %d batches or a quarter window)\n"
         "  --min-workers W     start once W workers have granted credit (default 1)\n"
@@ -706,7 +710,10 @@ main (int argc, char **argv)
     self.batch_count = options->count / batch;
     uint64_t window = options->window;
     if (!window)
-        window = batch >= 16 ? S_AUTO_WINDOW : S_AUTO_WINDOW_TASKS / batch;
+        window = S_AUTO_WINDOW_TASKS / batch;
+    window = window < S_AUTO_WINDOW_MIN   ? S_AUTO_WINDOW_MIN
+             : window > S_AUTO_WINDOW_MAX ? S_AUTO_WINDOW_MAX
+                                          : window;
     self.window_tasks = window * batch;
     if (!options->credit_step) {
         uint64_t step = options->rate > 0 ? batch : S_SAMPLE_EVERY * batch;
