@@ -44,11 +44,12 @@ typedef struct {
     dv_job_t *job;
     dv_state_t state;
     uint64_t malformed;
-    uint64_t credited;        //  received count at the last credit sent
-    int64_t progress_ms;      //  when a new result last arrived (or the job began)
-    int64_t resend_ms;        //  when we last asked for missing tasks
-    uint64_t resends;         //  RESEND messages published
-    uint64_t tasks_requested; //  tasks they asked for, counted each time
+    uint64_t credited;          //  received count at the last credit sent
+    int64_t progress_ms;        //  when a new result last arrived (or the job began)
+    uint64_t progress_received; //  the received count at progress_ms
+    int64_t resend_ms;          //  when we last asked for missing tasks
+    uint64_t resends;           //  RESEND messages published
+    uint64_t tasks_requested;   //  tasks they asked for, counted each time
     int64_t heartbeat_ms;
     dv_output_t *output;
     dv_progress_t progress;
@@ -239,8 +240,6 @@ s_on_results (s_sink_t *self, const uint8_t *data, size_t size)
         s_malformed (self, "results that do not fit the job");
         return;
     }
-    if (self->job->received != self->credited)
-        self->progress_ms = dv_now_ms ();
     if (self->job->received - self->credited >= self->job->announce.credit_step)
         s_publish_credit (self);
 }
@@ -334,6 +333,11 @@ s_gather (s_sink_t *self)
                 s_publish_credit (self);
         }
         if (self->job) {
+            //  The clock once per drain, not once per batch: it showed in profiles.
+            if (self->job->received != self->progress_received) {
+                self->progress_received = self->job->received;
+                self->progress_ms = now;
+            }
             dv_progress_update (&self->progress, self->job);
             s_check_stall (self);
         }

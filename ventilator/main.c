@@ -25,7 +25,7 @@
 #define S_ANNOUNCE_EVERY_MS 1000
 #define S_WAIT_REPORT_MS    5000
 #define S_ACCEPT_TIMEOUT_MS 10000
-#define S_DRAIN_EVERY       8 //  batches between reads of credit and control
+#define S_DRAIN_EVERY       64 //  batches between reads of credit and control
 //  Caps what workers may send us (WANT), with room for ZMTP handshakes.
 #define S_CREDIT_MESSAGE_MAX DV_MESSAGE_CAP_MIN
 #define S_AUTO_BATCH_MAX     1024
