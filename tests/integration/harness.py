@@ -514,7 +514,21 @@ def check_clean_stderr(process):
 
 
 def main(cases):
-    """Runs the case named by argv[1]: exit 0 pass, 1 fail, 77 skip."""
+    """Runs the case named by argv[1]: exit 0 pass, 1 fail, 77 skip. Also
+    `--list` (the case names) and `--check-cases NAME...` (meson.build's list,
+    which must name every case and no other)."""
+    if sys.argv[1:2] == ["--list"]:
+        print("\n".join(sorted(cases)))
+        return 0
+    if sys.argv[1:2] == ["--check-cases"]:
+        registered = set(sys.argv[2:])
+        missing, unknown = sorted(set(cases) - registered), sorted(registered - set(cases))
+        if missing or unknown:
+            print(f"FAIL: cases not in meson.build: {missing}; "
+                  f"in meson.build but unknown here: {unknown}", file=sys.stderr)
+            return 1
+        print(f"PASS: all {len(cases)} cases registered")
+        return 0
 
     def on_terminate(number, frame):
         raise SystemExit(f"stopped by signal {number}")

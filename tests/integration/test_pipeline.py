@@ -648,16 +648,4 @@ for _name, (_args, _keywords, _extra) in BAD_VENTILATOR.items():
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--list"]:
-        print("\n".join(sorted(CASES)))
-        sys.exit(0)
-    if sys.argv[1:2] == ["--check-cases"]:
-        registered = set(sys.argv[2:])
-        missing, unknown = sorted(set(CASES) - registered), sorted(registered - set(CASES))
-        if missing or unknown:
-            print(f"FAIL: cases not in meson.build: {missing}; "
-                  f"in meson.build but unknown here: {unknown}", file=sys.stderr)
-            sys.exit(1)
-        print(f"PASS: all {len(CASES)} cases registered")
-        sys.exit(0)
     sys.exit(main(CASES))
