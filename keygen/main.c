@@ -3,7 +3,9 @@
     PATH_secret (mode 0600), in CZMQ's zcert format: what --curve-cert,
     --curve-server and the --curve-allow directory take.
 */
-#include "common.h"
+#include "log.h"
+#include "process.h"
+#include "exit_codes.h"
 #include "options.h"
 
 #include <czmq.h>

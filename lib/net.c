@@ -5,7 +5,8 @@
     one endpoint at a time to name it in the error.
 */
 #include "net.h"
-#include "common.h"
+#include "log.h"
+#include "exit_codes.h"
 #include "protocol.h"
 
 #include <errno.h>

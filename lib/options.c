@@ -4,7 +4,8 @@
     the --help text, so an option cannot exist in one and be missing in another.
 */
 #include "options.h"
-#include "common.h"
+#include "log.h"
+#include "version.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /*  security.c: loading certificates and starting zauth. */
 #include "security.h"
-#include "common.h"
+#include "log.h"
 
 #include <sys/stat.h>
 

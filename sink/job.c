@@ -1,6 +1,6 @@
 /*  job.c: the sink's exactly-once accounting. */
 #include "job.h"
-#include "common.h"
+#include "clock.h"
 
 #include <stdlib.h>
 

@@ -6,7 +6,10 @@
     a timer). A job runs: idle -> announced -> every task in -> summary ->
     KILL, repeated for a linger so that late subscribers hear it -> exit 0.
 */
-#include "common.h"
+#include "log.h"
+#include "clock.h"
+#include "process.h"
+#include "exit_codes.h"
 #include "job.h"
 #include "net.h"
 #include "options.h"

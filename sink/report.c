@@ -1,7 +1,9 @@
 /*  report.c: result lines, progress and the summary. */
 #include "report.h"
-#include "common.h"
+#include "log.h"
+#include "clock.h"
 
+#include <inttypes.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

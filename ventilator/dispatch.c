@@ -4,7 +4,7 @@
     EHOSTUNREACH instead of vanishing, so its entry is dropped at once.
 */
 #include "dispatch.h"
-#include "common.h"
+#include "clock.h"
 #include "protocol.h"
 
 #include <errno.h>

@@ -1,6 +1,7 @@
 /*  gate.c: counting connected workers with a libzmq socket monitor. */
 #include "gate.h"
-#include "common.h"
+#include "log.h"
+#include "clock.h"
 #include "options.h"
 
 #include <netdb.h>

@@ -7,7 +7,10 @@
     KILL and exit 0. Nothing is sent before the options and the input are
     known to be good.
 */
-#include "common.h"
+#include "log.h"
+#include "clock.h"
+#include "process.h"
+#include "exit_codes.h"
 #include "dispatch.h"
 #include "gate.h"
 #include "net.h"

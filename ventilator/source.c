@@ -1,9 +1,10 @@
 /*  source.c: task values from a range or from a file of integers. */
 #include "source.h"
-#include "common.h"
+#include "log.h"
 #include "options.h"
 #include "protocol.h"
 
+#include <inttypes.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>

@@ -5,7 +5,10 @@
     can come and go. It exits 0 when the sink announces, by KILL (or a "done"
     heartbeat), that its job is complete.
 */
-#include "common.h"
+#include "log.h"
+#include "clock.h"
+#include "process.h"
+#include "exit_codes.h"
 #include "net.h"
 #include "options.h"
 #include "protocol.h"

@@ -7,7 +7,7 @@
     nothing but TAP reaches stdout.
 */
 #include "options.h"
-#include "common.h"
+#include "version.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,0 +1,20 @@
+/*  exit_codes.h: the exit codes every divvy program shares, and their text
+    for --help (the README's table says the same).
+*/
+#ifndef DV_EXIT_CODES_H_INCLUDED
+#define DV_EXIT_CODES_H_INCLUDED
+
+#define DV_EXIT_OK      0 //  the job completed (or --help, --version)
+#define DV_EXIT_RUNTIME 1 //  a runtime failure: bind, lost peer, refused job, wrong sum
+#define DV_EXIT_USAGE   2 //  bad option, endpoint or input; nothing was sent
+//  Stopped by a signal: 128 + the signal number (130 SIGINT, 143 SIGTERM).
+
+//  Exit-code text for --help, the same in every program.
+#define DV_EXIT_CODES_HELP                                                               \
+    "Exit codes:\n"                                                                      \
+    "  0    the job completed (also --help, --version)\n"                                \
+    "  1    runtime failure: cannot bind, peer gone, job refused, sum wrong\n"           \
+    "  2    bad option, endpoint or input; nothing was sent\n"                           \
+    "  130  stopped by SIGINT, 143 by SIGTERM (after a clean shutdown)\n"
+
+#endif

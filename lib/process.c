@@ -1,0 +1,46 @@
+/*  process.c: process set-up and signals.
+
+    CZMQ would log to stdout and hide which signal stopped us; we point its log
+    at stderr and install our own handler, which still sets zsys_interrupted so
+    that CZMQ's calls return as they would.
+*/
+#include "process.h"
+#include "log.h"
+
+#include <czmq.h>
+#include <signal.h>
+#include <stdio.h>
+
+static volatile sig_atomic_t s_signal_number;
+
+static void
+s_on_signal (int signal_number)
+{
+    s_signal_number = signal_number;
+    zsys_interrupted = 1;
+    zctx_interrupted = 1;
+}
+
+void
+dv_process_init (const char *program)
+{
+    dv_log_set_program (program);
+    zsys_init ();
+    zsys_set_logstream (stderr);
+    zsys_set_logident (program);
+    zsys_handler_set (s_on_signal);
+    //  A closed peer must be an error return, never a process-killing signal.
+    signal (SIGPIPE, SIG_IGN);
+}
+
+bool
+dv_interrupted (void)
+{
+    return zsys_interrupted != 0;
+}
+
+int
+dv_interrupted_exit_code (void)
+{
+    return 128 + (s_signal_number ? (int) s_signal_number : SIGINT);
+}

@@ -1,0 +1,22 @@
+/*  process.h: setting up a divvy program, and the signals that stop it.
+
+    SIGINT and SIGTERM set a flag (and CZMQ's zsys_interrupted, so that its
+    blocking calls return); every loop checks dv_interrupted and the program
+    exits with 128 + the signal's number after a clean shutdown.
+*/
+#ifndef DV_PROCESS_H_INCLUDED
+#define DV_PROCESS_H_INCLUDED
+
+#include <stdbool.h>
+
+//  Sets up CZMQ (logging to stderr) and signal handling for program. Call
+//  first in main.
+void dv_process_init (const char *program);
+
+//  True once SIGINT or SIGTERM has arrived.
+bool dv_interrupted (void);
+
+//  The exit code for the signal that interrupted us (128 + number).
+int dv_interrupted_exit_code (void);
+
+#endif
