@@ -39,10 +39,6 @@ const char *dv_endpoint_default (dv_flow_t flow, bool binds);
 //  program is gone within a second even when its peer is not.
 #define DV_LINGER_MS 500
 
-//  The least a receive cap may be: libzmq applies it to handshake commands
-//  too, and a CURVE INITIATE with metadata runs past 256 bytes.
-#define DV_MESSAGE_CAP_MIN 1024
-
 typedef struct {
     int send_hwm;             //  messages queued per peer; 0: no limit
     int receive_hwm;          //  messages queued per peer; 0: no limit

@@ -1,17 +1,20 @@
-/*  protocol.c: encoders and validating decoders for protocol version 1.
+/*  protocol.c: encoders and validating decoders for protocol version 2.
 
     Layouts (offsets in bytes; docs/protocol.md has the same tables):
       header     0 version u8, 1 kind u8, 2 flags u16 = 0, 4 count u32, 8 job u64
       ANNOUNCE  16 task_count u64, 24 options u8 (bit 0: range), 25 zero[3],
-                28 credit_step u32, 32 range_start i64, 40 expected_sum u256
+                28 credit_step u32, 32 range_start i64, 40 expected_sum u256,
+                72 input_digest u64
       TASKS     16 first_task u64, 24 count x value i64
       RESULTS   16 first_task u64, 24 id_length u8, 25 worker id,
                 25 + id_length: count x (value i64, square u128)
-      HEARTBEAT 16 state u8, 17 zero[7], 24 received u64, 32 total u64
-      CREDIT    16 received u64, 24 first_missing u64
+      HEARTBEAT 16 state u8, 17 zero[7], 24 received u64, 32 total u64,
+                40 shape u64
+      CREDIT    16 received u64, 24 first_missing u64, 32 shape u64
       RESEND    16 count x (first_task u64, task_count u64)
       WANT      (job id 0) 16 reset u8, 17 zero[7]; count = batches
-      KILL      header only
+      KILL      16 shape u64
+      REFUSE    16 reason u8, 17 zero[7], 24 detail u64, 32 shape u64
     A decoder rejects anything else: no field is trusted before it is checked.
 */
 #include "protocol.h"
@@ -69,6 +72,48 @@ dv_worker_id_valid (const char *id, size_t length)
     return true;
 }
 
+#define S_FNV_OFFSET 0xcbf29ce484222325ULL
+#define S_FNV_PRIME  0x100000001b3ULL
+
+void
+dv_digest_init (dv_digest_t *digest)
+{
+    digest->state = S_FNV_OFFSET;
+}
+
+void
+dv_digest_add (dv_digest_t *digest, int64_t value)
+{
+    uint64_t bits = (uint64_t) value;
+    for (int byte = 0; byte < 8; byte++) {
+        digest->state ^= (bits >> (8 * byte)) & 0xff;
+        digest->state *= S_FNV_PRIME;
+    }
+}
+
+static void
+s_digest_u64 (dv_digest_t *digest, uint64_t value)
+{
+    dv_digest_add (digest, (int64_t) value);
+}
+
+uint64_t
+dv_announce_shape (const dv_announce_t *announce)
+{
+    dv_digest_t digest;
+    dv_digest_init (&digest);
+    s_digest_u64 (&digest, announce->task_count);
+    s_digest_u64 (&digest, announce->is_range);
+    if (announce->is_range)
+        s_digest_u64 (&digest, (uint64_t) announce->range_start);
+    else {
+        s_digest_u64 (&digest, announce->input_digest);
+        for (int limb = 0; limb < 4; limb++)
+            s_digest_u64 (&digest, announce->expected_sum.limb[limb]);
+    }
+    return digest.state ? digest.state : 1;
+}
+
 void
 dv_topic (dv_kind_t kind, uint8_t topic[2])
 {
@@ -108,6 +153,7 @@ dv_announce_encode (const dv_announce_t *announce, uint8_t *buffer)
     dv_put_u64 (buffer + 32, (uint64_t) announce->range_start);
     for (int limb = 0; limb < 4; limb++)
         dv_put_u64 (buffer + 40 + 8 * limb, announce->expected_sum.limb[limb]);
+    dv_put_u64 (buffer + 72, announce->input_digest);
     return DV_ANNOUNCE_SIZE;
 }
 
@@ -127,7 +173,11 @@ dv_announce_decode (const uint8_t *data, size_t size, dv_announce_t *announce)
     announce->range_start = (int64_t) dv_get_u64 (data + 32);
     for (int limb = 0; limb < 4; limb++)
         announce->expected_sum.limb[limb] = dv_get_u64 (data + 40 + 8 * limb);
+    announce->input_digest = dv_get_u64 (data + 72);
     if (announce->task_count == 0 || announce->credit_step == 0)
+        return -1;
+    //  A range has no input: its sum and digest are zero.
+    if (announce->is_range && (announce->input_digest || !s_all_zero (data + 40, 32)))
         return -1;
     //  The last value of a range must fit int64.
     if (announce->is_range &&
@@ -206,6 +256,7 @@ dv_heartbeat_encode (const dv_heartbeat_t *heartbeat, uint8_t *buffer)
     buffer[16] = (uint8_t) heartbeat->state;
     dv_put_u64 (buffer + 24, heartbeat->received);
     dv_put_u64 (buffer + 32, heartbeat->total);
+    dv_put_u64 (buffer + 40, heartbeat->shape);
     return DV_HEARTBEAT_SIZE;
 }
 
@@ -218,14 +269,17 @@ dv_heartbeat_decode (const uint8_t *data, size_t size, dv_heartbeat_t *heartbeat
     heartbeat->job_id = dv_get_u64 (data + 8);
     heartbeat->received = dv_get_u64 (data + 24);
     heartbeat->total = dv_get_u64 (data + 32);
+    heartbeat->shape = dv_get_u64 (data + 40);
     switch (data[16]) {
         case DV_STATE_IDLE:
-            if (heartbeat->job_id || heartbeat->received || heartbeat->total)
+            if (heartbeat->job_id || heartbeat->received || heartbeat->total ||
+                heartbeat->shape)
                 return -1;
             break;
         case DV_STATE_RUNNING:
         case DV_STATE_DONE:
-            if (!heartbeat->job_id || !heartbeat->total ||
+        case DV_STATE_ABANDONED:
+            if (!heartbeat->job_id || !heartbeat->total || !heartbeat->shape ||
                 heartbeat->received > heartbeat->total)
                 return -1;
             break;
@@ -242,6 +296,7 @@ dv_credit_encode (const dv_credit_t *credit, uint8_t *buffer)
     s_put_header (buffer, DV_KIND_CREDIT, 0, credit->job_id);
     dv_put_u64 (buffer + 16, credit->received);
     dv_put_u64 (buffer + 24, credit->first_missing);
+    dv_put_u64 (buffer + 32, credit->shape);
     return DV_CREDIT_SIZE;
 }
 
@@ -255,7 +310,8 @@ dv_credit_decode (const uint8_t *data, size_t size, dv_credit_t *credit)
         return -1;
     credit->received = dv_get_u64 (data + 16);
     credit->first_missing = dv_get_u64 (data + 24);
-    return 0;
+    credit->shape = dv_get_u64 (data + 32);
+    return credit->shape ? 0 : -1;
 }
 
 size_t
@@ -315,18 +371,46 @@ dv_resend_decode (const uint8_t *data, size_t size, dv_resend_t *resend)
 }
 
 size_t
-dv_kill_encode (uint64_t job_id, uint8_t *buffer)
+dv_kill_encode (const dv_kill_t *kill, uint8_t *buffer)
 {
-    s_put_header (buffer, DV_KIND_KILL, 0, job_id);
+    s_put_header (buffer, DV_KIND_KILL, 0, kill->job_id);
+    dv_put_u64 (buffer + 16, kill->shape);
     return DV_KILL_SIZE;
 }
 
 int
-dv_kill_decode (const uint8_t *data, size_t size, uint64_t *job_id)
+dv_kill_decode (const uint8_t *data, size_t size, dv_kill_t *kill)
 {
     uint32_t count;
     if (size != DV_KILL_SIZE ||
-        s_check_header (data, size, DV_KIND_KILL, &count, job_id) || count != 0)
+        s_check_header (data, size, DV_KIND_KILL, &count, &kill->job_id) || count != 0)
         return -1;
-    return 0;
+    kill->shape = dv_get_u64 (data + 16);
+    return kill->shape ? 0 : -1;
+}
+
+size_t
+dv_refuse_encode (const dv_refuse_t *refuse, uint8_t *buffer)
+{
+    s_put_header (buffer, DV_KIND_REFUSE, 0, refuse->job_id);
+    memset (buffer + 16, 0, 8);
+    buffer[16] = (uint8_t) refuse->reason;
+    dv_put_u64 (buffer + 24, refuse->detail);
+    dv_put_u64 (buffer + 32, refuse->shape);
+    return DV_REFUSE_SIZE;
+}
+
+int
+dv_refuse_decode (const uint8_t *data, size_t size, dv_refuse_t *refuse)
+{
+    uint32_t count;
+    if (size != DV_REFUSE_SIZE ||
+        s_check_header (data, size, DV_KIND_REFUSE, &count, &refuse->job_id) ||
+        count != 0 || !s_all_zero (data + 17, 7) || data[16] < DV_REFUSE_TOO_LARGE ||
+        data[16] > DV_REFUSE_NO_MEMORY)
+        return -1;
+    refuse->reason = (dv_refuse_reason_t) data[16];
+    refuse->detail = dv_get_u64 (data + 24);
+    refuse->shape = dv_get_u64 (data + 32);
+    return refuse->shape ? 0 : -1;
 }

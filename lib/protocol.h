@@ -1,4 +1,4 @@
-/*  protocol.h: divvy's wire protocol, version 1 (docs/protocol.md).
+/*  protocol.h: divvy's wire protocol, version 2 (docs/protocol.md).
 
     Every message is one frame, little-endian, starting with a 16-byte header:
     version, kind, flags (0), count, job id. The first two bytes double as the
@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define DV_PROTOCOL_VERSION 1
+#define DV_PROTOCOL_VERSION 2
 
 typedef enum {
     DV_KIND_ANNOUNCE = 1,  //  ventilator -> sink: a job and its size
@@ -28,6 +28,7 @@ typedef enum {
     DV_KIND_CREDIT = 6,    //  sink -> ventilator (control): tasks received
     DV_KIND_RESEND = 7,    //  sink -> ventilator (control): missing task ranges
     DV_KIND_WANT = 8,      //  worker -> ventilator (tasks): credit for batches
+    DV_KIND_REFUSE = 9,    //  sink -> ventilator (control): a job not taken, and why
 } dv_kind_t;
 
 //  Most tasks in one batch; bounds every message size below.
@@ -37,18 +38,19 @@ typedef enum {
 #define DV_WORKER_ID_MAX 64
 
 #define DV_HEADER_SIZE    16
-#define DV_ANNOUNCE_SIZE  (DV_HEADER_SIZE + 56)
+#define DV_ANNOUNCE_SIZE  (DV_HEADER_SIZE + 64)
 #define DV_TASK_SIZE      8  //  one value
 #define DV_RESULT_SIZE    24 //  one value and its square
-#define DV_HEARTBEAT_SIZE (DV_HEADER_SIZE + 24)
-#define DV_CREDIT_SIZE    (DV_HEADER_SIZE + 16)
+#define DV_HEARTBEAT_SIZE (DV_HEADER_SIZE + 32)
+#define DV_CREDIT_SIZE    (DV_HEADER_SIZE + 24)
 #define DV_WANT_SIZE      (DV_HEADER_SIZE + 8)
+#define DV_REFUSE_SIZE    (DV_HEADER_SIZE + 24)
 //  Most batches one WANT may ask for.
 #define DV_WANT_BATCHES_MAX 65536
-//  Most ranges in one RESEND: bounds its size to 1 KiB.
+//  Most ranges in one RESEND.
 #define DV_RESEND_RANGES_MAX   64
 #define DV_RESEND_SIZE(ranges) (DV_HEADER_SIZE + (size_t) (ranges) *16)
-#define DV_KILL_SIZE           DV_HEADER_SIZE
+#define DV_KILL_SIZE           (DV_HEADER_SIZE + 8)
 
 #define DV_TASKS_SIZE(count) (DV_HEADER_SIZE + 8 + (size_t) (count) *DV_TASK_SIZE)
 #define DV_RESULTS_SIZE(count, id_length)                                                \
@@ -56,17 +58,53 @@ typedef enum {
 #define DV_TASKS_SIZE_MAX   DV_TASKS_SIZE (DV_BATCH_MAX)
 #define DV_RESULTS_SIZE_MAX DV_RESULTS_SIZE (DV_BATCH_MAX, DV_WORKER_ID_MAX)
 
+//  Receive caps (ZMQ_MAXMSGSIZE), one per socket that receives, each derived
+//  from the largest message that socket may legally get: a frame over a cap
+//  is a protocol error to libzmq, which drops the connection for good.
+#define DV_MAX_OF(a, b) ((a) > (b) ? (a) : (b))
+//  The least a cap may be: libzmq applies it to handshake commands too, and
+//  a CURVE INITIATE with metadata runs past 256 bytes.
+#define DV_MESSAGE_CAP_MIN 1024
+#define DV_RECEIVE_CAP(size)                                                             \
+    ((int64_t) DV_MAX_OF ((size_t) (size), (size_t) DV_MESSAGE_CAP_MIN))
+//  Control, at the ventilator and the workers: the sink's messages.
+#define DV_CONTROL_SIZE_MAX                                                              \
+    DV_MAX_OF (DV_MAX_OF (DV_HEARTBEAT_SIZE, DV_CREDIT_SIZE),                            \
+               DV_MAX_OF (DV_MAX_OF (DV_KILL_SIZE, DV_REFUSE_SIZE),                      \
+                          DV_RESEND_SIZE (DV_RESEND_RANGES_MAX)))
+#define DV_CONTROL_CAP DV_RECEIVE_CAP (DV_CONTROL_SIZE_MAX)
+//  Control, at the sink (an XPUB): subscriptions, one byte and a topic.
+#define DV_SUBSCRIPTION_CAP DV_RECEIVE_CAP (1 + 2)
+//  Tasks, at the ventilator (a ROUTER): the workers' credit.
+#define DV_WANT_CAP DV_RECEIVE_CAP (DV_WANT_SIZE)
+//  Tasks, at a worker: batches.
+#define DV_TASKS_CAP DV_RECEIVE_CAP (DV_TASKS_SIZE_MAX)
+//  Results, at the sink: result batches and the ventilator's announcements.
+#define DV_RESULTS_CAP DV_RECEIVE_CAP (DV_MAX_OF (DV_RESULTS_SIZE_MAX, DV_ANNOUNCE_SIZE))
+
 //  The sink publishes on control at least this often while it runs (a heartbeat
 //  every 200 ms; KILL every 100 ms once the job is done): silence for
 //  DV_SINK_GONE_MS after KILL means it has exited.
 #define DV_SINK_GONE_MS 600
+//  The ventilator announces its job this often while it runs: the sink's
+//  sign that it lives (a repeat of an accepted job is its heartbeat).
+#define DV_ANNOUNCE_EVERY_MS 1000
 
 //  Sink job states, carried by heartbeats.
 typedef enum {
-    DV_STATE_IDLE = 0,    //  waiting for a job announcement
-    DV_STATE_RUNNING = 1, //  gathering results for job_id
-    DV_STATE_DONE = 2,    //  job_id is complete
+    DV_STATE_IDLE = 0,      //  waiting for a job announcement
+    DV_STATE_RUNNING = 1,   //  gathering results for job_id
+    DV_STATE_DONE = 2,      //  job_id is complete
+    DV_STATE_ABANDONED = 3, //  job_id given up: its ventilator went silent
 } dv_state_t;
+
+//  Why a sink did not take an announced job (REFUSE).
+typedef enum {
+    DV_REFUSE_TOO_LARGE = 1, //  over its --max-tasks (detail: the limit)
+    DV_REFUSE_BUSY = 2,      //  it holds another job (detail: that job's id)
+    DV_REFUSE_SHAPE = 3,     //  it holds this job id with another shape
+    DV_REFUSE_NO_MEMORY = 4, //  it could not allocate the job's state
+} dv_refuse_reason_t;
 
 typedef struct {
     uint64_t job_id;        //  never 0
@@ -74,6 +112,7 @@ typedef struct {
     bool is_range;          //  values are range_start + task id
     int64_t range_start;    //  with is_range
     dv_u256_t expected_sum; //  without is_range: the ventilator's sum of squares
+    uint64_t input_digest;  //  without is_range: dv_values_digest of the values
     uint32_t credit_step;   //  the sink sends credit every this many tasks
 } dv_announce_t;
 
@@ -97,6 +136,7 @@ typedef struct {
     uint64_t job_id;
     uint64_t received;      //  distinct tasks received so far
     uint64_t first_missing; //  lowest task id not received (task_count when none)
+    uint64_t shape;         //  dv_announce_shape of the job the sink holds
 } dv_credit_t;
 
 typedef struct {
@@ -123,7 +163,20 @@ typedef struct {
     dv_state_t state;
     uint64_t received; //  distinct tasks received so far
     uint64_t total;    //  task count of job_id, 0 when idle
+    uint64_t shape;    //  dv_announce_shape of job_id, 0 when idle
 } dv_heartbeat_t;
+
+typedef struct {
+    uint64_t job_id; //  the job refused
+    uint64_t shape;  //  the refused announcement's dv_announce_shape
+    dv_refuse_reason_t reason;
+    uint64_t detail; //  per reason: the sink's --max-tasks, or the job it holds
+} dv_refuse_t;
+
+typedef struct {
+    uint64_t job_id;
+    uint64_t shape; //  dv_announce_shape of the completed job
+} dv_kill_t;
 
 //  Little-endian loads and stores of unaligned fields.
 static inline uint64_t
@@ -157,6 +210,20 @@ dv_range_fits (int64_t start, uint64_t count)
     return count >= 1 && count - 1 <= (uint64_t) INT64_MAX - (uint64_t) start;
 }
 
+//  What makes a job the same job: its task count, its values (a range's
+//  start, or an input's digest and sum of squares). Never 0. A restarted
+//  ventilator resumes a job only when the sink holds one of the same shape;
+//  the sink refuses a second shape under a job id it holds.
+uint64_t dv_announce_shape (const dv_announce_t *announce);
+
+//  A 64-bit digest of count values in order (FNV-1a over their bytes): with
+//  the sum of squares, it tells one input from another.
+typedef struct {
+    uint64_t state;
+} dv_digest_t;
+void dv_digest_init (dv_digest_t *digest);
+void dv_digest_add (dv_digest_t *digest, int64_t value);
+
 //  The prefix a SUB socket subscribes to for one kind (2 bytes).
 void dv_topic (dv_kind_t kind, uint8_t topic[2]);
 
@@ -173,7 +240,8 @@ size_t dv_want_encode (const dv_want_t *want, uint8_t *buffer);
 //  ranges: range_count (1 .. DV_RESEND_RANGES_MAX) ranges.
 size_t dv_resend_encode (uint64_t job_id, const dv_range_t *ranges, uint32_t range_count,
                          uint8_t *buffer);
-size_t dv_kill_encode (uint64_t job_id, uint8_t *buffer);
+size_t dv_kill_encode (const dv_kill_t *kill, uint8_t *buffer);
+size_t dv_refuse_encode (const dv_refuse_t *refuse, uint8_t *buffer);
 
 //  Task and result batches are written in place: the header first, then each
 //  entry at its index. Returns the message size.
@@ -213,7 +281,8 @@ int dv_heartbeat_decode (const uint8_t *data, size_t size, dv_heartbeat_t *heart
 int dv_credit_decode (const uint8_t *data, size_t size, dv_credit_t *credit);
 int dv_want_decode (const uint8_t *data, size_t size, dv_want_t *want);
 int dv_resend_decode (const uint8_t *data, size_t size, dv_resend_t *resend);
-int dv_kill_decode (const uint8_t *data, size_t size, uint64_t *job_id);
+int dv_kill_decode (const uint8_t *data, size_t size, dv_kill_t *kill);
+int dv_refuse_decode (const uint8_t *data, size_t size, dv_refuse_t *refuse);
 
 static inline int64_t
 dv_tasks_value (const dv_tasks_t *tasks, uint32_t index)

@@ -18,6 +18,7 @@ dv_job_new (const dv_announce_t *announce)
     if (!self)
         return NULL;
     self->announce = *announce;
+    self->shape = dv_announce_shape (announce);
     //  calloc of a large bitmap maps zero pages: memory is touched as tasks arrive.
     uint64_t words = announce->task_count / 64 + 1;
     if (words > SIZE_MAX / sizeof (uint64_t) ||
@@ -27,7 +28,7 @@ dv_job_new (const dv_announce_t *announce)
         return NULL;
     }
     zhashx_set_destructor (self->workers, s_counter_destroy);
-    self->started_us = dv_now_us ();
+    self->started_us = self->clock_us = dv_now_us ();
     return self;
 }
 
@@ -43,21 +44,46 @@ dv_job_destroy (dv_job_t **self_p)
     *self_p = NULL;
 }
 
-//  Adds delivered results to the worker's count; the id is copied.
+void
+dv_job_set_clock (dv_job_t *self, int64_t now_us)
+{
+    self->clock_us = now_us;
+}
+
+//  Folds one interval between a worker's batches into the latency estimate.
+static void
+s_measure_latency (dv_job_t *self, int64_t interval_us)
+{
+    if (interval_us <= 0)
+        return;
+    self->batch_latency_us =
+        self->batch_latency_us
+            ? self->batch_latency_us + (interval_us - self->batch_latency_us) / 8
+            : interval_us;
+}
+
+//  Adds delivered results to the worker's count (the id is copied) and
+//  measures the time since its previous batch.
 static void
 s_count_worker (dv_job_t *self, const char *id, size_t id_length, uint64_t delivered)
 {
     char key[DV_WORKER_ID_MAX + 1];
     memcpy (key, id, id_length);
     key[id_length] = '\0';
-    uint64_t *counter = zhashx_lookup (self->workers, key);
-    if (!counter) {
-        counter = calloc (1, sizeof *counter);
-        if (!counter)
+    dv_job_worker_t *worker = zhashx_lookup (self->workers, key);
+    if (!worker) {
+        worker = calloc (1, sizeof *worker);
+        if (!worker)
             return;
-        zhashx_insert (self->workers, key, counter);
-    }
-    *counter += delivered;
+        zhashx_insert (self->workers, key, worker);
+        //  The job's first batch: its latency counts from the start. A later
+        //  worker's first batch says nothing (it may have joined late).
+        if (!self->batch_latency_us)
+            s_measure_latency (self, self->clock_us - self->started_us);
+    } else
+        s_measure_latency (self, self->clock_us - worker->last_us);
+    worker->last_us = self->clock_us;
+    worker->results += delivered;
 }
 
 static bool

@@ -15,16 +15,29 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+//  What the sink knows of one worker id; results first, so that a lookup in
+//  workers reads as the count.
+typedef struct {
+    uint64_t results; //  results delivered (new ones, not duplicates)
+    int64_t last_us;  //  when its last batch was taken (dv_job_set_clock)
+} dv_job_worker_t;
+
 typedef struct {
     dv_announce_t announce;
+    uint64_t shape;         //  dv_announce_shape (&announce)
     uint64_t *seen;         //  bitmap of task ids received
     uint64_t received;      //  distinct tasks received
     uint64_t first_missing; //  lowest task id not received (task_count when none)
     uint64_t duplicates;    //  results dropped because their task was already in
     dv_u256_t sum;          //  of the squares received
-    zhashx_t *workers;      //  worker id -> uint64_t * results delivered
+    zhashx_t *workers;      //  worker id -> dv_job_worker_t
     int64_t started_us;     //  when the job was accepted
     int64_t finished_us;    //  when the last result came in
+    int64_t clock_us;       //  the time batches are taken at (dv_job_set_clock)
+    //  How long a worker takes between two of its batches, smoothed: the
+    //  measure of a batch's latency that recovery waits by. 0 until the
+    //  first batch (whose latency counts from the job's start).
+    int64_t batch_latency_us;
 } dv_job_t;
 
 //  Starts bookkeeping for an announced job. Returns NULL when the bitmap
@@ -43,6 +56,10 @@ int dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *
                  void *context);
 
 bool dv_job_complete (const dv_job_t *self);
+
+//  The time the next batches are taken at: the caller reads the clock once
+//  per drain of many batches rather than once per batch.
+void dv_job_set_clock (dv_job_t *self, int64_t now_us);
 
 //  Writes up to range_max ranges of missing task ids, lowest first, and
 //  returns how many; their task total goes to *task_total.

@@ -5,6 +5,9 @@
     subscriber, and greets each with a heartbeat at once, so nobody waits for
     a timer). A job runs: idle -> announced -> every task in -> summary ->
     KILL, repeated for a linger so that late subscribers hear it -> exit 0.
+    The ventilator repeats its announcement every second while it runs: a
+    job whose ventilator has been silent past --peer-timeout is abandoned
+    (summary, then ABANDONED on control for the linger, exit 1).
 */
 #include "log.h"
 #include "clock.h"
@@ -36,6 +39,7 @@ typedef struct {
     int64_t linger_ms;
     int64_t resend_after_ms;
     int64_t max_tasks;
+    int64_t peer_timeout_s;
     dv_security_options_t curve;
 } s_options_t;
 
@@ -48,16 +52,19 @@ typedef struct {
     dv_state_t state;
     uint64_t malformed;
     uint64_t credited;          //  received count at the last credit sent
+    bool worker_left;           //  a worker left since the last RESEND
     int64_t progress_ms;        //  when a new result last arrived (or the job began)
     uint64_t progress_received; //  the received count at progress_ms
     int64_t resend_ms;          //  when we last asked for missing tasks
     uint64_t resends;           //  RESEND messages published
     uint64_t tasks_requested;   //  tasks they asked for, counted each time
     int64_t heartbeat_ms;
+    int64_t ventilator_heard_ms; //  the job's last announcement
     dv_output_t *output;
     dv_progress_t progress;
     dv_rate_limit_t malformed_limit;
     dv_rate_limit_t resend_limit;
+    dv_rate_limit_t refused_limit;
 } s_sink_t;
 
 static int
@@ -70,6 +77,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         .linger_ms = 1000,
         .resend_after_ms = 1000,
         .max_tasks = (int64_t) 1 << 32,
+        .peer_timeout_s = 30,
     };
     const dv_option_t table[] = {
         {"tasks", DV_OPTION_TEXT, "ENDPOINTS",
@@ -92,6 +100,9 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         {"max-tasks", DV_OPTION_INTEGER, "N",
          "refuse jobs larger than N tasks (the bitmap takes N/8 bytes)", "4294967296", 1,
          INT64_MAX, &options->max_tasks},
+        {"peer-timeout", DV_OPTION_INTEGER, "SECONDS",
+         "abandon a job whose ventilator has been silent this long", "30", 1, 86400,
+         &options->peer_timeout_s},
         DV_SECURITY_OPTIONS (&options->curve),
     };
     const dv_command_t command = {
@@ -113,7 +124,7 @@ s_open_sockets (s_sink_t *self)
     s_options_t *options = &self->options;
     const dv_socket_config_t results_config = {
         .receive_hwm = DV_HWM_DEFAULT,
-        .max_message_size = DV_RESULTS_SIZE_MAX,
+        .max_message_size = DV_RESULTS_CAP,
         .security = self->security,
         .curve_server = true,
     };
@@ -121,7 +132,7 @@ s_open_sockets (s_sink_t *self)
     const dv_socket_config_t control_config = {
         .send_hwm = S_CONTROL_HWM,
         .linger_ms = DV_LINGER_MS,
-        .max_message_size = DV_MESSAGE_CAP_MIN,
+        .max_message_size = DV_SUBSCRIPTION_CAP,
         .security = self->security,
         .curve_server = true,
     };
@@ -158,11 +169,14 @@ s_publish_heartbeat (s_sink_t *self)
         heartbeat.job_id = self->job->announce.job_id;
         heartbeat.received = self->job->received;
         heartbeat.total = self->job->announce.task_count;
+        heartbeat.shape = self->job->shape;
     }
     uint8_t buffer[DV_HEARTBEAT_SIZE];
     s_publish (self, buffer, dv_heartbeat_encode (&heartbeat, buffer));
-    if (self->state == DV_STATE_DONE)
-        s_publish (self, buffer, dv_kill_encode (heartbeat.job_id, buffer));
+    if (self->state == DV_STATE_DONE) {
+        dv_kill_t kill = {heartbeat.job_id, heartbeat.shape};
+        s_publish (self, buffer, dv_kill_encode (&kill, buffer));
+    }
     self->heartbeat_ms = dv_now_ms ();
 }
 
@@ -170,7 +184,7 @@ static void
 s_publish_credit (s_sink_t *self)
 {
     dv_credit_t credit = {self->job->announce.job_id, self->job->received,
-                          self->job->first_missing};
+                          self->job->first_missing, self->job->shape};
     uint8_t buffer[DV_CREDIT_SIZE];
     s_publish (self, buffer, dv_credit_encode (&credit, buffer));
     self->credited = self->job->received;
@@ -183,6 +197,16 @@ s_malformed (s_sink_t *self, const char *what)
     dv_log_limited (&self->malformed_limit, "dropped a malformed message: %s", what);
 }
 
+//  Tells the ventilator of announce why its job is not taken (REFUSE).
+static void
+s_refuse (s_sink_t *self, const dv_announce_t *announce, dv_refuse_reason_t reason,
+          uint64_t detail)
+{
+    dv_refuse_t refuse = {announce->job_id, dv_announce_shape (announce), reason, detail};
+    uint8_t buffer[DV_REFUSE_SIZE];
+    s_publish (self, buffer, dv_refuse_encode (&refuse, buffer));
+}
+
 static void
 s_on_announce (s_sink_t *self, const uint8_t *data, size_t size)
 {
@@ -192,27 +216,43 @@ s_on_announce (s_sink_t *self, const uint8_t *data, size_t size)
         return;
     }
     if (self->job) {
-        if (announce.job_id == self->job->announce.job_id)
-            s_publish_credit (self); //  a repeat: the ventilator missed our answer
-        else
-            dv_log_limited (&self->malformed_limit,
-                            "ignoring job %" PRIu64 ": busy with job %" PRIu64,
-                            announce.job_id, self->job->announce.job_id);
+        uint64_t job_id = self->job->announce.job_id;
+        if (announce.job_id != job_id) {
+            dv_log_limited (&self->refused_limit,
+                            "refusing job %" PRIu64 ": busy with job %" PRIu64,
+                            announce.job_id, job_id);
+            s_refuse (self, &announce, DV_REFUSE_BUSY, job_id);
+        } else if (dv_announce_shape (&announce) != self->job->shape) {
+            dv_log_limited (&self->refused_limit,
+                            "refusing an announcement of job %" PRIu64
+                            " with another shape (%" PRIu64 " tasks, not %" PRIu64 ")",
+                            job_id, announce.task_count, self->job->announce.task_count);
+            s_refuse (self, &announce, DV_REFUSE_SHAPE, 0);
+        } else {
+            //  Its ventilator lives (and may have missed our answer).
+            self->ventilator_heard_ms = dv_now_ms ();
+            s_publish_credit (self);
+        }
         return;
     }
     if (announce.task_count > (uint64_t) self->options.max_tasks) {
-        dv_log_limited (&self->malformed_limit,
+        dv_log_limited (&self->refused_limit,
                         "refusing job %" PRIu64 " of %" PRIu64
                         " tasks: over --max-tasks %" PRId64,
                         announce.job_id, announce.task_count, self->options.max_tasks);
+        s_refuse (self, &announce, DV_REFUSE_TOO_LARGE,
+                  (uint64_t) self->options.max_tasks);
         return;
     }
     self->job = dv_job_new (&announce);
     if (!self->job) {
-        dv_log ("refusing job %" PRIu64 ": no memory for %" PRIu64 " tasks",
-                announce.job_id, announce.task_count);
+        dv_log_limited (&self->refused_limit,
+                        "refusing job %" PRIu64 ": no memory for %" PRIu64 " tasks",
+                        announce.job_id, announce.task_count);
+        s_refuse (self, &announce, DV_REFUSE_NO_MEMORY, 0);
         return;
     }
+    self->ventilator_heard_ms = dv_now_ms ();
     self->state = DV_STATE_RUNNING;
     dv_log ("job %" PRIu64 ": gathering %" PRIu64 " results", announce.job_id,
             announce.task_count);
@@ -262,16 +302,32 @@ s_on_message (s_sink_t *self, const uint8_t *data, size_t size)
     }
 }
 
-//  When no new result has come for --resend-after while some are missing, the
-//  work in flight was lost (a worker died or froze): ask for it again. The
-//  lowest gaps first; a RESEND holds at most DV_RESEND_RANGES_MAX ranges.
+//  How long the job may go without a new result before the work in flight
+//  counts as lost: a few batch latencies as measured, never less than
+//  --resend-after. Before any batch has come no latency is known, and slow
+//  tasks are no sign of loss: then only a worker seen to leave is.
+#define S_STALL_LATENCIES 4
+static int64_t
+s_stall_timeout_ms (s_sink_t *self)
+{
+    if (!self->job->batch_latency_us && !self->worker_left)
+        return INT64_MAX;
+    int64_t measured_ms = self->job->batch_latency_us * S_STALL_LATENCIES / 1000;
+    return measured_ms > self->options.resend_after_ms ? measured_ms
+                                                       : self->options.resend_after_ms;
+}
+
+//  When no new result has come for the stall timeout while some are missing,
+//  the work in flight was lost (a worker died or froze): ask for it again.
+//  The lowest gaps first; a RESEND holds at most DV_RESEND_RANGES_MAX ranges.
 static void
 s_check_stall (s_sink_t *self)
 {
     int64_t now = dv_now_ms ();
-    if (now - self->progress_ms < self->options.resend_after_ms ||
-        now - self->resend_ms < self->options.resend_after_ms)
+    int64_t timeout_ms = s_stall_timeout_ms (self);
+    if (now - self->progress_ms < timeout_ms || now - self->resend_ms < timeout_ms)
         return;
+    self->worker_left = false;
     dv_range_t ranges[DV_RESEND_RANGES_MAX];
     uint64_t task_total;
     uint32_t range_count =
@@ -307,8 +363,8 @@ s_on_subscriber (s_sink_t *self)
         s_publish_heartbeat (self);
 }
 
-//  Receives and handles what arrives until the job completes. Returns -1 on
-//  interrupt.
+//  Receives and handles what arrives until the job completes. Returns 0 when
+//  it did, 1 when it was abandoned, -1 on interrupt.
 static int
 s_gather (s_sink_t *self)
 {
@@ -319,11 +375,18 @@ s_gather (s_sink_t *self)
     while (self->state != DV_STATE_DONE) {
         //  Drain results without polling while they flow.
         int taken = 0;
-        while (taken < 1000 && zmq_msg_recv (&message, results, ZMQ_DONTWAIT) >= 0) {
+        if (self->job)
+            dv_job_set_clock (self->job, dv_now_us ());
+        while (taken < 1000 && !dv_interrupted () &&
+               zmq_msg_recv (&message, results, ZMQ_DONTWAIT) >= 0) {
             s_on_message (self, zmq_msg_data (&message), zmq_msg_size (&message));
             taken++;
             if (self->job && dv_job_complete (self->job))
                 break;
+        }
+        if (dv_interrupted ()) {
+            rc = -1;
+            break;
         }
         if (self->job && dv_job_complete (self->job)) {
             self->state = DV_STATE_DONE;
@@ -343,6 +406,16 @@ s_gather (s_sink_t *self)
             }
             dv_progress_update (&self->progress, self->job);
             s_check_stall (self);
+            if (now - self->ventilator_heard_ms > self->options.peer_timeout_s * 1000) {
+                dv_log ("the ventilator has been silent for %" PRId64
+                        " s: abandoning job %" PRIu64 " (%" PRIu64 " of %" PRIu64
+                        " results in)",
+                        self->options.peer_timeout_s, self->job->announce.job_id,
+                        self->job->received, self->job->announce.task_count);
+                self->state = DV_STATE_ABANDONED;
+                rc = 1;
+                break;
+            }
         }
         if (taken)
             continue;
@@ -380,14 +453,17 @@ s_linger (s_sink_t *self)
         //  Late results still arrive; drop them quietly.
         zmq_msg_t message;
         zmq_msg_init (&message);
-        while (zmq_msg_recv (&message, zsock_resolve (self->results), ZMQ_DONTWAIT) >= 0)
+        for (int dropped = 0;
+             dropped < 1000 &&
+             zmq_msg_recv (&message, zsock_resolve (self->results), ZMQ_DONTWAIT) >= 0;
+             dropped++)
             ;
         zmq_msg_close (&message);
     }
 }
 
 static void
-s_report (s_sink_t *self, bool interrupted)
+s_report (s_sink_t *self, bool interrupted, bool abandoned)
 {
     dv_progress_end (&self->progress);
     if (self->output)
@@ -399,6 +475,7 @@ s_report (s_sink_t *self, bool interrupted)
         .resends = self->resends,
         .tasks_requested = self->tasks_requested,
         .interrupted = interrupted,
+        .abandoned = abandoned,
     };
     dv_summary_print (self->job, &extra, stderr);
     if (self->options.json) {
@@ -427,14 +504,19 @@ main (int argc, char **argv)
     if (s_open_sockets (&self))
         exit_code = dv_socket_exit_code ();
     else {
-        if (s_gather (&self) == 0) {
-            s_report (&self, false);
+        int gathered = s_gather (&self);
+        if (gathered == 0) {
+            s_report (&self, false, false);
             s_linger (&self);
             dv_u256_t expected = dv_job_expected_sum (self.job);
             exit_code =
                 dv_u256_equal (&self.job->sum, &expected) ? DV_EXIT_OK : DV_EXIT_RUNTIME;
+        } else if (gathered == 1) {
+            s_report (&self, false, true);
+            s_linger (&self);
+            exit_code = DV_EXIT_RUNTIME;
         } else {
-            s_report (&self, true);
+            s_report (&self, true, false);
             dv_log ("interrupted: stopping");
             exit_code = dv_interrupted_exit_code ();
         }

@@ -125,6 +125,15 @@ s_seconds (const dv_job_t *job)
     return (double) (end - job->started_us) / 1e6;
 }
 
+//  How the job ended: "complete", "interrupted" or "abandoned".
+static const char *
+s_outcome (const dv_summary_extra_t *extra)
+{
+    return extra->abandoned     ? "abandoned"
+           : extra->interrupted ? "interrupted"
+                                : "complete";
+}
+
 //  "true", "false", or "null" when the job did not complete.
 static const char *
 s_verified (const dv_job_t *job)
@@ -148,8 +157,7 @@ dv_summary_print (const dv_job_t *job, const dv_summary_extra_t *extra, FILE *st
              " tasks asked again)\n"
              "%s: %.3f s, %.0f tasks/s\n"
              "%s: sum of squares %s (%s)\n",
-             dv_program (), job->announce.job_id,
-             extra->interrupted ? "interrupted" : "complete", job->received,
+             dv_program (), job->announce.job_id, s_outcome (extra), job->received,
              job->announce.task_count, job->duplicates, extra->malformed, extra->resends,
              extra->tasks_requested, dv_program (), seconds,
              seconds > 0 ? (double) job->received / seconds : 0.0, dv_program (), sum,
@@ -178,17 +186,18 @@ dv_summary_print_json (const dv_job_t *job, const dv_summary_extra_t *extra, FIL
     double seconds = s_seconds (job);
     //  Worker ids hold no quote, backslash or control character (the decoder
     //  checks), so they need no escaping.
-    fprintf (stream,
-             "{\"job\":\"%" PRIu64 "\",\"complete\":%s,\"tasks\":%" PRIu64
-             ",\"results\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"malformed\":%" PRIu64
-             ",\"resends\":%" PRIu64 ",\"tasks_requested_again\":%" PRIu64
-             ",\"seconds\":%.6f,\"tasks_per_s\":%.1f,\"sum_of_squares\":\"%s\","
-             "\"expected_sum_of_squares\":\"%s\",\"verified\":%s,\"workers\":{",
-             job->announce.job_id, dv_job_complete (job) ? "true" : "false",
-             job->announce.task_count, job->received, job->duplicates, extra->malformed,
-             extra->resends, extra->tasks_requested, seconds,
-             seconds > 0 ? (double) job->received / seconds : 0.0, sum, expected_text,
-             s_verified (job));
+    fprintf (
+        stream,
+        "{\"job\":\"%" PRIu64 "\",\"outcome\":\"%s\",\"complete\":%s,\"tasks\":%" PRIu64
+        ",\"results\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"malformed\":%" PRIu64
+        ",\"resends\":%" PRIu64 ",\"tasks_requested_again\":%" PRIu64
+        ",\"seconds\":%.6f,\"tasks_per_s\":%.1f,\"sum_of_squares\":\"%s\","
+        "\"expected_sum_of_squares\":\"%s\",\"verified\":%s,\"workers\":{",
+        job->announce.job_id, s_outcome (extra), dv_job_complete (job) ? "true" : "false",
+        job->announce.task_count, job->received, job->duplicates, extra->malformed,
+        extra->resends, extra->tasks_requested, seconds,
+        seconds > 0 ? (double) job->received / seconds : 0.0, sum, expected_text,
+        s_verified (job));
     zlistx_t *ids = zhashx_keys (job->workers);
     zlistx_set_comparator (ids, (zlistx_comparator_fn *) strcmp);
     zlistx_sort (ids);

@@ -44,7 +44,8 @@ typedef struct {
     uint64_t malformed;       //  messages dropped as malformed
     uint64_t resends;         //  RESEND messages published
     uint64_t tasks_requested; //  tasks those asked for, counted each time
-    bool interrupted;         //  stopped before the job completed
+    bool interrupted;         //  stopped by a signal before the job completed
+    bool abandoned;           //  given up: the ventilator went silent
 } dv_summary_extra_t;
 
 //  The human summary, several lines, to stream.

@@ -29,8 +29,6 @@
 #define S_WAIT_REPORT_MS    5000
 #define S_ACCEPT_TIMEOUT_MS 10000
 #define S_DRAIN_EVERY       64 //  batches between reads of credit and control
-//  Caps what workers may send us (WANT), with room for ZMTP handshakes.
-#define S_CREDIT_MESSAGE_MAX DV_MESSAGE_CAP_MIN
 #define S_AUTO_BATCH_MAX     1024
 #define S_AUTO_WINDOW_TASKS  65536 //  in flight at most, for batches of 16 and up
 #define S_AUTO_WINDOW_MIN    16    //  batches
@@ -201,7 +199,7 @@ s_open_sockets (s_ventilator_t *self)
     s_options_t *options = &self->options;
     //  Credit bounds what each worker holds; the HWM must never bind first.
     const dv_socket_config_t tasks_config = {
-        .max_message_size = S_CREDIT_MESSAGE_MAX,
+        .max_message_size = DV_WANT_CAP,
         .security = self->security,
         .curve_server = true,
     };
@@ -213,7 +211,7 @@ s_open_sockets (s_ventilator_t *self)
     };
     const dv_socket_config_t control_config = {
         .receive_hwm = DV_HWM_DEFAULT,
-        .max_message_size = DV_MESSAGE_CAP_MIN,
+        .max_message_size = DV_CONTROL_CAP,
         .security = self->security,
     };
     //  The gate's monitor must watch before the bind, or it misses the first
@@ -286,7 +284,7 @@ s_on_control (s_ventilator_t *self, const uint8_t *data, size_t size)
     dv_heartbeat_t heartbeat;
     dv_credit_t credit;
     dv_resend_t resend;
-    uint64_t job_id;
+    dv_kill_t kill;
     self->sink_heard = true;
     self->sink_heard_ms = dv_now_ms ();
     switch (dv_message_kind (data, size)) {
@@ -333,9 +331,9 @@ s_on_control (s_ventilator_t *self, const uint8_t *data, size_t size)
                 s_on_resend (self, &resend);
             return 0;
         case DV_KIND_KILL:
-            if (dv_kill_decode (data, size, &job_id))
+            if (dv_kill_decode (data, size, &kill))
                 break;
-            if (job_id == self->job_id)
+            if (kill.job_id == self->job_id)
                 self->job_done = true;
             return 0;
     }
@@ -397,8 +395,10 @@ s_announce (s_ventilator_t *self)
         .range_start = self->source.is_range ? self->source.start : 0,
         .credit_step = self->credit_step,
     };
-    if (!announce.is_range)
+    if (!announce.is_range) {
         announce.expected_sum = dv_source_sum_of_squares (&self->source);
+        announce.input_digest = dv_source_digest (&self->source);
+    }
     uint8_t buffer[DV_ANNOUNCE_SIZE];
     size_t size = dv_announce_encode (&announce, buffer);
     zmq_send (zsock_resolve (self->announce), buffer, size, ZMQ_DONTWAIT);

@@ -97,6 +97,18 @@ dv_source_read (dv_source_t *self, const char *path)
     return rc;
 }
 
+uint64_t
+dv_source_digest (const dv_source_t *self)
+{
+    if (self->is_range)
+        return 0;
+    dv_digest_t digest;
+    dv_digest_init (&digest);
+    for (uint64_t task_id = 0; task_id < self->count; task_id++)
+        dv_digest_add (&digest, self->values[task_id]);
+    return digest.state;
+}
+
 dv_u256_t
 dv_source_sum_of_squares (const dv_source_t *self)
 {

@@ -34,6 +34,9 @@ dv_source_value (const dv_source_t *self, uint64_t task_id)
                           : self->values[task_id];
 }
 
+//  The digest of every value in order (dv_digest_t); 0 for a range.
+uint64_t dv_source_digest (const dv_source_t *self);
+
 //  The exact sum of the squares of every value.
 dv_u256_t dv_source_sum_of_squares (const dv_source_t *self);
 

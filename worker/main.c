@@ -143,7 +143,7 @@ s_open_sockets (s_worker_t *self)
     s_options_t *options = &self->options;
     //  Our credit bounds what arrives; the HWM must never bind first.
     const dv_socket_config_t tasks_config = {
-        .max_message_size = DV_TASKS_SIZE_MAX,
+        .max_message_size = DV_TASKS_CAP,
         .security = self->security,
     };
     const dv_socket_config_t results_config = {
@@ -153,7 +153,7 @@ s_open_sockets (s_worker_t *self)
     };
     const dv_socket_config_t control_config = {
         .receive_hwm = DV_HWM_DEFAULT,
-        .max_message_size = DV_MESSAGE_CAP_MIN,
+        .max_message_size = DV_CONTROL_CAP,
         .security = self->security,
     };
     self->tasks = dv_socket_new (ZMQ_DEALER, DV_FLOW_TASKS, options->tasks_endpoints,
@@ -188,8 +188,11 @@ s_on_control (s_worker_t *self, const uint8_t *data, size_t size)
     dv_heartbeat_t heartbeat;
     uint64_t job_id = 0;
     bool done = false;
-    if (dv_kill_decode (data, size, &job_id) == 0)
+    dv_kill_t kill;
+    if (dv_kill_decode (data, size, &kill) == 0) {
+        job_id = kill.job_id;
         done = true;
+    }
     else if (dv_heartbeat_decode (data, size, &heartbeat) == 0) {
         job_id = heartbeat.job_id;
         done = heartbeat.state == DV_STATE_DONE;
