@@ -18,13 +18,12 @@ struct dv_session_t {
     dv_session_config_t config;
     zsock_t *control;
     bool sink_heard;
-    int64_t sink_heard_ms;    //  any valid message from any sink
-    int64_t job_heard_ms;     //  a message naming the followed job
-    uint64_t job_id;          //  followed, 0 for none
-    uint64_t shape;           //  followed, 0 for any
-    dv_sink_job_t job;        //  what the sink said of it
-    int64_t waiting_since_ms; //  for the reminder before first contact
-    int64_t reported_ms;
+    int64_t sink_heard_ms; //  any valid message from any sink
+    int64_t job_heard_ms;  //  a message naming the followed job
+    uint64_t job_id;       //  followed, 0 for none
+    uint64_t shape;        //  followed, 0 for any
+    dv_sink_job_t job;     //  what the sink said of it
+    int64_t reported_ms;   //  when we last said what we wait for
     bool gave_up;
     uint64_t malformed;
     dv_rate_limit_t malformed_limit;
@@ -60,7 +59,7 @@ dv_session_new (const dv_session_config_t *config)
     else
         dv_socket_subscribe (self->control, worker_kinds,
                              sizeof worker_kinds / sizeof worker_kinds[0]);
-    self->waiting_since_ms = self->reported_ms = dv_now_ms ();
+    self->reported_ms = dv_now_ms ();
     return self;
 }
 
@@ -213,25 +212,36 @@ dv_session_drain (dv_session_t *self)
     zmq_msg_close (&message);
 }
 
+//  Says what we wait for, every few seconds.
+static void
+s_report_waiting (dv_session_t *self, int64_t now, const char *also_waiting_for)
+{
+    if (now - self->reported_ms < S_WAITING_REPORT_MS)
+        return;
+    dv_log ("waiting: %s on %s (--control)%s%s",
+            self->sink_heard ? "sink heard" : "no sink heard",
+            self->config.control_endpoints, also_waiting_for ? "; " : "",
+            also_waiting_for ? also_waiting_for : "");
+    self->reported_ms = now;
+}
+
 int
 dv_session_check (dv_session_t *self, const char *also_waiting_for)
 {
     int64_t now = dv_now_ms ();
+    if (self->sink_heard && now - self->sink_heard_ms <= self->config.peer_timeout_ms) {
+        if (also_waiting_for)
+            s_report_waiting (self, now, also_waiting_for);
+        return 0;
+    }
     if (self->sink_heard) {
-        if (now - self->sink_heard_ms <= self->config.peer_timeout_ms)
-            return 0;
         if (!self->gave_up)
             dv_log ("the sink has been silent for %" PRId64 " s: giving up",
                     self->config.peer_timeout_ms / 1000);
         self->gave_up = true;
         return -1;
     }
-    if (now - self->reported_ms >= S_WAITING_REPORT_MS) {
-        dv_log ("waiting %" PRId64 " s: no sink heard on %s (--control)%s%s",
-                (now - self->waiting_since_ms) / 1000, self->config.control_endpoints,
-                also_waiting_for ? "; " : "", also_waiting_for ? also_waiting_for : "");
-        self->reported_ms = now;
-    }
+    s_report_waiting (self, now, also_waiting_for);
     return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "net.h"
 #include "options.h"
 #include "protocol.h"
+#include "session.h"
 #include "source.h"
 
 #include <inttypes.h>
@@ -25,14 +26,12 @@
 #include <sys/random.h>
 
 #define S_POLL_MS           100
-#define S_ANNOUNCE_EVERY_MS 1000
-#define S_WAIT_REPORT_MS    5000
 #define S_ACCEPT_TIMEOUT_MS 10000
 #define S_DRAIN_EVERY       64 //  batches between reads of credit and control
-#define S_AUTO_BATCH_MAX     1024
-#define S_AUTO_WINDOW_TASKS  65536 //  in flight at most, for batches of 16 and up
-#define S_AUTO_WINDOW_MIN    16    //  batches
-#define S_AUTO_WINDOW_MAX    4096  //  batches
+#define S_AUTO_BATCH_MAX    1024
+#define S_AUTO_WINDOW_TASKS 65536 //  in flight at most, for batches of 16 and up
+#define S_AUTO_WINDOW_MIN   16    //  batches
+#define S_AUTO_WINDOW_MAX   4096  //  batches
 
 typedef struct {
     const char *tasks_endpoints;
@@ -56,21 +55,20 @@ typedef struct {
     uint32_t batch_size;
     uint64_t window_tasks;
     uint32_t credit_step;
-    zsock_t *tasks;    //  ROUTER: batches out, workers' credit in
-    zsock_t *announce; //  PUSH to the sink's result socket
-    zsock_t *control;  //  SUB to the sink's control socket
+    zsock_t *tasks;        //  ROUTER: batches out, workers' credit in
+    zsock_t *announce;     //  PUSH to the sink's result socket
+    dv_session_t *session; //  the sink's control socket
     dv_security_t *security;
     dv_gate_t *gate;
     dv_dispatch_t *dispatch;
-    bool sink_heard;
-    int64_t sink_heard_ms;
+    dv_announce_t announcement; //  our job, as the sink hears it
+    uint64_t shape;             //  dv_announce_shape of it
     bool job_accepted;
     int64_t announced_ms;
     int64_t first_announced_ms;
-    int64_t reported_ms;
-    bool job_done;
-    uint64_t received;  //  the sink's count of distinct results
-    uint64_t next_task; //  the first task never sent yet
+    const char *failure; //  why the job cannot go on (logged), or NULL
+    uint64_t received;   //  the sink's count of distinct results
+    uint64_t next_task;  //  the first task never sent yet
     //  Tasks the sink asked for again, still to send: the latest RESEND's
     //  ranges below next_task (a newer RESEND replaces them).
     dv_range_t resend[DV_RESEND_RANGES_MAX];
@@ -79,7 +77,6 @@ typedef struct {
     uint64_t tasks_resent;
     uint64_t malformed;
     uint8_t *batch_buffer;
-    dv_rate_limit_t bad_control_limit;
     dv_rate_limit_t resend_limit;
 } s_ventilator_t;
 
@@ -182,6 +179,18 @@ s_prepare (s_ventilator_t *self)
     //  Credit four times per window keeps the pipe full without chatter.
     uint64_t step = self->window_tasks / 4;
     self->credit_step = (uint32_t) (step < 1 ? 1 : step > UINT32_MAX ? UINT32_MAX : step);
+    self->announcement = (dv_announce_t){
+        .job_id = self->job_id,
+        .task_count = self->source.count,
+        .is_range = self->source.is_range,
+        .range_start = self->source.is_range ? self->source.start : 0,
+        .credit_step = self->credit_step,
+    };
+    if (!self->source.is_range) {
+        self->announcement.expected_sum = dv_source_sum_of_squares (&self->source);
+        self->announcement.input_digest = dv_source_digest (&self->source);
+    }
+    self->shape = dv_announce_shape (&self->announcement);
     //  A CURVE server to workers, and a client of the sink.
     if (dv_security_new (&self->security, &options->curve, true, true))
         return -1;
@@ -192,6 +201,8 @@ s_prepare (s_ventilator_t *self)
     }
     return 0;
 }
+
+static dv_session_fn s_on_sink;
 
 static int
 s_open_sockets (s_ventilator_t *self)
@@ -209,11 +220,6 @@ s_open_sockets (s_ventilator_t *self)
         .linger_ms = DV_LINGER_MS,
         .security = self->security,
     };
-    const dv_socket_config_t control_config = {
-        .receive_hwm = DV_HWM_DEFAULT,
-        .max_message_size = DV_CONTROL_CAP,
-        .security = self->security,
-    };
     //  The gate's monitor must watch before the bind, or it misses the first
     //  workers, the ones that were waiting for us.
     self->tasks = dv_socket_open (ZMQ_ROUTER, DV_FLOW_TASKS, &tasks_config);
@@ -225,12 +231,18 @@ s_open_sockets (s_ventilator_t *self)
                                     false, &announce_config);
     if (!self->announce)
         return -1;
-    self->control = dv_socket_new (ZMQ_SUB, DV_FLOW_CONTROL, options->control_endpoints,
-                                   false, &control_config);
-    if (!self->control)
+    const dv_session_config_t session_config = {
+        .control_endpoints = options->control_endpoints,
+        .security = self->security,
+        .peer_timeout_ms = options->peer_timeout_s * 1000,
+        .job_control = true,
+        .handler = s_on_sink,
+        .context = self,
+    };
+    self->session = dv_session_new (&session_config);
+    if (!self->session)
         return -1;
-    const int kinds[] = {DV_KIND_HEARTBEAT, DV_KIND_CREDIT, DV_KIND_KILL, DV_KIND_RESEND};
-    dv_socket_subscribe (self->control, kinds, sizeof kinds / sizeof kinds[0]);
+    dv_session_follow (self->session, self->job_id, self->shape);
     return 0;
 }
 
@@ -241,7 +253,7 @@ s_close_sockets (s_ventilator_t *self)
     dv_dispatch_destroy (&self->dispatch);
     dv_socket_destroy (&self->tasks, self->options.tasks_endpoints, true);
     dv_socket_destroy (&self->announce, self->options.results_endpoints, false);
-    dv_socket_destroy (&self->control, self->options.control_endpoints, false);
+    dv_session_destroy (&self->session);
 }
 
 //  Forgets the job's progress: the sink restarted and holds none of it.
@@ -251,7 +263,7 @@ s_restart_job (s_ventilator_t *self)
     dv_log ("the sink lost job %" PRIu64 " (it restarted?): starting it again",
             self->job_id);
     self->job_accepted = false;
-    self->first_announced_ms = 0;
+    self->first_announced_ms = self->announced_ms = 0;
     self->received = 0;
     self->next_task = 0;
     self->resend_count = self->resend_index = 0;
@@ -277,83 +289,134 @@ s_on_resend (s_ventilator_t *self, const dv_resend_t *resend)
                         "the sink lacks results: sending %" PRIu64 " tasks again", tasks);
 }
 
-//  Handles one control message. Returns -1 when the job cannot go on.
-static int
-s_on_control (s_ventilator_t *self, const uint8_t *data, size_t size)
+//  Takes the sink's credit: the job accepted (or held already: resume).
+static void
+s_on_credit (s_ventilator_t *self, const dv_credit_t *credit)
 {
-    dv_heartbeat_t heartbeat;
-    dv_credit_t credit;
-    dv_resend_t resend;
-    dv_kill_t kill;
-    self->sink_heard = true;
-    self->sink_heard_ms = dv_now_ms ();
-    switch (dv_message_kind (data, size)) {
-        case DV_KIND_HEARTBEAT:
-            if (dv_heartbeat_decode (data, size, &heartbeat))
-                break;
-            if (heartbeat.job_id == self->job_id) {
-                if (heartbeat.state == DV_STATE_DONE)
-                    self->job_done = true;
-                if (heartbeat.received > self->received)
-                    self->received = heartbeat.received;
-            } else if (self->job_accepted && heartbeat.state == DV_STATE_IDLE)
-                s_restart_job (self);
-            else if (heartbeat.state == DV_STATE_RUNNING && !self->job_accepted) {
-                dv_log ("the sink is busy with job %" PRIu64 "; job %" PRIu64
-                        " not started",
-                        heartbeat.job_id, self->job_id);
-                return -1;
-            }
-            return 0;
-        case DV_KIND_CREDIT:
-            if (dv_credit_decode (data, size, &credit))
-                break;
-            if (credit.job_id != self->job_id)
-                return 0;
-            if (!self->job_accepted) {
-                //  A job the sink already holds (we were restarted): resume
-                //  from its first gap; later gaps come back as RESEND.
-                self->job_accepted = true;
-                self->next_task = credit.first_missing;
-                dv_log ("job %" PRIu64 ": %" PRIu64 " tasks in batches of %" PRIu32
-                        ", %" PRId64 " workers connected%s",
-                        self->job_id, self->source.count, self->batch_size,
-                        dv_gate_connected (self->gate),
-                        credit.received ? " (resuming a job the sink holds)" : "");
-            }
-            if (credit.received > self->received)
-                self->received = credit.received;
-            return 0;
-        case DV_KIND_RESEND:
-            if (dv_resend_decode (data, size, &resend))
-                break;
-            if (resend.job_id == self->job_id && self->job_accepted)
-                s_on_resend (self, &resend);
-            return 0;
-        case DV_KIND_KILL:
-            if (dv_kill_decode (data, size, &kill))
-                break;
-            if (kill.job_id == self->job_id)
-                self->job_done = true;
-            return 0;
+    if (credit->job_id != self->job_id || credit->shape != self->shape)
+        return; //  another job, or ours in another shape (the session says so)
+    if (!self->job_accepted) {
+        //  A job the sink already holds (we were restarted): resume from
+        //  its first gap; later gaps come back as RESEND.
+        self->job_accepted = true;
+        self->next_task = credit->first_missing < self->source.count
+                              ? credit->first_missing
+                              : self->source.count;
+        dv_log ("job %" PRIu64 ": %" PRIu64 " tasks in batches of %" PRIu32 ", %" PRId64
+                " workers connected%s",
+                self->job_id, self->source.count, self->batch_size,
+                dv_gate_connected (self->gate),
+                credit->received ? " (resuming a job the sink holds)" : "");
     }
-    self->malformed++;
-    dv_log_limited (&self->bad_control_limit, "dropped a malformed control message");
-    return 0;
+    if (credit->received > self->received)
+        self->received = credit->received;
 }
 
-//  Receives every control message waiting. Returns -1 when the job cannot go on.
-static int
-s_drain_control (s_ventilator_t *self)
+//  Takes the sink's REFUSE of our job: the job cannot go on.
+static void
+s_on_refuse (s_ventilator_t *self, const dv_refuse_t *refuse)
 {
-    zmq_msg_t message;
-    zmq_msg_init (&message);
-    int rc = 0;
-    while (rc == 0 &&
-           zmq_msg_recv (&message, zsock_resolve (self->control), ZMQ_DONTWAIT) >= 0)
-        rc = s_on_control (self, zmq_msg_data (&message), zmq_msg_size (&message));
-    zmq_msg_close (&message);
-    return rc;
+    if (refuse->job_id != self->job_id || refuse->shape != self->shape || self->failure)
+        return;
+    switch (refuse->reason) {
+        case DV_REFUSE_TOO_LARGE:
+            dv_log ("the sink refused job %" PRIu64 ": %" PRIu64
+                    " tasks is over its --max-tasks %" PRIu64,
+                    self->job_id, self->source.count, refuse->detail);
+            break;
+        case DV_REFUSE_BUSY:
+            dv_log ("the sink refused job %" PRIu64 ": it is busy with job %" PRIu64,
+                    self->job_id, refuse->detail);
+            break;
+        case DV_REFUSE_SHAPE:
+            dv_log ("the sink holds job %" PRIu64
+                    " with another shape (other tasks or values): not resuming it",
+                    self->job_id);
+            break;
+        case DV_REFUSE_NO_MEMORY:
+            dv_log ("the sink refused job %" PRIu64 ": it has no memory for %" PRIu64
+                    " tasks",
+                    self->job_id, self->source.count);
+            break;
+    }
+    self->failure = "refused";
+}
+
+//  Everything the sink says, after the session has taken it in.
+static void
+s_on_sink (void *context, dv_kind_t kind, const void *message)
+{
+    s_ventilator_t *self = context;
+    if (kind == DV_KIND_CREDIT)
+        s_on_credit (self, message);
+    else if (kind == DV_KIND_REFUSE)
+        s_on_refuse (self, message);
+    else if (kind == DV_KIND_RESEND) {
+        const dv_resend_t *resend = message;
+        if (resend->job_id == self->job_id && self->job_accepted)
+            s_on_resend (self, resend);
+    } else if (kind == DV_KIND_HEARTBEAT) {
+        const dv_heartbeat_t *heartbeat = message;
+        if (heartbeat->job_id == self->job_id && heartbeat->shape == self->shape &&
+            heartbeat->received > self->received)
+            self->received = heartbeat->received;
+        else if (self->job_accepted && heartbeat->state == DV_STATE_IDLE)
+            s_restart_job (self);
+    }
+}
+
+//  Whether the job can go on, from what the sink said of it: -1 (logged)
+//  when it cannot.
+static int
+s_check_job (s_ventilator_t *self)
+{
+    if (self->failure)
+        return -1;
+    switch (dv_session_job (self->session)) {
+        case DV_SINK_JOB_OTHER_SHAPE:
+            dv_log ("the sink holds job %" PRIu64
+                    " with another shape (other tasks or values)%s: not ours",
+                    self->job_id,
+                    self->job_accepted ? ", announced by another ventilator after it "
+                                         "restarted"
+                                       : "");
+            self->failure = "other shape";
+            return -1;
+        case DV_SINK_JOB_ABANDONED:
+            dv_log ("the sink abandoned job %" PRIu64
+                    ": it did not hear from us within its peer timeout",
+                    self->job_id);
+            self->failure = "abandoned";
+            return -1;
+        default:
+            return 0;
+    }
+}
+
+//  The announcement, repeated every DV_ANNOUNCE_EVERY_MS while the job runs:
+//  the sink's sign that we live. -1 (logged) when the sink has gone silent.
+static void s_announce (s_ventilator_t *self);
+
+static int
+s_check_sink (s_ventilator_t *self)
+{
+    int64_t now = dv_now_ms ();
+    if (self->job_accepted && now - self->announced_ms >= DV_ANNOUNCE_EVERY_MS) {
+        s_announce (self);
+        self->announced_ms = now;
+    }
+    const char *waiting = NULL;
+    char workers[256];
+    int64_t connected = dv_gate_connected (self->gate);
+    int64_t required = dv_gate_required (self->gate);
+    if (!self->job_accepted && connected < required) {
+        snprintf (workers, sizeof workers,
+                  "%" PRId64 " of %" PRId64 " worker%s connected on %s (--tasks)",
+                  connected, required, required == 1 ? "" : "s",
+                  self->options.tasks_endpoints);
+        waiting = workers;
+    }
+    return dv_session_check (self->session, waiting);
 }
 
 //  Waits up to timeout_ms for control messages, monitor events and worker
@@ -363,7 +426,7 @@ static int
 s_wait (s_ventilator_t *self, int timeout_ms)
 {
     zmq_pollitem_t items[] = {
-        {zsock_resolve (self->control), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (dv_session_socket (self->session)), 0, ZMQ_POLLIN, 0},
         {zsock_resolve (dv_gate_monitor (self->gate)), 0, ZMQ_POLLIN, 0},
         {zsock_resolve (self->tasks), 0, ZMQ_POLLIN, 0},
     };
@@ -374,40 +437,23 @@ s_wait (s_ventilator_t *self, int timeout_ms)
         dv_gate_on_event (self->gate);
     if (rc > 0 && (items[2].revents & ZMQ_POLLIN))
         self->malformed += dv_dispatch_take_credit (self->dispatch);
-    if (rc > 0 && (items[0].revents & ZMQ_POLLIN) && s_drain_control (self))
-        return -1;
-    if (self->sink_heard &&
-        dv_now_ms () - self->sink_heard_ms > self->options.peer_timeout_s * 1000) {
-        dv_log ("the sink has been silent for %" PRId64 " s: giving up",
-                self->options.peer_timeout_s);
-        return -1;
-    }
-    return 0;
+    if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
+        dv_session_drain (self->session);
+    return s_check_job (self) || s_check_sink (self);
 }
 
 static void
 s_announce (s_ventilator_t *self)
 {
-    dv_announce_t announce = {
-        .job_id = self->job_id,
-        .task_count = self->source.count,
-        .is_range = self->source.is_range,
-        .range_start = self->source.is_range ? self->source.start : 0,
-        .credit_step = self->credit_step,
-    };
-    if (!announce.is_range) {
-        announce.expected_sum = dv_source_sum_of_squares (&self->source);
-        announce.input_digest = dv_source_digest (&self->source);
-    }
     uint8_t buffer[DV_ANNOUNCE_SIZE];
-    size_t size = dv_announce_encode (&announce, buffer);
+    size_t size = dv_announce_encode (&self->announcement, buffer);
     zmq_send (zsock_resolve (self->announce), buffer, size, ZMQ_DONTWAIT);
 }
 
 //  Before the job is accepted: announces it once the sink is heard and the
-//  gate is open, again every second until the sink answers. Returns -1 when
-//  a live sink has not taken the job for S_ACCEPT_TIMEOUT_MS (it refused it:
-//  too large for its --max-tasks, or it is busy; its log says which).
+//  gate is open, again every second until the sink answers (a refusal comes
+//  as REFUSE, at once). Returns -1 when a live sink has neither taken nor
+//  refused the job for S_ACCEPT_TIMEOUT_MS (another protocol version?).
 static int
 s_try_to_start (s_ventilator_t *self)
 {
@@ -416,9 +462,9 @@ s_try_to_start (s_ventilator_t *self)
     int64_t required = dv_gate_required (self->gate);
     //  Connected is not enough: a worker counts once its credit is in, so
     //  that the first batches already go round all of them.
-    if (self->sink_heard && connected >= required &&
+    if (dv_session_sink_heard (self->session) && connected >= required &&
         (int64_t) dv_dispatch_worker_count (self->dispatch) >= required &&
-        now - self->announced_ms >= S_ANNOUNCE_EVERY_MS) {
+        now - self->announced_ms >= DV_ANNOUNCE_EVERY_MS) {
         s_announce (self);
         self->announced_ms = now;
         if (!self->first_announced_ms)
@@ -426,15 +472,10 @@ s_try_to_start (s_ventilator_t *self)
     }
     if (self->first_announced_ms &&
         now - self->first_announced_ms >= S_ACCEPT_TIMEOUT_MS) {
-        dv_log ("the sink has not taken job %" PRIu64 " in %d s: refused (see its log)",
-                self->job_id, S_ACCEPT_TIMEOUT_MS / 1000);
+        dv_log ("the sink has neither taken nor refused job %" PRIu64
+                " in %d s (does it speak protocol version %d?)",
+                self->job_id, S_ACCEPT_TIMEOUT_MS / 1000, DV_PROTOCOL_VERSION);
         return -1;
-    }
-    if (now - self->reported_ms >= S_WAIT_REPORT_MS) {
-        dv_log ("waiting: %s, %" PRId64 " of %" PRId64 " workers connected",
-                self->sink_heard ? "sink heard" : "no sink heard yet", connected,
-                required);
-        self->reported_ms = now;
     }
     return 0;
 }
@@ -509,8 +550,7 @@ static int
 s_run (s_ventilator_t *self)
 {
     unsigned since_drain = 0;
-    self->reported_ms = dv_now_ms ();
-    while (!self->job_done) {
+    while (dv_session_job (self->session) != DV_SINK_JOB_DONE) {
         if (dv_interrupted ())
             return -1;
         if (!self->job_accepted) {
@@ -522,7 +562,8 @@ s_run (s_ventilator_t *self)
         if (++since_drain >= S_DRAIN_EVERY) {
             since_drain = 0;
             self->malformed += dv_dispatch_take_credit (self->dispatch);
-            if (s_drain_control (self))
+            dv_session_drain (self->session);
+            if (s_check_job (self) || s_check_sink (self))
                 return -1;
         }
         uint64_t first_task;
@@ -543,16 +584,6 @@ s_run (s_ventilator_t *self)
     return 0;
 }
 
-//  After KILL, stays until the sink has gone quiet, like the workers (see
-//  worker/main.c): the sink exits first.
-static void
-s_wait_for_sink_exit (s_ventilator_t *self)
-{
-    while (!dv_interrupted () && dv_now_ms () - self->sink_heard_ms < DV_SINK_GONE_MS)
-        if (s_wait (self, DV_SINK_GONE_MS / 5))
-            break;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -571,10 +602,12 @@ main (int argc, char **argv)
     if (s_open_sockets (&self))
         exit_code = dv_socket_exit_code ();
     else if (s_run (&self) == 0) {
-        s_wait_for_sink_exit (&self);
+        //  Like the workers, stay until the sink has gone: it exits first.
+        dv_session_wait_for_sink_exit (self.session);
         dv_log ("job %" PRIu64 " complete; %" PRIu64 " tasks sent again, %" PRIu64
                 " malformed messages dropped",
-                self.job_id, self.tasks_resent, self.malformed);
+                self.job_id, self.tasks_resent,
+                self.malformed + dv_session_malformed (self.session));
         exit_code = DV_EXIT_OK;
     } else if (dv_interrupted ()) {
         dv_log ("interrupted: stopping");

@@ -3,7 +3,9 @@
     One batch in, one result batch out: the values and their exact 128-bit
     squares, under this worker's id. The worker only connects, so any number
     can come and go. It exits 0 when the sink announces, by KILL (or a "done"
-    heartbeat), that its job is complete.
+    heartbeat), that its job is complete: the job of its tasks, or, before
+    any task, the job it heard the sink run (a previous job's lingering KILL
+    is not its own). It exits 1 when the sink abandons the job.
 */
 #include "log.h"
 #include "clock.h"
@@ -12,6 +14,7 @@
 #include "net.h"
 #include "options.h"
 #include "protocol.h"
+#include "session.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -45,13 +48,10 @@ typedef struct {
     dv_security_t *security;
     zsock_t *tasks;
     zsock_t *results;
-    zsock_t *control;
-    uint64_t job_id; //  the job of the last batch, 0 before the first
+    dv_session_t *session; //  the sink's control socket
+    uint64_t job_id;       //  the job of the last batch, 0 before the first
     uint64_t tasks_done;
     uint64_t malformed;
-    bool sink_heard;
-    int64_t sink_heard_ms;
-    bool job_done;
     uint32_t wanted;      //  batches we aim to have asked for and not received
     uint32_t outstanding; //  batches asked for and not received yet
     int64_t last_batch_ms;
@@ -151,11 +151,6 @@ s_open_sockets (s_worker_t *self)
         .linger_ms = DV_LINGER_MS,
         .security = self->security,
     };
-    const dv_socket_config_t control_config = {
-        .receive_hwm = DV_HWM_DEFAULT,
-        .max_message_size = DV_CONTROL_CAP,
-        .security = self->security,
-    };
     self->tasks = dv_socket_new (ZMQ_DEALER, DV_FLOW_TASKS, options->tasks_endpoints,
                                  false, &tasks_config);
     if (!self->tasks)
@@ -164,14 +159,14 @@ s_open_sockets (s_worker_t *self)
                                    false, &results_config);
     if (!self->results)
         return -1;
-    self->control = dv_socket_new (ZMQ_SUB, DV_FLOW_CONTROL, options->control_endpoints,
-                                   false, &control_config);
-    if (!self->control)
-        return -1;
-    //  Workers never see CREDIT or RESEND: the publisher filters them out.
-    const int kinds[] = {DV_KIND_HEARTBEAT, DV_KIND_KILL};
-    dv_socket_subscribe (self->control, kinds, sizeof kinds / sizeof kinds[0]);
-    return 0;
+    const dv_session_config_t session_config = {
+        .control_endpoints = options->control_endpoints,
+        .security = self->security,
+        .peer_timeout_ms = options->peer_timeout_s * 1000,
+        .adopt_running = true,
+    };
+    self->session = dv_session_new (&session_config);
+    return self->session ? 0 : -1;
 }
 
 static void
@@ -179,35 +174,15 @@ s_close_sockets (s_worker_t *self)
 {
     dv_socket_destroy (&self->tasks, self->options.tasks_endpoints, false);
     dv_socket_destroy (&self->results, self->options.results_endpoints, false);
-    dv_socket_destroy (&self->control, self->options.control_endpoints, false);
+    dv_session_destroy (&self->session);
 }
 
-static void
-s_on_control (s_worker_t *self, const uint8_t *data, size_t size)
+//  True once the sink has said our job is over (complete or abandoned).
+static bool
+s_job_over (s_worker_t *self)
 {
-    dv_heartbeat_t heartbeat;
-    uint64_t job_id = 0;
-    bool done = false;
-    dv_kill_t kill;
-    if (dv_kill_decode (data, size, &kill) == 0) {
-        job_id = kill.job_id;
-        done = true;
-    }
-    else if (dv_heartbeat_decode (data, size, &heartbeat) == 0) {
-        job_id = heartbeat.job_id;
-        done = heartbeat.state == DV_STATE_DONE;
-    } else {
-        self->malformed++;
-        dv_log_limited (&self->malformed_limit, "dropped a malformed control message");
-        return;
-    }
-    self->sink_heard = true;
-    self->sink_heard_ms = dv_now_ms ();
-    //  A worker that has had no task yet ends with whatever job ends.
-    if (done && (job_id == self->job_id || !self->job_id)) {
-        self->job_id = job_id;
-        self->job_done = true;
-    }
+    dv_sink_job_t job = dv_session_job (self->session);
+    return job == DV_SINK_JOB_DONE || job == DV_SINK_JOB_ABANDONED;
 }
 
 //  Asks the ventilator for batches: batches more (reset: exactly batches, for
@@ -270,7 +245,10 @@ s_square_batch (s_worker_t *self, const uint8_t *data, size_t size)
         dv_log_limited (&self->malformed_limit, "dropped a malformed task message");
         return 0;
     }
-    self->job_id = tasks.job_id;
+    if (tasks.job_id != self->job_id) {
+        self->job_id = tasks.job_id;
+        dv_session_follow (self->session, tasks.job_id, 0);
+    }
     int64_t started_us = dv_now_us ();
     self->last_batch_ms = started_us / 1000;
     size_t message_size =
@@ -288,28 +266,16 @@ s_square_batch (s_worker_t *self, const uint8_t *data, size_t size)
     return message_size;
 }
 
-//  Reads every control message waiting, without blocking.
-static void
-s_drain_control (s_worker_t *self)
-{
-    zmq_msg_t message;
-    zmq_msg_init (&message);
-    while (zmq_msg_recv (&message, zsock_resolve (self->control), ZMQ_DONTWAIT) >= 0)
-        s_on_control (self, zmq_msg_data (&message), zmq_msg_size (&message));
-    zmq_msg_close (&message);
-}
-
 //  -1 (logged) when the sink, once heard, has been silent past --peer-timeout.
+//  Before the first batch, says every few seconds what it waits for.
 static int
 s_check_sink (s_worker_t *self)
 {
-    if (self->sink_heard &&
-        dv_now_ms () - self->sink_heard_ms > self->options.peer_timeout_s * 1000) {
-        dv_log ("the sink has been silent for %" PRId64 " s: giving up",
-                self->options.peer_timeout_s);
-        return -1;
-    }
-    return 0;
+    char waiting[256];
+    if (!self->job_id)
+        snprintf (waiting, sizeof waiting, "no tasks yet from %s (--tasks)",
+                  self->options.tasks_endpoints);
+    return dv_session_check (self->session, self->job_id ? NULL : waiting);
 }
 
 //  What s_wait waits for besides control messages.
@@ -321,7 +287,7 @@ static int
 s_wait (s_worker_t *self, s_wait_for_t wait_for, int timeout_ms)
 {
     zmq_pollitem_t items[] = {
-        {zsock_resolve (self->control), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (dv_session_socket (self->session)), 0, ZMQ_POLLIN, 0},
         {zsock_resolve (wait_for == S_WAIT_ROOM ? self->results : self->tasks), 0,
          wait_for == S_WAIT_ROOM ? ZMQ_POLLOUT : ZMQ_POLLIN, 0},
     };
@@ -329,7 +295,7 @@ s_wait (s_worker_t *self, s_wait_for_t wait_for, int timeout_ms)
     if (dv_interrupted ())
         return -1;
     if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
-        s_drain_control (self);
+        dv_session_drain (self->session);
     return s_check_sink (self);
 }
 
@@ -339,7 +305,7 @@ s_send_results (s_worker_t *self, size_t size)
 {
     while (zmq_send (zsock_resolve (self->results), self->result_buffer, size,
                      ZMQ_DONTWAIT) < 0) {
-        if (s_wait (self, S_WAIT_ROOM, S_POLL_MS) || self->job_done)
+        if (s_wait (self, S_WAIT_ROOM, S_POLL_MS) || s_job_over (self))
             return -1;
     }
     return 0;
@@ -356,13 +322,13 @@ s_run (s_worker_t *self)
     self->wanted = S_WANT_MIN;
     s_want (self, self->wanted, true);
     self->last_batch_ms = dv_now_ms ();
-    while (!self->job_done) {
+    while (!s_job_over (self)) {
         //  Work while there is work; poll only when the queue is empty.
         if (zmq_msg_recv (&message, zsock_resolve (self->tasks), ZMQ_DONTWAIT) >= 0) {
             size_t size =
                 s_square_batch (self, zmq_msg_data (&message), zmq_msg_size (&message));
             if (size && s_send_results (self, size)) {
-                rc = self->job_done ? 0 : -1;
+                rc = s_job_over (self) ? 0 : -1;
                 break;
             }
             //  Control as we go: a busy worker must still see its sink die. Not
@@ -370,7 +336,7 @@ s_run (s_worker_t *self)
             //  worker's time at batch 1).
             if (++since_drain >= S_DRAIN_EVERY ||
                 self->last_batch_ms - drained_ms >= S_DRAIN_EVERY_MS) {
-                s_drain_control (self);
+                dv_session_drain (self->session);
                 since_drain = 0;
                 drained_ms = self->last_batch_ms;
             }
@@ -394,17 +360,6 @@ s_run (s_worker_t *self)
     return rc;
 }
 
-//  After KILL, stays until the sink has gone quiet: the sink repeats KILL for
-//  its linger and exits first, which is what `docker compose up
-//  --exit-code-from sink` needs to report the sink's own exit code.
-static void
-s_wait_for_sink_exit (s_worker_t *self)
-{
-    while (!dv_interrupted () && dv_now_ms () - self->sink_heard_ms < DV_SINK_GONE_MS)
-        if (s_wait (self, S_WAIT_CONTROL, DV_SINK_GONE_MS / 5))
-            break;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -422,10 +377,20 @@ main (int argc, char **argv)
     if (s_open_sockets (&self))
         exit_code = dv_socket_exit_code ();
     else if (s_run (&self) == 0) {
-        s_wait_for_sink_exit (&self);
-        dv_log ("%s: job %" PRIu64 " complete; squared %" PRIu64 " tasks", self.id,
-                self.job_id, self.tasks_done);
-        exit_code = DV_EXIT_OK;
+        //  The sink repeats KILL for its linger and exits first, which is
+        //  what `docker compose up --exit-code-from sink` needs to report
+        //  the sink's own exit code: stay until it has gone quiet.
+        dv_session_wait_for_sink_exit (self.session);
+        uint64_t job_id = dv_session_job_id (self.session);
+        if (dv_session_job (self.session) == DV_SINK_JOB_ABANDONED)
+            dv_log ("%s: the sink abandoned job %" PRIu64
+                    " (its ventilator went silent); squared %" PRIu64 " tasks",
+                    self.id, job_id, self.tasks_done);
+        else {
+            dv_log ("%s: job %" PRIu64 " complete; squared %" PRIu64 " tasks", self.id,
+                    job_id, self.tasks_done);
+            exit_code = DV_EXIT_OK;
+        }
     } else if (dv_interrupted ()) {
         dv_log ("%s: interrupted after %" PRIu64 " tasks: stopping", self.id,
                 self.tasks_done);

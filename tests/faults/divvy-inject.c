@@ -278,7 +278,7 @@ static bool
 s_show_control (const uint8_t *data, size_t size, dv_heartbeat_t *heartbeat)
 {
     dv_resend_t resend;
-    uint64_t job_id;
+    dv_kill_t kill;
     switch (dv_message_kind (data, size)) {
         case DV_KIND_HEARTBEAT:
             if (dv_heartbeat_decode (data, size, heartbeat))
@@ -296,9 +296,9 @@ s_show_control (const uint8_t *data, size_t size, dv_heartbeat_t *heartbeat)
                       resend.range_count);
             return false;
         case DV_KIND_KILL:
-            if (dv_kill_decode (data, size, &job_id))
+            if (dv_kill_decode (data, size, &kill))
                 break;
-            s_report ("kill %" PRIu64, job_id);
+            s_report ("kill %" PRIu64, kill.job_id);
             return false;
     }
     s_report ("control %zu bytes, not understood", size);

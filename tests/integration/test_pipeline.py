@@ -351,7 +351,7 @@ def case_env_vars():
         #  The ventilator reports what it waits for every few seconds: one
         #  worker of the two that DIVVY_MIN_WORKERS asks for.
         ventilator.wait_for_line(
-            "stderr", r"^ventilator: waiting: sink heard, 1 of 2 workers connected$",
+            "stderr", r"^ventilator: waiting: sink heard on \S+ \(--control\); 1 of 2 workers connected on \S+ \(--tasks\)$",
             JOB_TIMEOUT)
         check(not re.search(r"gathering", sink.stderr),
               f"the job started with one worker of two:\n{sink.stderr}")
