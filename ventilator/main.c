@@ -15,6 +15,7 @@
 #include "gate.h"
 #include "net.h"
 #include "options.h"
+#include "plan.h"
 #include "protocol.h"
 #include "session.h"
 #include "source.h"
@@ -28,10 +29,6 @@
 #define S_POLL_MS           100
 #define S_ACCEPT_TIMEOUT_MS 10000
 #define S_DRAIN_EVERY       64 //  batches between reads of credit and control
-#define S_AUTO_BATCH_MAX    1024
-#define S_AUTO_WINDOW_TASKS 65536 //  in flight at most, for batches of 16 and up
-#define S_AUTO_WINDOW_MIN   16    //  batches
-#define S_AUTO_WINDOW_MAX   4096  //  batches
 
 typedef struct {
     const char *tasks_endpoints;
@@ -52,8 +49,7 @@ typedef struct {
     s_options_t options;
     dv_source_t source;
     uint64_t job_id;
-    uint32_t batch_size;
-    uint64_t window_tasks;
+    dv_plan_t plan; //  what to send next: batches, window, resend queue
     uint32_t credit_step;
     zsock_t *tasks;        //  ROUTER: batches out, workers' credit in
     zsock_t *announce;     //  PUSH to the sink's result socket
@@ -67,14 +63,6 @@ typedef struct {
     int64_t announced_ms;
     int64_t first_announced_ms;
     const char *failure; //  why the job cannot go on (logged), or NULL
-    uint64_t received;   //  the sink's count of distinct results
-    uint64_t next_task;  //  the first task never sent yet
-    //  Tasks the sink asked for again, still to send: the latest RESEND's
-    //  ranges below next_task (a newer RESEND replaces them).
-    dv_range_t resend[DV_RESEND_RANGES_MAX];
-    uint32_t resend_count;
-    uint32_t resend_index;
-    uint64_t tasks_resent;
     uint64_t malformed;
     uint8_t *batch_buffer;
     dv_rate_limit_t resend_limit;
@@ -157,27 +145,12 @@ s_prepare (s_ventilator_t *self)
             : dv_source_range (&self->source, options->start, (uint64_t) options->count))
         return -1;
 
-    uint64_t batch = (uint64_t) options->batch;
-    if (!batch) {
-        uint64_t workers = fixed_workers ? (uint64_t) fixed_workers : 1;
-        batch = self->source.count / (16 * workers);
-        batch = batch < 1 ? 1 : batch > S_AUTO_BATCH_MAX ? S_AUTO_BATCH_MAX : batch;
-    }
-    self->batch_size = (uint32_t) batch;
-    //  Measured: throughput needs a few thousand tiny batches, or a few
-    //  hundred mid-sized ones, in flight; more only costs memory (results
-    //  queue up at the workers: 256 batches of 4096 held 21 MiB per worker)
-    //  and delays recovery. So 65536 tasks, within 16 .. 4096 batches.
-    uint64_t window = (uint64_t) options->window;
-    if (!window) {
-        window = S_AUTO_WINDOW_TASKS / batch;
-        window = window < S_AUTO_WINDOW_MIN   ? S_AUTO_WINDOW_MIN
-                 : window > S_AUTO_WINDOW_MAX ? S_AUTO_WINDOW_MAX
-                                              : window;
-    }
-    self->window_tasks = window * batch;
+    uint32_t batch_size = dv_plan_batch_size (
+        self->source.count, (uint64_t) fixed_workers, (uint64_t) options->batch);
+    dv_plan_init (&self->plan, self->source.count, batch_size,
+                  dv_plan_window_tasks (batch_size, (uint64_t) options->window));
     //  Credit four times per window keeps the pipe full without chatter.
-    uint64_t step = self->window_tasks / 4;
+    uint64_t step = self->plan.window_tasks / 4;
     self->credit_step = (uint32_t) (step < 1 ? 1 : step > UINT32_MAX ? UINT32_MAX : step);
     self->announcement = (dv_announce_t){
         .job_id = self->job_id,
@@ -194,7 +167,7 @@ s_prepare (s_ventilator_t *self)
     //  A CURVE server to workers, and a client of the sink.
     if (dv_security_new (&self->security, &options->curve, true, true))
         return -1;
-    self->batch_buffer = malloc (DV_TASKS_SIZE (self->batch_size));
+    self->batch_buffer = malloc (DV_TASKS_SIZE (self->plan.batch_size));
     if (!self->batch_buffer) {
         dv_log ("out of memory");
         return -1;
@@ -264,26 +237,14 @@ s_restart_job (s_ventilator_t *self)
             self->job_id);
     self->job_accepted = false;
     self->first_announced_ms = self->announced_ms = 0;
-    self->received = 0;
-    self->next_task = 0;
-    self->resend_count = self->resend_index = 0;
+    dv_plan_restart (&self->plan);
 }
 
 //  Takes the sink's RESEND: the tasks it lacks that were sent already.
 static void
 s_on_resend (s_ventilator_t *self, const dv_resend_t *resend)
 {
-    uint64_t tasks = 0;
-    self->resend_count = self->resend_index = 0;
-    for (uint32_t index = 0; index < resend->range_count; index++) {
-        dv_range_t range = dv_resend_range (resend, index);
-        if (range.first_task >= self->next_task)
-            continue; //  not sent yet: it goes out in order anyway
-        if (range.task_count > self->next_task - range.first_task)
-            range.task_count = self->next_task - range.first_task;
-        self->resend[self->resend_count++] = range;
-        tasks += range.task_count;
-    }
+    uint64_t tasks = dv_plan_take_resend (&self->plan, resend);
     if (tasks)
         dv_log_limited (&self->resend_limit,
                         "the sink lacks results: sending %" PRIu64 " tasks again", tasks);
@@ -299,17 +260,14 @@ s_on_credit (s_ventilator_t *self, const dv_credit_t *credit)
         //  A job the sink already holds (we were restarted): resume from
         //  its first gap; later gaps come back as RESEND.
         self->job_accepted = true;
-        self->next_task = credit->first_missing < self->source.count
-                              ? credit->first_missing
-                              : self->source.count;
+        dv_plan_resume (&self->plan, credit->first_missing);
         dv_log ("job %" PRIu64 ": %" PRIu64 " tasks in batches of %" PRIu32 ", %" PRId64
                 " workers connected%s",
-                self->job_id, self->source.count, self->batch_size,
+                self->job_id, self->source.count, self->plan.batch_size,
                 dv_gate_connected (self->gate),
                 credit->received ? " (resuming a job the sink holds)" : "");
     }
-    if (credit->received > self->received)
-        self->received = credit->received;
+    dv_plan_received (&self->plan, credit->received);
 }
 
 //  Takes the sink's REFUSE of our job: the job cannot go on.
@@ -357,9 +315,8 @@ s_on_sink (void *context, dv_kind_t kind, const void *message)
             s_on_resend (self, resend);
     } else if (kind == DV_KIND_HEARTBEAT) {
         const dv_heartbeat_t *heartbeat = message;
-        if (heartbeat->job_id == self->job_id && heartbeat->shape == self->shape &&
-            heartbeat->received > self->received)
-            self->received = heartbeat->received;
+        if (heartbeat->job_id == self->job_id && heartbeat->shape == self->shape)
+            dv_plan_received (&self->plan, heartbeat->received);
         else if (self->job_accepted && heartbeat->state == DV_STATE_IDLE)
             s_restart_job (self);
     }
@@ -480,59 +437,6 @@ s_try_to_start (s_ventilator_t *self)
     return 0;
 }
 
-//  The next batch to send, if any: tasks asked for again first, then new
-//  ones while the window allows. Returns false when there is none now.
-static bool
-s_next_batch (s_ventilator_t *self, uint64_t *first_task, uint32_t *count)
-{
-    uint64_t available;
-    if (self->resend_index < self->resend_count) {
-        dv_range_t *range = &self->resend[self->resend_index];
-        *first_task = range->first_task;
-        available = range->task_count;
-    } else {
-        uint64_t received =
-            self->received < self->next_task ? self->received : self->next_task;
-        if (self->next_task >= self->source.count ||
-            self->next_task - received >= self->window_tasks)
-            return false;
-        *first_task = self->next_task;
-        available = self->source.count - self->next_task;
-    }
-    *count = available < self->batch_size ? (uint32_t) available : self->batch_size;
-    return true;
-}
-
-//  What one worker may take between two of its credit messages: an equal
-//  part of the batches still to send, at least two.
-static uint64_t
-s_fair_share (s_ventilator_t *self)
-{
-    uint64_t tasks = self->source.count - self->next_task;
-    for (uint32_t index = self->resend_index; index < self->resend_count; index++)
-        tasks += self->resend[index].task_count;
-    uint64_t batches = (tasks + self->batch_size - 1) / self->batch_size;
-    uint64_t workers = dv_dispatch_worker_count (self->dispatch);
-    uint64_t share = (batches + workers - 1) / (workers ? workers : 1);
-    return share < 2 ? 2 : share;
-}
-
-//  Records that the batch from s_next_batch went out.
-static void
-s_batch_sent (s_ventilator_t *self, uint64_t first_task, uint32_t count)
-{
-    if (self->resend_index < self->resend_count &&
-        first_task == self->resend[self->resend_index].first_task) {
-        dv_range_t *range = &self->resend[self->resend_index];
-        range->first_task += count;
-        range->task_count -= count;
-        if (!range->task_count)
-            self->resend_index++;
-        self->tasks_resent += count;
-    } else
-        self->next_task += count;
-}
-
 static size_t
 s_encode_batch (s_ventilator_t *self, uint64_t first_task, uint32_t count)
 {
@@ -568,11 +472,13 @@ s_run (s_ventilator_t *self)
         }
         uint64_t first_task;
         uint32_t count;
-        if (s_next_batch (self, &first_task, &count) &&
-            dv_dispatch_send (self->dispatch, self->batch_buffer,
-                              s_encode_batch (self, first_task, count),
-                              s_fair_share (self)) == 0) {
-            s_batch_sent (self, first_task, count);
+        if (dv_plan_next_batch (&self->plan, &first_task, &count) &&
+            dv_dispatch_send (
+                self->dispatch, self->batch_buffer,
+                s_encode_batch (self, first_task, count),
+                dv_plan_fair_share (&self->plan,
+                                    dv_dispatch_worker_count (self->dispatch))) == 0) {
+            dv_plan_batch_sent (&self->plan, first_task, count);
             continue;
         }
         //  Nothing to send, or no worker to take it: wait for a change (a
@@ -606,7 +512,7 @@ main (int argc, char **argv)
         dv_session_wait_for_sink_exit (self.session);
         dv_log ("job %" PRIu64 " complete; %" PRIu64 " tasks sent again, %" PRIu64
                 " malformed messages dropped",
-                self.job_id, self.tasks_resent,
+                self.job_id, self.plan.tasks_resent,
                 self.malformed + dv_session_malformed (self.session));
         exit_code = DV_EXIT_OK;
     } else if (dv_interrupted ()) {

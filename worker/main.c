@@ -9,6 +9,7 @@
 */
 #include "log.h"
 #include "clock.h"
+#include "credit.h"
 #include "process.h"
 #include "exit_codes.h"
 #include "net.h"
@@ -23,12 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define S_POLL_MS         250
-#define S_WANT_MIN        2       //  batches asked for at least, so one is always at hand
-#define S_WANT_REFRESH_MS 1000    //  idle this long: restate our credit from scratch
-#define S_WORK_AHEAD_US   20000.0 //  work to ask for ahead, at our measured speed
-#define S_DRAIN_EVERY     64      //  batches between reads of control while busy
-#define S_DRAIN_EVERY_MS  100     //  or this long, whichever comes first
+#define S_POLL_MS        250
+#define S_DRAIN_EVERY    64  //  batches between reads of control while busy
+#define S_DRAIN_EVERY_MS 100 //  or this long, whichever comes first
 
 typedef struct {
     const char *tasks_endpoints;
@@ -52,10 +50,8 @@ typedef struct {
     uint64_t job_id;       //  the job of the last batch, 0 before the first
     uint64_t tasks_done;
     uint64_t malformed;
-    uint32_t wanted;      //  batches we aim to have asked for and not received
-    uint32_t outstanding; //  batches asked for and not received yet
+    dv_credit_policy_t credit; //  how many batches to ask for, and when
     int64_t last_batch_ms;
-    double us_per_task; //  measured, smoothed; 0 before the first batch
     uint8_t *result_buffer;
     dv_rate_limit_t malformed_limit;
 } s_worker_t;
@@ -195,35 +191,7 @@ s_want (s_worker_t *self, uint32_t batches, bool reset)
     if (zmq_send (zsock_resolve (self->tasks), buffer, dv_want_encode (&want, buffer),
                   ZMQ_DONTWAIT) < 0)
         return; //  the idle refresh says it again
-    self->outstanding = reset ? batches : self->outstanding + batches;
-}
-
-//  After a batch of count tasks that took batch_us: ask for about
-//  S_WORK_AHEAD_US of work ahead at our measured speed, at least S_WANT_MIN
-//  batches and at most --prefetch tasks. A slow worker so holds little, and a
-//  fast one enough to stay busy across a round trip. Credit is topped up once
-//  a quarter of it is used, not once per batch.
-static void
-s_want_more (s_worker_t *self, uint32_t count, int64_t batch_us)
-{
-    if (self->outstanding)
-        self->outstanding--;
-    double us_per_task = (double) batch_us / count;
-    self->us_per_task =
-        self->us_per_task > 0 ? 0.8 * self->us_per_task + 0.2 * us_per_task : us_per_task;
-    double ahead_tasks =
-        S_WORK_AHEAD_US / (self->us_per_task > 0.001 ? self->us_per_task : 0.001);
-    if (ahead_tasks > (double) self->options.prefetch)
-        ahead_tasks = (double) self->options.prefetch;
-    uint64_t wanted = (uint64_t) ahead_tasks / count;
-    wanted = wanted < S_WANT_MIN            ? S_WANT_MIN
-             : wanted > DV_WANT_BATCHES_MAX ? DV_WANT_BATCHES_MAX
-                                            : wanted;
-    self->wanted = (uint32_t) wanted;
-    uint32_t gap =
-        self->outstanding < self->wanted ? self->wanted - self->outstanding : 0;
-    if (gap && gap >= (self->wanted + 3) / 4)
-        s_want (self, gap, false);
+    dv_credit_policy_sent (&self->credit, batches, reset);
 }
 
 static void
@@ -262,7 +230,10 @@ s_square_batch (s_worker_t *self, const uint8_t *data, size_t size)
             s_delay (self->options.task_delay_us);
     }
     self->tasks_done += tasks.count;
-    s_want_more (self, tasks.count, dv_now_us () - started_us);
+    uint32_t batches = dv_credit_policy_after_batch (&self->credit, tasks.count,
+                                                     dv_now_us () - started_us);
+    if (batches)
+        s_want (self, batches, false);
     return message_size;
 }
 
@@ -319,8 +290,8 @@ s_run (s_worker_t *self)
     int rc = 0;
     unsigned since_drain = 0;
     int64_t drained_ms = dv_now_ms ();
-    self->wanted = S_WANT_MIN;
-    s_want (self, self->wanted, true);
+    dv_credit_policy_init (&self->credit, (uint64_t) self->options.prefetch);
+    s_want (self, self->credit.wanted, true);
     self->last_batch_ms = dv_now_ms ();
     while (!s_job_over (self)) {
         //  Work while there is work; poll only when the queue is empty.
@@ -351,8 +322,10 @@ s_run (s_worker_t *self)
             break;
         }
         //  Idle: our credit may have died with a ventilator; state it afresh.
-        if (dv_now_ms () - self->last_batch_ms >= S_WANT_REFRESH_MS) {
-            s_want (self, self->wanted, true);
+        uint32_t batches =
+            dv_credit_policy_idle (&self->credit, dv_now_ms () - self->last_batch_ms);
+        if (batches) {
+            s_want (self, batches, true);
             self->last_batch_ms = dv_now_ms ();
         }
     }
