@@ -55,7 +55,9 @@ bool dv_output_has_room (dv_output_t *self);
 int dv_output_finish (dv_output_t *self, int timeout_ms);
 
 //  Stops the writer where it is (even inside a blocked write) and counts what
-//  it had not written as lost, with ECANCELED. For an interrupted sink.
+//  it had not written as lost, with ECANCELED. For an interrupted sink. What
+//  the cancelled write(2) had already passed on may count as lost too (a
+//  pipe's worth at most).
 void dv_output_abandon (dv_output_t *self);
 
 //  Result lines not written (a partly written line counts), and whether the
