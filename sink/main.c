@@ -17,6 +17,7 @@
 #include "net.h"
 #include "options.h"
 #include "protocol.h"
+#include "output.h"
 #include "report.h"
 
 #include <inttypes.h>
@@ -25,9 +26,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define S_HEARTBEAT_MS  200
-#define S_KILL_EVERY_MS 100
-#define S_CONTROL_HWM   10000
+#define S_HEARTBEAT_MS   200
+#define S_KILL_EVERY_MS  100
+#define S_CONTROL_HWM    10000
+#define S_OUTPUT_WAIT_MS 10  //  while stdout is full: how often to look again
+#define S_ABANDON_MS     500 //  after a signal: how long stdout may take still
 
 typedef struct {
     const char *tasks_endpoints; //  unused by the sink; accepted so that one
@@ -287,6 +290,13 @@ s_on_results (s_sink_t *self, const uint8_t *data, size_t size)
         s_publish_credit (self);
 }
 
+//  Takes more results only while stdout keeps up (--quiet writes none).
+static bool
+s_output_room (s_sink_t *self)
+{
+    return self->options.quiet || dv_output_has_room (self->output);
+}
+
 static void
 s_on_message (s_sink_t *self, const uint8_t *data, size_t size)
 {
@@ -374,13 +384,17 @@ s_gather (s_sink_t *self)
     int rc = 0;
     while (self->state != DV_STATE_DONE) {
         //  Drain results without polling while they flow.
+        //  While stdout is full, results wait in libzmq (the ventilator's
+        //  window fills) and control goes on as usual.
+        bool room = s_output_room (self);
         int taken = 0;
         if (self->job)
             dv_job_set_clock (self->job, dv_now_us ());
-        while (taken < 1000 && !dv_interrupted () &&
+        while (room && taken < 1000 && !dv_interrupted () &&
                zmq_msg_recv (&message, results, ZMQ_DONTWAIT) >= 0) {
             s_on_message (self, zmq_msg_data (&message), zmq_msg_size (&message));
             taken++;
+            room = s_output_room (self);
             if (self->job && dv_job_complete (self->job))
                 break;
         }
@@ -400,10 +414,14 @@ s_gather (s_sink_t *self)
         }
         if (self->job) {
             //  The clock once per drain, not once per batch: it showed in profiles.
-            if (self->job->received != self->progress_received) {
+            //  A slow stdout is no lost work: no RESEND for it. Nor is it a
+            //  silent ventilator: its announcements wait unread with the results.
+            if (self->job->received != self->progress_received || !room) {
                 self->progress_received = self->job->received;
                 self->progress_ms = now;
             }
+            if (!room)
+                self->ventilator_heard_ms = now;
             dv_progress_update (&self->progress, self->job);
             s_check_stall (self);
             if (now - self->ventilator_heard_ms > self->options.peer_timeout_s * 1000) {
@@ -420,16 +438,18 @@ s_gather (s_sink_t *self)
         if (taken)
             continue;
         zmq_pollitem_t items[] = {
-            {results, 0, ZMQ_POLLIN, 0},
             {zsock_resolve (self->control), 0, ZMQ_POLLIN, 0},
+            {results, 0, ZMQ_POLLIN, 0},
         };
         int64_t wait_ms = S_HEARTBEAT_MS - (dv_now_ms () - self->heartbeat_ms);
-        zmq_poll (items, 2, wait_ms > 0 ? wait_ms : 0);
+        if (!room && wait_ms > S_OUTPUT_WAIT_MS)
+            wait_ms = S_OUTPUT_WAIT_MS;
+        zmq_poll (items, room ? 2 : 1, wait_ms > 0 ? wait_ms : 0);
         if (dv_interrupted ()) {
             rc = -1;
             break;
         }
-        if (items[1].revents & ZMQ_POLLIN)
+        if (items[0].revents & ZMQ_POLLIN)
             s_on_subscriber (self);
     }
     zmq_msg_close (&message);
@@ -462,26 +482,54 @@ s_linger (s_sink_t *self)
     }
 }
 
+//  Waits for stdout to take everything (or fail) while heartbeating at the
+//  usual cadence: a slow reader is not a dead sink. After a signal, waits
+//  S_ABANDON_MS at most, then counts what is left as lost.
 static void
+s_flush_output (s_sink_t *self)
+{
+    int64_t interrupted_ms = 0;
+    while (dv_output_finish (self->output, S_OUTPUT_WAIT_MS)) {
+        int64_t now = dv_now_ms ();
+        if (dv_interrupted () && !interrupted_ms)
+            interrupted_ms = now;
+        if (interrupted_ms && now - interrupted_ms >= S_ABANDON_MS) {
+            dv_output_abandon (self->output);
+            break;
+        }
+        zmq_pollitem_t items[] = {{zsock_resolve (self->control), 0, ZMQ_POLLIN, 0}};
+        zmq_poll (items, 1, 0);
+        if (items[0].revents & ZMQ_POLLIN)
+            s_on_subscriber (self);
+        if (now - self->heartbeat_ms >= S_HEARTBEAT_MS)
+            s_publish_heartbeat (self);
+    }
+}
+
+//  The summaries, then stdout flushed. Returns true when stdout lost result
+//  lines or the JSON summary (said in one line on stderr).
+static bool
 s_report (s_sink_t *self, bool interrupted, bool abandoned)
 {
     dv_progress_end (&self->progress);
-    if (self->output)
-        dv_output_flush (self->output);
-    if (!self->job)
-        return;
-    dv_summary_extra_t extra = {
-        .malformed = self->malformed,
-        .resends = self->resends,
-        .tasks_requested = self->tasks_requested,
-        .interrupted = interrupted,
-        .abandoned = abandoned,
-    };
-    dv_summary_print (self->job, &extra, stderr);
-    if (self->options.json) {
-        dv_summary_print_json (self->job, &extra, stdout);
-        fflush (stdout);
+    if (self->job) {
+        dv_summary_extra_t extra = {
+            .malformed = self->malformed,
+            .resends = self->resends,
+            .tasks_requested = self->tasks_requested,
+            .interrupted = interrupted,
+            .abandoned = abandoned,
+        };
+        dv_summary_print (self->job, &extra, stderr);
+        if (self->options.json) {
+            size_t length = 0;
+            char *text = dv_summary_json (self->job, &extra, &length);
+            dv_output_summary (self->output, text, length);
+            free (text);
+        }
     }
+    s_flush_output (self);
+    return dv_report_output_lost (self->output);
 }
 
 int
@@ -505,16 +553,15 @@ main (int argc, char **argv)
         exit_code = dv_socket_exit_code ();
     else {
         int gathered = s_gather (&self);
-        if (gathered == 0) {
-            s_report (&self, false, false);
+        if (gathered >= 0) {
+            bool abandoned = gathered == 1;
+            bool lost = s_report (&self, false, abandoned);
             s_linger (&self);
             dv_u256_t expected = dv_job_expected_sum (self.job);
-            exit_code =
-                dv_u256_equal (&self.job->sum, &expected) ? DV_EXIT_OK : DV_EXIT_RUNTIME;
-        } else if (gathered == 1) {
-            s_report (&self, false, true);
-            s_linger (&self);
-            exit_code = DV_EXIT_RUNTIME;
+            exit_code = abandoned || !dv_u256_equal (&self.job->sum, &expected)
+                            ? DV_EXIT_RUNTIME
+                        : lost ? DV_EXIT_OUTPUT
+                               : DV_EXIT_OK;
         } else {
             s_report (&self, true, false);
             dv_log ("interrupted: stopping");

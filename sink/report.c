@@ -1,4 +1,4 @@
-/*  report.c: result lines, progress and the summary. */
+/*  report.c: progress, the summary, and what stdout lost. */
 #include "report.h"
 #include "log.h"
 #include "clock.h"
@@ -9,72 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define S_OUTPUT_SIZE       (1 << 20)
-#define S_LINE_MAX          (DV_I64_TEXT_MAX + 1 + DV_U128_TEXT_MAX + 1)
 #define S_PROGRESS_TTY_MS   250
 #define S_PROGRESS_LOG_MS   5000
 #define S_PROGRESS_AFTER_MS 1000 //  short jobs show no progress at all
-
-struct dv_output_t {
-    int fd;
-    bool broken;
-    size_t used;
-    char buffer[S_OUTPUT_SIZE];
-};
-
-dv_output_t *
-dv_output_new (int fd)
-{
-    dv_output_t *self = malloc (sizeof *self);
-    if (self) {
-        self->fd = fd;
-        self->broken = false;
-        self->used = 0;
-    }
-    return self;
-}
-
-void
-dv_output_destroy (dv_output_t **self_p)
-{
-    if (!*self_p)
-        return;
-    dv_output_flush (*self_p);
-    free (*self_p);
-    *self_p = NULL;
-}
-
-int
-dv_output_flush (dv_output_t *self)
-{
-    size_t written = 0;
-    while (written < self->used && !self->broken) {
-        ssize_t rc = write (self->fd, self->buffer + written, self->used - written);
-        if (rc > 0)
-            written += (size_t) rc;
-        else if (rc < 0 && errno != EINTR) {
-            dv_log ("cannot write results to stdout: %s; dropping further lines",
-                    strerror (errno));
-            self->broken = true;
-        }
-    }
-    self->used = 0;
-    return self->broken ? -1 : 0;
-}
-
-void
-dv_output_result (void *context, int64_t value, dv_u128_t square)
-{
-    dv_output_t *self = context;
-    if (self->used + S_LINE_MAX > S_OUTPUT_SIZE)
-        dv_output_flush (self);
-    char *line = self->buffer + self->used;
-    size_t length = dv_i64_format (value, line);
-    line[length++] = ' ';
-    length += dv_u128_format (square, line + length);
-    line[length++] = '\n';
-    self->used += length;
-}
 
 void
 dv_progress_init (dv_progress_t *self)
@@ -209,4 +146,36 @@ dv_summary_print_json (const dv_job_t *job, const dv_summary_extra_t *extra, FIL
     }
     fprintf (stream, "}}\n");
     zlistx_destroy (&ids);
+}
+
+char *
+dv_summary_json (const dv_job_t *job, const dv_summary_extra_t *extra, size_t *length)
+{
+    char *text = NULL;
+    FILE *stream = open_memstream (&text, length);
+    if (!stream)
+        return NULL;
+    dv_summary_print_json (job, extra, stream);
+    if (fclose (stream)) {
+        free (text);
+        return NULL;
+    }
+    return text;
+}
+
+bool
+dv_report_output_lost (dv_output_t *output)
+{
+    uint64_t lines = dv_output_lost_lines (output);
+    bool summary = dv_output_lost_summary (output);
+    if (!lines && !summary)
+        return false;
+    const char *error = dv_output_error (output);
+    char count[64] = "";
+    if (lines)
+        snprintf (count, sizeof count, "%" PRIu64 " result lines%s", lines,
+                  summary ? " and " : "");
+    dv_log ("cannot write to stdout: %s; %s%s lost", error ? error : "out of memory",
+            count, summary ? "the JSON summary" : "");
+    return true;
 }

@@ -1,31 +1,17 @@
-/*  report.h: what the sink shows. Result lines go to stdout through one large
-    buffer written with write(2), formatted by hand: this is the per-result
-    path when the sink is not quiet. Progress and the human summary go to
-    stderr; the JSON summary, with --json, is the last thing on stdout.
+/*  report.h: what the sink shows. Result lines go to stdout through
+    output.h; progress, the human summary and what stdout lost go to stderr;
+    the JSON summary, with --json, is the last thing on stdout (through
+    output.h too).
 */
 #ifndef DV_REPORT_H_INCLUDED
 #define DV_REPORT_H_INCLUDED
 
 #include "job.h"
+#include "output.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-
-typedef struct dv_output_t dv_output_t;
-
-//  A buffered writer on file descriptor fd. Caller owns the return value.
-dv_output_t *dv_output_new (int fd);
-
-//  Flushes and frees.
-void dv_output_destroy (dv_output_t **self_p);
-
-//  Appends "value square\n". Matches dv_job_result_fn, with the output as context.
-void dv_output_result (void *self, int64_t value, dv_u128_t square);
-
-//  Writes out what is buffered. Returns -1 when stdout is gone (logged once;
-//  further lines are dropped).
-int dv_output_flush (dv_output_t *self);
 
 //  Shows progress on stderr: a live line on a terminal, else a line every few
 //  seconds. Call often; it decides when to print.
@@ -55,5 +41,15 @@ void dv_summary_print (const dv_job_t *job, const dv_summary_extra_t *extra,
 //  The summary as one JSON object on one line, to stream.
 void dv_summary_print_json (const dv_job_t *job, const dv_summary_extra_t *extra,
                             FILE *stream);
+
+//  The same line as text, with its length in *length. Returns NULL when no
+//  memory. Caller owns the return value (free).
+char *dv_summary_json (const dv_job_t *job, const dv_summary_extra_t *extra,
+                       size_t *length);
+
+//  When output lost anything, logs the one line that says what and why
+//  ("cannot write to stdout: ...; N result lines and the JSON summary lost")
+//  and returns true. Call after dv_output_finish returned 0 (or abandon).
+bool dv_report_output_lost (dv_output_t *output);
 
 #endif

@@ -30,6 +30,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -1019,6 +1020,161 @@ def case_curve_bad_options():
         figures("curve_bad_options", runs=len(runs))
 
 
+
+#  13. The sink's stdout: a reader that stalls longer than --peer-timeout slows
+#  the job but never ends it; a stdout that fails (full, closed) loses lines,
+#  which the sink counts, and it exits 3 after a complete, verified job.
+
+EXIT_OUTPUT = 3
+STALL_S = 5
+LOST_LINE = re.compile(r"^sink: cannot write (?:results )?to stdout: (.+); "
+                       r"(?:(\d+) result lines)?(?: and )?(the JSON summary)? ?lost$")
+
+
+class HeldStdout(Process):
+    """A Process whose stdout is not read until release() (a stalled reader),
+    and which closes its end of the pipe after lines_max lines, if given (as
+    `| head -n N` does)."""
+
+    def __init__(self, *args, lines_max=None, **options):
+        self.released = threading.Event()
+        self.lines_max = lines_max
+        super().__init__(*args, **options)
+
+    def release(self):
+        self.released.set()
+
+    def _read(self, stream):
+        if stream != "stdout":
+            return super()._read(stream)
+        self.released.wait()
+        if self.lines_max is None:
+            return super()._read(stream)
+        pipe = self.popen.stdout
+        for _ in range(self.lines_max):
+            raw = pipe.readline()
+            if not raw:
+                break
+            with self._condition:
+                self._lines[stream].append(raw.decode("utf-8", "replace"))
+        pipe.close()
+        with self._condition:
+            self._eof[stream] = True
+            self._condition.notify_all()
+
+
+def start_held(pipeline, args, lines_max=None):
+    argv = [binary("sink")] + pipeline.endpoint_flags() + [str(arg) for arg in args]
+    process = HeldStdout("sink", "sink", argv, clean_environment(),
+                         cwd=pipeline.directory, lines_max=lines_max)
+    pipeline.processes.append(process)
+    return process
+
+
+def start_sink_to(pipeline, path, args):
+    """The sink with its stdout opened on path (e.g. /dev/full) by a shell
+    that then execs it: the pid is the sink's."""
+    argv = ["/bin/sh", "-c", 'exec "$0" "$@" > ' + path, binary("sink")] + \
+        pipeline.endpoint_flags() + [str(arg) for arg in args]
+    process = Process("sink", "sink", argv, clean_environment(), cwd=pipeline.directory)
+    pipeline.processes.append(process)
+    return process
+
+
+def rss_kib(process):
+    with open(f"/proc/{process.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def lost_line(sink):
+    """The one line that says what was lost; returns its match."""
+    found = [LOST_LINE.match(line) for line in sink.lines("stderr")]
+    found = [match for match in found if match]
+    check(len(found) == 1, f"expected one 'cannot write to stdout' line on the "
+          f"sink's stderr, got {len(found)}:\n{sink.stderr}")
+    return found[0]
+
+
+def check_verified_on_stderr(sink, values):
+    total = sum(value * value for value in values)
+    check(re.search(rf"^sink: job \d+ complete: {len(values)} of {len(values)} tasks",
+                    sink.stderr, re.M) and
+          re.search(rf"^sink: sum of squares {total} \(verified\)$", sink.stderr, re.M),
+          f"the sink's human summary lacks the complete, verified job:\n{sink.stderr}")
+
+
+def case_stdout_stall():
+    #  About 20 MB of result lines: more than the sink may queue (8 MiB) and
+    #  the pipe holds, so the sink must stop taking results during the stall.
+    count = 1000000
+    timeout = ["--peer-timeout", PEER_TIMEOUT_S]
+    with Pipeline("stdout_stall") as pipeline:
+        sink = start_held(pipeline, ["--json"])
+        workers = [start(pipeline, "worker", ["--id", f"w{index}"] + timeout,
+                         name=f"worker{index}") for index in (1, 2)]
+        ventilator = start(pipeline, "ventilator",
+                           ["--count", count, "--min-workers", 2] + timeout)
+        #  Timing is the point of this case: the reader stalls STALL_S.
+        time.sleep(STALL_S)
+        rss = rss_kib(sink)
+        for process in [ventilator] + workers + [sink]:
+            check(process.running(), f"{process.name} ended during the stall "
+                  f"({describe_exit(process.returncode)}): the job must only slow")
+        check(not re.search(r"^sink: job \d+ complete", sink.stderr, re.M),
+              "the job completed during the stall: the stdout never filled")
+        sink.release()
+        finish([ventilator] + workers + [sink])
+        summary = check_exact(sink, range(1, count + 1))
+        check_equal(summary["duplicates"], 0, "JSON duplicates")
+        figures("stdout_stall", sink_rss_kib_in_stall=rss, seconds=summary["seconds"])
+
+
+def case_stdout_full():
+    count = 10000
+    values = range(1, count + 1)
+    for args, lines, summary_lost in (([], count, False), (["--json"], count, True),
+                                      (["--quiet", "--json"], None, True)):
+        with Pipeline("stdout_full") as pipeline:
+            sink = start_sink_to(pipeline, "/dev/full", args)
+            worker = start(pipeline, "worker", [])
+            ventilator = start(pipeline, "ventilator", ["--count", count])
+            finish([ventilator, worker])
+            sink.expect_exit(EXIT_OUTPUT, JOB_TIMEOUT)
+            check_clean_stderr(sink)
+            check_verified_on_stderr(sink, values)
+            found = lost_line(sink)
+            check_equal(found.group(1), "No space left on device", f"{args}: the error")
+            check_equal(int(found.group(2)) if found.group(2) else None, lines,
+                        f"{args}: result lines said lost")
+            check_equal(bool(found.group(3)), summary_lost, f"{args}: JSON summary lost")
+            check_no_socket_files(pipeline)
+
+
+def case_stdout_closed():
+    count = 100000
+    with Pipeline("stdout_closed") as pipeline:
+        sink = start_held(pipeline, [], lines_max=5)
+        sink.release()
+        worker = start(pipeline, "worker", [])
+        ventilator = start(pipeline, "ventilator", ["--count", count])
+        finish([ventilator, worker])
+        sink.expect_exit(EXIT_OUTPUT, JOB_TIMEOUT)
+        check_clean_stderr(sink)
+        check_verified_on_stderr(sink, range(1, count + 1))
+        check_equal(len(sink.lines("stdout")), 5, "lines read before closing")
+        parse_result_lines(sink.lines("stdout"))
+        found = lost_line(sink)
+        check_equal(found.group(1), "Broken pipe", "the error")
+        lost = int(found.group(2) or 0)
+        check(0 < lost <= count - 5, f"{lost} lines said lost of {count}")
+        check(not found.group(3), "no JSON summary was asked for")
+        check_no_socket_files(pipeline)
+        figures("stdout_closed", lines_lost=lost)
+
+
 CASES = {
     "kill_two_of_eight": case_kill_two_of_eight,
     "sigstop_worker": case_sigstop_worker,
@@ -1032,6 +1188,9 @@ CASES = {
     "curve_intruder": case_curve_intruder,
     "curve_netns": case_curve_netns,
     "curve_bad_options": case_curve_bad_options,
+    "stdout_stall": case_stdout_stall,
+    "stdout_full": case_stdout_full,
+    "stdout_closed": case_stdout_closed,
 }
 
 if __name__ == "__main__":
