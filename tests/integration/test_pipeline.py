@@ -617,17 +617,17 @@ def case_port_in_use():
 #  Endpoints: a malformed tcp endpoint is a usage error (2) on every program and
 #  flow, before anything is bound or sent; a busy ipc path is a runtime error (1).
 
-#  Which flows each program binds (the rest it connects).
-BINDS = {"ventilator": ("tasks",), "worker": (), "sink": ("results", "control")}
-FLOWS = ("tasks", "results", "control")
+#  The flows each program opens (the sink accepts --tasks but never opens it).
+FLOWS = {"ventilator": ("tasks", "results", "control"),
+         "worker": ("tasks", "results", "control"), "sink": ("results", "control")}
 
 
 def bad_endpoint_everywhere(endpoints):
     """Each endpoint, given to each flow option of each program, exits 2 with
     one line naming the option and the endpoint."""
     for endpoint in endpoints:
-        for role in BINDS:
-            for flow in FLOWS:
+        for role, flows in FLOWS.items():
+            for flow in flows:
                 simple_bad(role, [f"--{flow}", endpoint], [f"--{flow}", f"'{endpoint}'"])
 
 
