@@ -32,6 +32,7 @@
 //  Caps what workers may send us (WANT), with room for ZMTP handshakes.
 #define S_CREDIT_MESSAGE_MAX DV_MESSAGE_CAP_MIN
 #define S_AUTO_BATCH_MAX     1024
+#define S_COUNT_DEFAULT      100
 #define S_AUTO_WINDOW_TASKS  65536 //  in flight at most, for batches of 16 and up
 #define S_AUTO_WINDOW_MIN    16    //  batches
 #define S_AUTO_WINDOW_MAX    4096  //  batches
@@ -92,7 +93,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         .tasks_endpoints = dv_endpoint_default (DV_FLOW_TASKS, true),
         .results_endpoints = dv_endpoint_default (DV_FLOW_RESULTS, false),
         .control_endpoints = dv_endpoint_default (DV_FLOW_CONTROL, false),
-        .count = 100,
+        .count = 0, //  not given: S_COUNT_DEFAULT (0 is below --count's minimum)
         .start = 1,
         .min_workers = "1",
         .peer_timeout_s = 30,
@@ -157,9 +158,13 @@ s_prepare (s_ventilator_t *self)
                 dv_log ("cannot draw a random job id");
                 return -1;
             }
-    if (options->input
-            ? dv_source_read (&self->source, options->input)
-            : dv_source_range (&self->source, options->start, (uint64_t) options->count))
+    if (options->input && options->count) {
+        dv_log ("--input and --count cannot be used together");
+        return -1;
+    }
+    uint64_t count = options->count ? (uint64_t) options->count : S_COUNT_DEFAULT;
+    if (options->input ? dv_source_read (&self->source, options->input)
+                       : dv_source_range (&self->source, options->start, count))
         return -1;
 
     uint64_t batch = (uint64_t) options->batch;
