@@ -685,8 +685,9 @@ def case_ipc_stale():
 
 
 def case_bad_input_with_count():
-    """--input and --count (or --start), from flags or DIVVY_*: one is ignored,
-    so the pair is refused."""
+    """--input and --count, from flags or DIVVY_*: one would be ignored, so the
+    pair is refused (also --count 100, the default). --start is not checked:
+    its whole range is legal, so only lib/options.c could say it was given."""
     keywords = ["--input", "--count", "cannot be used together"]
     ventilator_sends_nothing(["--count", "5"], keywords, prepare=input_file("1\n2\n"))
     ventilator_sends_nothing([], keywords, env={"DIVVY_COUNT": "5"},
