@@ -25,6 +25,20 @@ const char *dv_flow_name (dv_flow_t flow);
 //  (tcp://localhost:PORT). Ports are the ZeroMQ Guide's: 5557, 5558, 5559.
 const char *dv_endpoint_default (dv_flow_t flow, bool binds);
 
+//  Checks one endpoint (without its '@' / '>' prefix) for the mistakes libzmq
+//  lets through or reports as if the world were wrong. For tcp: the port is
+//  1..65535, or '*' (an ephemeral port) when binding; 0 is refused (write '*'),
+//  and so is anything after the port. The host is not empty and, connecting,
+//  not '*'; a host of only digits and dots is a dotted quad (four parts, each
+//  at most 255; libc's shorthands such as 127.1 are refused); a bracketed host
+//  holding a ':' is an IPv6 literal, with an optional %zone. libzmq's source
+//  address form, tcp://SOURCE:PORT;HOST:PORT, is checked on both sides (the
+//  source port may be 0 or '*': any). Host names and interface names (eth0)
+//  pass: resolution is libzmq's. Other transports pass unchecked.
+//  Returns NULL when the endpoint may be used, otherwise a static string
+//  saying what is wrong.
+const char *dv_endpoint_check (const char *endpoint, bool binds);
+
 //  Help text for the three socket options, given which ones this role binds.
 #define DV_SOCKET_HELP_TASKS   "task endpoint(s): ventilator binds, workers connect"
 #define DV_SOCKET_HELP_RESULTS "result endpoint(s): sink binds, others connect"
@@ -49,9 +63,12 @@ typedef struct {
 } dv_socket_config_t;
 
 //  Opens a socket of type for flow, applies config and ZMTP heartbeats, and
-//  binds (binds == true) or connects every endpoint of the list. On failure,
-//  logs one line naming the option, the endpoint and the reason, and returns
-//  NULL. Caller owns the return value; close it with dv_socket_destroy.
+//  binds (binds == true) or connects every endpoint of the list. Every
+//  endpoint is checked (dv_endpoint_check) before the first is attached. An
+//  ipc path whose socket file has a live listener is refused as in use (libzmq
+//  would take it over); a stale file, with no listener, is replaced. On
+//  failure, logs one line naming the option, the endpoint and the reason, and
+//  returns NULL. Caller owns the return value; close it with dv_socket_destroy.
 zsock_t *dv_socket_new (int type, dv_flow_t flow, const char *endpoints, bool binds,
                         const dv_socket_config_t *config);
 
@@ -69,7 +86,9 @@ int dv_socket_exit_code (void);
 //  Subscribes a SUB socket to each kind in kinds (their two-byte topics).
 void dv_socket_subscribe (zsock_t *socket, const int *kinds, size_t kind_count);
 
-//  Closes the socket and removes the files of ipc endpoints it bound.
+//  Closes the socket and removes the files of the ipc endpoints this socket
+//  bound, and no other (a refused bind leaves the owner's file alone).
+//  endpoints and binds are no longer needed (net.c records what was bound).
 void dv_socket_destroy (zsock_t **self_p, const char *endpoints, bool binds);
 
 #endif

@@ -66,7 +66,8 @@ dv_worker_id_valid (const char *id, size_t length)
         return false;
     for (size_t index = 0; index < length; index++) {
         unsigned char c = (unsigned char) id[index];
-        if (c <= ' ' || c > '~' || c == '"' || c == '\\')
+        //  '=' would make the sink's summary (w1=12 w2=30) ambiguous.
+        if (c <= ' ' || c > '~' || c == '"' || c == '\\' || c == '=')
             return false;
     }
     return true;

@@ -29,6 +29,7 @@
 #define S_POLL_MS           100
 #define S_ACCEPT_TIMEOUT_MS 10000
 #define S_DRAIN_EVERY       64 //  batches between reads of credit and control
+#define S_COUNT_DEFAULT     100
 
 typedef struct {
     const char *tasks_endpoints;
@@ -75,7 +76,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         .tasks_endpoints = dv_endpoint_default (DV_FLOW_TASKS, true),
         .results_endpoints = dv_endpoint_default (DV_FLOW_RESULTS, false),
         .control_endpoints = dv_endpoint_default (DV_FLOW_CONTROL, false),
-        .count = 100,
+        .count = 0, //  not given: S_COUNT_DEFAULT (0 is below --count's minimum)
         .start = 1,
         .min_workers = "1",
         .peer_timeout_s = 30,
@@ -140,9 +141,13 @@ s_prepare (s_ventilator_t *self)
                 dv_log ("cannot draw a random job id");
                 return -1;
             }
-    if (options->input
-            ? dv_source_read (&self->source, options->input)
-            : dv_source_range (&self->source, options->start, (uint64_t) options->count))
+    if (options->input && options->count) {
+        dv_log ("--input and --count cannot be used together");
+        return -1;
+    }
+    uint64_t count = options->count ? (uint64_t) options->count : S_COUNT_DEFAULT;
+    if (options->input ? dv_source_read (&self->source, options->input)
+                       : dv_source_range (&self->source, options->start, count))
         return -1;
 
     uint32_t batch_size = dv_plan_batch_size (

@@ -106,7 +106,7 @@ s_prepare (s_worker_t *self)
         size_t length = strlen (self->options.id);
         if (!dv_worker_id_valid (self->options.id, length)) {
             dv_log ("--id: '%s' must be 1 to %d printable ASCII characters without "
-                    "spaces, quotes or backslashes",
+                    "spaces, quotes, backslashes or '='",
                     self->options.id, DV_WORKER_ID_MAX);
             return -1;
         }

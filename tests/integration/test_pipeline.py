@@ -614,6 +614,87 @@ def case_port_in_use():
         check_no_socket_files(pipeline)
 
 
+#  Endpoints: a malformed tcp endpoint is a usage error (2) on every program and
+#  flow, before anything is bound or sent; a busy ipc path is a runtime error (1).
+
+#  The flows each program opens (the sink accepts --tasks but never opens it).
+FLOWS = {"ventilator": ("tasks", "results", "control"),
+         "worker": ("tasks", "results", "control"), "sink": ("results", "control")}
+
+
+def bad_endpoint_everywhere(endpoints):
+    """Each endpoint, given to each flow option of each program, exits 2 with
+    one line naming the option and the endpoint."""
+    for endpoint in endpoints:
+        for role, flows in FLOWS.items():
+            for flow in flows:
+                simple_bad(role, [f"--{flow}", endpoint], [f"--{flow}", f"'{endpoint}'"])
+
+
+def case_bad_port_range():
+    #  Unchecked, libzmq keeps the port modulo 65536 (87093 binds 21557, -1
+    #  binds 65535) and connects to port 0 forever. '*' is the ephemeral port.
+    bad_endpoint_everywhere([f"tcp://127.0.0.1:{port}" for port in
+                             ("87093", "0", "65536", "-1", "99999999999999999999")])
+    ventilator_sends_nothing(["--results", "tcp://127.0.0.1:65536"],
+                             ["--results", "65536"])
+
+
+def case_bad_address():
+    bad_endpoint_everywhere(["tcp://256.1.1.1:5558", "tcp://1.2.3:5558", "tcp://:5558",
+                             "tcp://1.2.3.4.5:5558", "tcp://127.0.0.1:5558x",
+                             "tcp://[1::2::3]:5558", "tcp://[::1:5558"])
+    ventilator_sends_nothing(["--control", "tcp://256.1.1.1:5559"],
+                             ["--control", "256.1.1.1"])
+
+
+def case_ipc_in_use():
+    """A second binder of a live ipc path is refused and leaves the first
+    one's socket files alone; the first then runs a job exactly."""
+    with Pipeline("ipc_in_use") as pipeline:
+        sink = pipeline.sink(QUIET_JSON)
+        pipeline.wait_bound(pipeline.results, sink)
+        pipeline.wait_bound(pipeline.control, sink)
+        second = pipeline.sink(QUIET_JSON, name="second_sink")
+        second.expect_exit(1, USAGE_TIMEOUT)
+        check_one_line(second, ["--results", pipeline.results, "already in use"])
+        check_clean_stderr(second)
+        ventilator = pipeline.ventilator(["--count", "50"])
+        pipeline.wait_bound(pipeline.tasks, ventilator)
+        rival = pipeline.ventilator(["--count", "7"], name="second_ventilator")
+        rival.expect_exit(1, USAGE_TIMEOUT)
+        check_one_line(rival, ["--tasks", pipeline.tasks, "already in use"])
+        check_clean_stderr(rival)
+        check_equal(pipeline.socket_files(), ["control", "results", "tasks"],
+                    "socket files after the refused binds")
+        worker = pipeline.worker()
+        finish(pipeline, [ventilator, worker, sink])
+        _, summary = sink_output(sink)
+        check_complete(summary, range(1, 51), workers=1)
+
+
+def case_ipc_stale():
+    """A socket file without a listener (a binder killed with SIGKILL leaves
+    one) is replaced, and a job runs through it."""
+    with Pipeline("ipc_stale") as pipeline:
+        for name in ("results", "control"):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as stale:
+                stale.bind(pipeline.path(name))
+        check_equal(pipeline.socket_files(), ["control", "results"], "stale files")
+        run_job(pipeline, ["--count", "20"])
+
+
+def case_bad_input_with_count():
+    """--input and --count, from flags or DIVVY_*: one would be ignored, so the
+    pair is refused (also --count 100, the default). --start is not checked:
+    its whole range is legal, so only lib/options.c could say it was given."""
+    keywords = ["--input", "--count", "cannot be used together"]
+    ventilator_sends_nothing(["--count", "5"], keywords, prepare=input_file("1\n2\n"))
+    ventilator_sends_nothing([], keywords, env={"DIVVY_COUNT": "5"},
+                             prepare=input_file("1\n2\n"))
+    ventilator_sends_nothing(["--count", "100"], keywords, prepare=input_file("1\n2\n"))
+
+
 CASES = {
     "one_task": case_one_task,
     "million": case_million,
@@ -639,6 +720,12 @@ CASES = {
                                         ["--id", "has space"]),
     "bad_sink_linger": lambda: simple_bad("sink", ["--linger", "-1"], ["--linger", "-1"]),
     "port_in_use": case_port_in_use,
+    "bad_port_range": case_bad_port_range,
+    "bad_address": case_bad_address,
+    "ipc_in_use": case_ipc_in_use,
+    "ipc_stale": case_ipc_stale,
+    "bad_input_with_count": case_bad_input_with_count,
+    "bad_worker_id_equals": lambda: simple_bad("worker", ["--id", "a=b"], ["--id", "a=b"]),
 }
 for _name, _order in ORDERS.items():
     CASES[_name] = lambda order=_order: start_order(order)

@@ -783,10 +783,12 @@ test_worker_id_valid (void **state)
     assert_true (dv_worker_id_valid ("worker-1@host:5558/x_y.z", 24));
     assert_false (dv_worker_id_valid ("", 0));
     assert_false (dv_worker_id_valid ("a", 0));
-    //  Every printable ASCII character but space, quote and backslash.
+    assert_false (dv_worker_id_valid ("a=b", 3));
+    assert_false (dv_worker_id_valid ("=", 1));
+    //  Every printable ASCII character but space, quote, backslash and '='.
     for (int c = 0; c < 256; c++) {
         char id[3] = {'a', (char) c, 'b'};
-        bool expected = c > ' ' && c <= '~' && c != '"' && c != '\\';
+        bool expected = c > ' ' && c <= '~' && c != '"' && c != '\\' && c != '=';
         assert_int_equal (dv_worker_id_valid (id, 3), expected);
         assert_int_equal (dv_worker_id_valid (id + 1, 1), expected);
         assert_int_equal (dv_worker_id_valid (id + 1, 2), expected);
