@@ -1,6 +1,8 @@
-/*  gate.c: counting connected workers with a libzmq socket monitor. */
+/*  gate.c: counting connected workers (dv_peers_t on the task socket)
+    against the number required. */
 #include "gate.h"
 #include "log.h"
+#include "peers.h"
 #include "clock.h"
 #include "options.h"
 
@@ -11,18 +13,13 @@
 #define S_DNS_PREFIX       "dns:"
 #define S_RESOLVE_EVERY_MS 500
 #define S_ADDRESSES_MAX    1024
-#define S_HANDSHAKE_FAILED                                                               \
-    (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |        \
-     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 
 struct dv_gate_t {
-    zsock_t *monitor;    //  PAIR receiving the task socket's events
-    int64_t connected;   //  handshakes minus disconnects, never below 0
+    dv_peers_t *peers;   //  handshaken connections on the task socket
     int64_t fixed_count; //  required workers, or 0 with dns_name
     char *dns_name;      //  the service whose addresses are counted
     int64_t resolved;    //  addresses found at the last resolution
     int64_t resolved_ms; //  when
-    dv_rate_limit_t refused_limit;
 };
 
 int
@@ -54,14 +51,7 @@ dv_gate_new (zsock_t *tasks, const char *spec)
     }
     if (!self->fixed_count)
         self->dns_name = strdup (spec + strlen (S_DNS_PREFIX));
-    char endpoint[64];
-    snprintf (endpoint, sizeof endpoint, "inproc://divvy-gate-%p", (void *) self);
-    if (zmq_socket_monitor (zsock_resolve (tasks), endpoint,
-                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
-                                S_HANDSHAKE_FAILED) ||
-        !(self->monitor = zsock_new (ZMQ_PAIR)) ||
-        zsock_connect (self->monitor, "%s", endpoint)) {
-        dv_log ("cannot monitor the task socket: %s", zmq_strerror (zmq_errno ()));
+    if (!(self->peers = dv_peers_new (tasks, "task"))) {
         dv_gate_destroy (&self);
         return NULL;
     }
@@ -74,7 +64,7 @@ dv_gate_destroy (dv_gate_t **self_p)
     dv_gate_t *self = *self_p;
     if (!self)
         return;
-    zsock_destroy (&self->monitor);
+    dv_peers_destroy (&self->peers);
     free (self->dns_name);
     free (self);
     *self_p = NULL;
@@ -83,37 +73,19 @@ dv_gate_destroy (dv_gate_t **self_p)
 zsock_t *
 dv_gate_monitor (dv_gate_t *self)
 {
-    return self->monitor;
+    return dv_peers_monitor (self->peers);
 }
 
 void
 dv_gate_on_event (dv_gate_t *self)
 {
-    //  Frame 1: event (u16) and value (u32); frame 2: the peer endpoint.
-    zmsg_t *event = zmsg_recv (self->monitor);
-    if (!event)
-        return;
-    zframe_t *header = zmsg_first (event);
-    if (header && zframe_size (header) >= 2) {
-        uint16_t number;
-        memcpy (&number, zframe_data (header), 2);
-        if (number == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
-            self->connected++;
-        else if (number == ZMQ_EVENT_DISCONNECTED && self->connected > 0)
-            self->connected--;
-        else if (number & S_HANDSHAKE_FAILED)
-            dv_log_limited (&self->refused_limit, "refused a peer on the task socket: %s",
-                            number == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                                ? "its CURVE key is not in --curve-allow"
-                                : "failed handshake (no CURVE, or not a divvy worker?)");
-    }
-    zmsg_destroy (&event);
+    dv_peers_on_events (self->peers);
 }
 
 int64_t
 dv_gate_connected (dv_gate_t *self)
 {
-    return self->connected;
+    return dv_peers_connected (self->peers);
 }
 
 //  Distinct addresses name resolves to, or 0.

@@ -1173,6 +1173,117 @@ def case_stdout_closed():
         check(not found.group(3), "no JSON summary was asked for")
         check_no_socket_files(pipeline)
         figures("stdout_closed", lines_lost=lost)
+#  12. Probes on the task socket during the gate (issue case 2): a raw
+#  connect-and-close every 100 ms (a port scan, a healthcheck) while two
+#  workers connect to a --min-workers 2 ventilator, over tcp and ipc, and
+#  with CURVE a plaintext worker or a raw connect as the probe. A probe never
+#  completes a handshake, so it must never be counted or uncounted: the job
+#  starts, completes exactly, and every process exits 0.
+
+PROBE_EVERY_S = 0.1
+PROBES_MAX = 600  # a bound: the job starts within a few seconds
+
+
+class Prober:
+    """Connects to address and closes at once, every PROBE_EVERY_S, in a
+    thread, until stopped or PROBES_MAX probes."""
+
+    def __init__(self, family, address):
+        import threading
+        self.family, self.address = family, address
+        self.count = 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        import socket
+        while not self.stopped.is_set() and self.count < PROBES_MAX:
+            try:
+                with socket.socket(self.family, socket.SOCK_STREAM) as probe:
+                    probe.settimeout(1)
+                    probe.connect(self.address)
+                self.count += 1
+            except OSError:
+                pass  # not bound yet, or between binds
+            #  The probe rate, not synchronisation.
+            self.stopped.wait(PROBE_EVERY_S)
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join(10)
+
+
+def gate_probes_run(tag, transport, curve=None):
+    """One job with a prober on the task endpoint; curve is None, "raw" or
+    "plaintext" (a plaintext worker restarted as the probe)."""
+    import socket
+    from harness import ROLES, free_tcp_port
+    count = 4000
+    values = range(1, count + 1)
+    with Pipeline(f"gate_probes_{tag}") as pipeline:
+        if transport == "tcp":
+            ports = [free_tcp_port() for _ in range(3)]
+            bind = [f"tcp://127.0.0.1:{port}" for port in ports]
+            flags = {role: ["--tasks", bind[0], "--results", bind[1],
+                            "--control", bind[2]] for role in ROLES}
+            family, address = socket.AF_INET, ("127.0.0.1", ports[0])
+        else:
+            flags = {role: pipeline.endpoint_flags() for role in ROLES}
+            family, address = socket.AF_UNIX, pipeline.tasks[len("ipc://"):]
+        keys = make_keys(pipeline) if curve else None
+
+        def secure(role):
+            return curve_flags(keys, role) if curve else []
+
+        sink = start(pipeline, "sink", flags["sink"] + ["--json"] + secure("sink"),
+                     endpoints=False)
+        ventilator = start(pipeline, "ventilator",
+                           flags["ventilator"] + ["--count", count, "--batch", 20,
+                                                  "--min-workers", 2]
+                           + secure("ventilator"), endpoints=False)
+        prober = Prober(family, address)
+        plaintext = None
+        if curve == "plaintext":
+            plaintext = start(pipeline, "worker", flags["worker"] + ["--id", "plaintext"],
+                              name="plaintext", endpoints=False)
+        try:
+            #  Probes before the workers, then between them: each worker must
+            #  count once it is in, whatever the probes did.
+            while prober.count < 5:
+                check(ventilator.running(), "the ventilator exited during the probes")
+                time.sleep(0.02)  # polling the prober's count
+            workers = [start(pipeline, "worker",
+                             flags["worker"] + worker_args(1, 100, 400) + secure("worker"),
+                             name="worker1", endpoints=False)]
+            seen = prober.count
+            while prober.count < seen + 5:
+                time.sleep(0.02)  # polling the prober's count
+            workers.append(start(pipeline, "worker",
+                                 flags["worker"] + worker_args(2, 100, 400)
+                                 + secure("worker"), name="worker2", endpoints=False))
+            ventilator.wait_for_line("stderr", r"^ventilator: job \d+: .* 2 workers "
+                                     r"connected", 30)
+        finally:
+            prober.stop()
+        finish([sink, ventilator] + workers)
+        summary = check_exact(sink, values)
+        check_equal(sorted(summary["workers"]), ["w1", "w2"], "JSON worker ids")
+        if plaintext is not None:
+            check(plaintext.running(), f"the plaintext worker exited "
+                  f"({describe_exit(plaintext.popen.poll())})")
+            plaintext.send_signal(signal.SIGTERM)
+            plaintext.expect_exit(143, 10)
+            check_clean_stderr(plaintext)
+        check_no_socket_files(pipeline)
+        figures(f"gate_probes_{tag}", probes=prober.count, seconds=summary["seconds"])
+
+
+def case_gate_probes():
+    gate_probes_run("tcp", "tcp")
+    gate_probes_run("ipc", "ipc")
+    gate_probes_run("curve_tcp_raw", "tcp", curve="raw")
+    gate_probes_run("curve_ipc_plaintext", "ipc", curve="plaintext")
 
 
 CASES = {
@@ -1191,6 +1302,7 @@ CASES = {
     "stdout_stall": case_stdout_stall,
     "stdout_full": case_stdout_full,
     "stdout_closed": case_stdout_closed,
+    "gate_probes": case_gate_probes,
 }
 
 if __name__ == "__main__":
