@@ -363,7 +363,7 @@ s_drain_control (s_probe_t *self)
         size_t size = zmq_msg_size (&message);
         dv_heartbeat_t heartbeat;
         dv_credit_t credit;
-        uint64_t job_id;
+        dv_kill_t kill;
         self->sink_heard = true;
         if (dv_heartbeat_decode (data, size, &heartbeat) == 0) {
             //  On its timer the sink publishes a heartbeat, then a CREDIT:
@@ -386,8 +386,8 @@ s_drain_control (s_probe_t *self)
                 self->received = credit.received;
                 s_record (self, now, &credit, !timer);
             }
-        } else if (dv_kill_decode (data, size, &job_id) == 0) {
-            if (job_id == self->job_id && !self->job_done) {
+        } else if (dv_kill_decode (data, size, &kill) == 0) {
+            if (kill.job_id == self->job_id && !self->job_done) {
                 self->job_done = true;
                 self->done_ns = now;
             }

@@ -33,8 +33,9 @@ typedef enum {
 
 //  Most tasks in one batch; bounds every message size below.
 #define DV_BATCH_MAX 65536
-//  Longest worker id, in bytes; ids are printable ASCII without quote,
-//  backslash or space, so they print safely in text and JSON.
+//  Longest worker id, in bytes; ids are printable ASCII without space, quote,
+//  backslash or '=' (the sink's summary prints id=count pairs), so they print
+//  safely in text and JSON.
 #define DV_WORKER_ID_MAX 64
 
 #define DV_HEADER_SIZE    16
@@ -112,7 +113,7 @@ typedef struct {
     bool is_range;          //  values are range_start + task id
     int64_t range_start;    //  with is_range
     dv_u256_t expected_sum; //  without is_range: the ventilator's sum of squares
-    uint64_t input_digest;  //  without is_range: dv_values_digest of the values
+    uint64_t input_digest;  //  without is_range: the values' dv_digest_t
     uint32_t credit_step;   //  the sink sends credit every this many tasks
 } dv_announce_t;
 

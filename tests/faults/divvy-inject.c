@@ -7,7 +7,7 @@
 
       socket NAME TYPE ENDPOINT     TYPE: push, dealer or sub; connects, with
                                     a socket monitor; a sub subscribes to
-                                    HEARTBEAT, RESEND and KILL
+                                    HEARTBEAT, RESEND, KILL and REFUSE
       send NAME FRAME...            one message; FRAME is hex, '-' is empty;
                                     several frames make a multipart message
       fill NAME SIZE [PREFIX]       one frame of SIZE bytes: PREFIX (hex), then
@@ -15,15 +15,19 @@
       wait-event NAME EVENT MS      EVENT: connected (handshake done) or
                                     disconnected; counts since the socket opened
       until NAME STATE RECEIVED MS  on a sub: a heartbeat with this state
-                                    (0 idle, 1 running, 2 done) and at least
+                                    (0 idle, 1 running, 2 done, 3 abandoned)
+                                    and at least
                                     RECEIVED results; prints it
-      watch NAME MS                 on a sub: print every heartbeat, RESEND
-                                    and KILL for MS ms (0: until SIGTERM)
+      watch NAME MS                 on a sub: print every heartbeat, RESEND,
+                                    KILL and REFUSE for MS ms (0: until
+                                    SIGTERM)
       sleep MS
       close NAME
 
     Reports: "hb JOB STATE RECEIVED TOTAL", "resend JOB TASKS RANGES",
-    "kill JOB", "event NAME EVENT", "sent NAME BYTES FRAMES", "done COMMAND".
+    "kill JOB", "refuse JOB REASON DETAIL" (REASON: 1 too large, 2 busy,
+    3 shape, 4 no memory), "event NAME EVENT", "sent NAME BYTES FRAMES",
+    "done COMMAND".
     A wait that times out prints "timeout COMMAND" and exits 1; a bad script
     line prints "error ..." and exits 2.
 */
@@ -199,7 +203,8 @@ s_open (const char *name, const char *type_name, const char *endpoint)
     self->monitor = zmq_socket (s_context, ZMQ_PAIR);
     zmq_connect (self->monitor, monitor_endpoint);
     if (type == ZMQ_SUB) {
-        const dv_kind_t kinds[] = {DV_KIND_HEARTBEAT, DV_KIND_RESEND, DV_KIND_KILL};
+        const dv_kind_t kinds[] = {DV_KIND_HEARTBEAT, DV_KIND_RESEND, DV_KIND_KILL,
+                                   DV_KIND_REFUSE};
         for (size_t index = 0; index < sizeof kinds / sizeof kinds[0]; index++) {
             uint8_t topic[2];
             dv_topic (kinds[index], topic);
@@ -279,6 +284,7 @@ s_show_control (const uint8_t *data, size_t size, dv_heartbeat_t *heartbeat)
 {
     dv_resend_t resend;
     dv_kill_t kill;
+    dv_refuse_t refuse;
     switch (dv_message_kind (data, size)) {
         case DV_KIND_HEARTBEAT:
             if (dv_heartbeat_decode (data, size, heartbeat))
@@ -299,6 +305,12 @@ s_show_control (const uint8_t *data, size_t size, dv_heartbeat_t *heartbeat)
             if (dv_kill_decode (data, size, &kill))
                 break;
             s_report ("kill %" PRIu64, kill.job_id);
+            return false;
+        case DV_KIND_REFUSE:
+            if (dv_refuse_decode (data, size, &refuse))
+                break;
+            s_report ("refuse %" PRIu64 " %d %" PRIu64, refuse.job_id,
+                      (int) refuse.reason, refuse.detail);
             return false;
     }
     s_report ("control %zu bytes, not understood", size);

@@ -652,7 +652,7 @@ RESULTS_SIZE_MAX = 16 + 9 + 64 + 65536 * 24  # DV_RESULTS_SIZE_MAX
 WANT_OVERSIZED = 65536
 
 
-def header(kind, count, job, version=1, flags=0):
+def header(kind, count, job, version=2, flags=0):
     return struct.pack("<BBHIQ", version, kind, flags, count, job)
 
 
@@ -664,9 +664,11 @@ def results(job, first, values, worker=b"evil", squares=None, count=None, **opti
     return header(3, len(values) if count is None else count, job, **options) + body
 
 
-def announce(job, task_count, start=1, step=1, options=1):
+def announce(job, task_count, start=1, step=1, options=1, expected_sum=0, digest=0):
+    #  Version 2: the sum of squares (32 bytes) and the input digest (8), both
+    #  zero for a range.
     return (header(1, 0, job) + struct.pack("<QB3xIq", task_count, options, step, start)
-            + bytes(32))
+            + expected_sum.to_bytes(32, "little") + struct.pack("<Q", digest))
 
 
 def want(batches, reset=0, job=0, pad=b"\0" * 7, **options):
@@ -696,12 +698,15 @@ def case_hostile_input():
         ("64 bytes of 0xff", [b"\xff" * 64], 1),
         ("truncated results", [results(job, 0, good(0, 10))[:-5]], 1),
         ("results with a byte too many", [results(job, 0, good(0, 10)) + b"\0"], 1),
-        ("version 2", [results(job, 0, good(0, 10), version=2)], 1),
+        ("version 1", [results(job, 0, good(0, 10), version=1)], 1),
+        ("version 3", [results(job, 0, good(0, 10), version=3)], 1),
         ("flags set", [results(job, 0, good(0, 10), flags=1)], 1),
-        ("unknown kind 9", [header(9, 0, job) + bytes(16)], 1),
+        ("unknown kind 10", [header(10, 0, job) + bytes(16)], 1),
+        ("a REFUSE", [header(9, 0, job) + bytes([2]) + bytes(15) + struct.pack("<Q", 1)],
+         1),
         ("a TASKS message", [header(2, 1, job) + struct.pack("<Qq", 0, 1)], 1),
-        ("a KILL for the job", [header(4, 0, job)], 1),
-        ("a HEARTBEAT", [header(5, 0, 0) + bytes(24)], 1),
+        ("a KILL for the job", [header(4, 0, job) + struct.pack("<Q", 1)], 1),
+        ("a HEARTBEAT", [header(5, 0, 0) + bytes(32)], 1),
         ("results with count 0", [results(job, 0, [], count=0)], 1),
         ("count larger than the entries", [results(job, 0, good(0, 3), count=4)], 1),
         ("empty worker id", [results(job, 0, good(0, 5), worker=b"")], 1),
@@ -724,8 +729,13 @@ def case_hostile_input():
          [results(job, 300, [v + (i == 9) for i, v in enumerate(good(300, 10))])], 1),
         ("an announcement of the wrong size", [announce(job, count)[:-1]], 1),
         ("an announcement of 0 tasks", [announce(job + 5, 0)], 1),
-        ("an announcement of another job (ignored, not malformed)",
+        ("an announcement of version 1's size", [announce(job, count)[:72]], 1),
+        ("a range announcement with a digest", [announce(job + 6, 10, digest=1)], 1),
+        ("a range announcement with a sum", [announce(job + 6, 10, expected_sum=1)], 1),
+        ("an announcement of another job (refused busy, not malformed)",
          [announce(job + 7, 10)], 0),
+        ("the job's id with another shape (refused, not malformed)",
+         [announce(job, count + 1, start=first_value)], 0),
         ("the job's announcement again (answered with credit)",
          [announce(job, count, start=first_value)], 0),
         ("multipart: two garbage frames", [b"junk", b"more junk"], 2),
@@ -751,7 +761,7 @@ def case_hostile_input():
         ("WANT with padding set", [want(4, pad=b"\0\0\0\x01\0\0\0")], 1),
         ("WANT of 0 batches without reset", [want(0)], 1),
         ("WANT of 65537 batches", [want(65537)], 1),
-        ("WANT of version 2", [want(4, version=2)], 1),
+        ("WANT of version 1", [want(4, version=1)], 1),
         ("a TASKS message", [header(2, 1, job) + struct.pack("<Qq", 0, 1)], 1),
         ("multipart: a WANT then garbage", [want(4), b"junk"], 1),
         ("multipart: three garbage frames", [b"a", b"b", b"c"], 1),

@@ -1,4 +1,4 @@
-/*  fuzz_decoders.c: every wire decoder of lib/protocol.c against any bytes.
+/*  fuzz_decoders.c: every wire decoder of lib/protocol.c (version 2) against any bytes.
 
     One input is one frame. It is copied into a heap buffer of exactly its
     size, so AddressSanitizer reports a read even one byte past the end, and
@@ -86,21 +86,23 @@ s_reference_range_fits (int64_t start, uint64_t count)
 static int
 s_reference_kind (const uint8_t *data, size_t size)
 {
-    if (size < 16 || data[0] != 1 || data[2] || data[3])
+    if (size < 16 || data[0] != 2 || data[2] || data[3])
         return 0;
     uint64_t count = s_load (data + 4, 4);
     uint64_t job_id = s_load (data + 8, 8);
     switch (data[1]) {
         case DV_KIND_ANNOUNCE: {
-            if (size != 72 || count || !job_id)
+            if (size != 80 || count || !job_id)
                 return 0;
             uint64_t task_count = s_load (data + 16, 8);
             uint8_t options = data[24];
             if (!task_count || options > 1 || !s_zero (data + 25, 3) ||
                 !s_load (data + 28, 4))
                 return 0;
+            //  A range: no sum of squares, no input digest; its end fits int64.
             if (options == 1 &&
-                !s_reference_range_fits ((int64_t) s_load (data + 32, 8), task_count))
+                (!s_zero (data + 40, 40) ||
+                 !s_reference_range_fits ((int64_t) s_load (data + 32, 8), task_count)))
                 return 0;
             return DV_KIND_ANNOUNCE;
         }
@@ -121,20 +123,31 @@ s_reference_kind (const uint8_t *data, size_t size)
             return DV_KIND_RESULTS;
         }
         case DV_KIND_KILL:
-            return size == 16 && !count && job_id ? DV_KIND_KILL : 0;
+            return size == 24 && !count && job_id && s_load (data + 16, 8) ? DV_KIND_KILL
+                                                                           : 0;
         case DV_KIND_HEARTBEAT: {
-            if (size != 40 || count || !s_zero (data + 17, 7))
+            if (size != 48 || count || !s_zero (data + 17, 7))
                 return 0;
             uint64_t received = s_load (data + 24, 8);
             uint64_t total = s_load (data + 32, 8);
-            if (data[16] == DV_STATE_IDLE)
-                return !job_id && !received && !total ? DV_KIND_HEARTBEAT : 0;
-            if (data[16] == DV_STATE_RUNNING || data[16] == DV_STATE_DONE)
-                return job_id && total && received <= total ? DV_KIND_HEARTBEAT : 0;
+            uint64_t shape = s_load (data + 40, 8);
+            if (data[16] == 0) //  idle
+                return !job_id && !received && !total && !shape ? DV_KIND_HEARTBEAT : 0;
+            if (data[16] >= 1 && data[16] <= 3) //  running, done, abandoned
+                return job_id && total && shape && received <= total ? DV_KIND_HEARTBEAT
+                                                                     : 0;
             return 0;
         }
         case DV_KIND_CREDIT:
-            return size == 32 && !count && job_id ? DV_KIND_CREDIT : 0;
+            return size == 40 && !count && job_id && s_load (data + 32, 8)
+                       ? DV_KIND_CREDIT
+                       : 0;
+        case DV_KIND_REFUSE:
+            //  Reasons 1 (too large) .. 4 (no memory); any detail; a shape.
+            if (size != 40 || count || !job_id || data[16] < 1 || data[16] > 4 ||
+                !s_zero (data + 17, 7) || !s_load (data + 32, 8))
+                return 0;
+            return DV_KIND_REFUSE;
         case DV_KIND_RESEND:
             if (!job_id || count < 1 || count > 64 || size != 16 + 16 * (size_t) count)
                 return 0;
@@ -189,6 +202,11 @@ s_check_announce (const uint8_t *data, size_t size, const dv_announce_t *announc
     FUZZ_CHECK (announce->job_id && announce->task_count >= 1 &&
                 announce->credit_step >= 1);
     FUZZ_CHECK (!announce->is_range ||
+                (!announce->input_digest && !announce->expected_sum.limb[0] &&
+                 !announce->expected_sum.limb[1] && !announce->expected_sum.limb[2] &&
+                 !announce->expected_sum.limb[3]));
+    FUZZ_CHECK (dv_announce_shape (announce) != 0);
+    FUZZ_CHECK (!announce->is_range ||
                 s_reference_range_fits (announce->range_start, announce->task_count));
     uint8_t *encoded = s_buffer (DV_ANNOUNCE_SIZE);
     s_check_same (encoded, dv_announce_encode (announce, encoded), data, size);
@@ -242,10 +260,11 @@ s_check_results (const uint8_t *data, size_t size, const dv_results_t *results)
 static void
 s_check_heartbeat (const uint8_t *data, size_t size, const dv_heartbeat_t *heartbeat)
 {
-    FUZZ_CHECK (heartbeat->state == DV_STATE_IDLE ||
-                heartbeat->state == DV_STATE_RUNNING ||
-                heartbeat->state == DV_STATE_DONE);
+    FUZZ_CHECK (
+        heartbeat->state == DV_STATE_IDLE || heartbeat->state == DV_STATE_RUNNING ||
+        heartbeat->state == DV_STATE_DONE || heartbeat->state == DV_STATE_ABANDONED);
     FUZZ_CHECK (heartbeat->received <= heartbeat->total);
+    FUZZ_CHECK ((heartbeat->state == DV_STATE_IDLE) == (heartbeat->shape == 0));
     uint8_t *encoded = s_buffer (DV_HEARTBEAT_SIZE);
     s_check_same (encoded, dv_heartbeat_encode (heartbeat, encoded), data, size);
     free (encoded);
@@ -254,7 +273,7 @@ s_check_heartbeat (const uint8_t *data, size_t size, const dv_heartbeat_t *heart
 static void
 s_check_credit (const uint8_t *data, size_t size, const dv_credit_t *credit)
 {
-    FUZZ_CHECK (credit->job_id);
+    FUZZ_CHECK (credit->job_id && credit->shape);
     uint8_t *encoded = s_buffer (DV_CREDIT_SIZE);
     s_check_same (encoded, dv_credit_encode (credit, encoded), data, size);
     free (encoded);
@@ -290,11 +309,22 @@ s_check_resend (const uint8_t *data, size_t size, const dv_resend_t *resend)
 }
 
 static void
-s_check_kill (const uint8_t *data, size_t size, uint64_t job_id)
+s_check_kill (const uint8_t *data, size_t size, const dv_kill_t *kill)
 {
-    FUZZ_CHECK (job_id);
+    FUZZ_CHECK (kill->job_id && kill->shape);
     uint8_t *encoded = s_buffer (DV_KILL_SIZE);
-    s_check_same (encoded, dv_kill_encode (job_id, encoded), data, size);
+    s_check_same (encoded, dv_kill_encode (kill, encoded), data, size);
+    free (encoded);
+}
+
+static void
+s_check_refuse (const uint8_t *data, size_t size, const dv_refuse_t *refuse)
+{
+    FUZZ_CHECK (refuse->job_id && refuse->shape);
+    FUZZ_CHECK (refuse->reason >= DV_REFUSE_TOO_LARGE &&
+                refuse->reason <= DV_REFUSE_NO_MEMORY);
+    uint8_t *encoded = s_buffer (DV_REFUSE_SIZE);
+    s_check_same (encoded, dv_refuse_encode (refuse, encoded), data, size);
     free (encoded);
 }
 
@@ -305,7 +335,7 @@ s_decode_all (const uint8_t *data, size_t size, bool check_views)
 {
     int expected = s_reference_kind (data, size);
     int header_kind =
-        size >= 16 && data[0] == 1 && !data[2] && !data[3] ? (int) data[1] : 0;
+        size >= 16 && data[0] == 2 && !data[2] && !data[3] ? (int) data[1] : 0;
     FUZZ_CHECK (dv_message_kind (data, size) == header_kind);
     FUZZ_CHECK (!expected || expected == header_kind);
 
@@ -360,12 +390,19 @@ s_decode_all (const uint8_t *data, size_t size, bool check_views)
         if (check_views)
             s_check_resend (data, size, &resend);
     }
-    uint64_t job_id;
-    if (dv_kill_decode (data, size, &job_id) == 0) {
+    dv_kill_t kill;
+    if (dv_kill_decode (data, size, &kill) == 0) {
         accepted = DV_KIND_KILL;
         verdicts++;
         if (check_views)
-            s_check_kill (data, size, job_id);
+            s_check_kill (data, size, &kill);
+    }
+    dv_refuse_t refuse;
+    if (dv_refuse_decode (data, size, &refuse) == 0) {
+        accepted = DV_KIND_REFUSE;
+        verdicts++;
+        if (check_views)
+            s_check_refuse (data, size, &refuse);
     }
     if (accepted != expected) {
         fprintf (stderr, "decoders accepted kind %d, the reference kind %d (%zu bytes)\n",

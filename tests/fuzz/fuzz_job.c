@@ -254,11 +254,11 @@ s_check_job (const dv_job_t *job, const s_model_t *model, dv_range_t *ranges,
 
     size_t workers = 0;
     for (int worker = 0; worker < 4; worker++) {
-        uint64_t *counter = zhashx_lookup (job->workers, s_worker_ids[worker]);
+        const dv_job_worker_t *entry = zhashx_lookup (job->workers, s_worker_ids[worker]);
         FUZZ_CHECK (model->delivered[worker]
-                        ? counter && *counter == model->delivered[worker]
-                        : !counter);
-        workers += counter != NULL;
+                        ? entry && entry->results == model->delivered[worker]
+                        : !entry);
+        workers += entry != NULL;
     }
     FUZZ_CHECK (zhashx_size (job->workers) == workers);
 
@@ -439,9 +439,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         .is_range = model.is_range,
         .range_start = model.is_range ? model.range_start : 0,
         .credit_step = 1,
-        //  A list job's sum comes from the ventilator (a range job ignores it).
-        .expected_sum = {{model.list_salt, ~model.list_salt, 1, 0}},
     };
+    //  A list job's sum and digest come from the ventilator; a range has
+    //  neither (version 2 refuses a range that announces them).
+    if (!model.is_range) {
+        announce.expected_sum = (dv_u256_t){{model.list_salt, ~model.list_salt, 1, 0}};
+        announce.input_digest = ~model.list_salt;
+    }
     uint8_t *frame = malloc (DV_ANNOUNCE_SIZE);
     FUZZ_CHECK (frame);
     FUZZ_CHECK (dv_announce_encode (&announce, frame) == DV_ANNOUNCE_SIZE);
@@ -453,10 +457,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                 decoded.is_range == announce.is_range &&
                 decoded.range_start == announce.range_start &&
                 memcmp (decoded.expected_sum.limb, announce.expected_sum.limb,
-                        sizeof announce.expected_sum.limb) == 0);
+                        sizeof announce.expected_sum.limb) == 0 &&
+                decoded.input_digest == announce.input_digest);
 
     dv_job_t *job = dv_job_new (&decoded);
     FUZZ_CHECK (job);
+    FUZZ_CHECK (job->shape == dv_announce_shape (&announce) && job->shape != 0);
     model.seen = calloc (model.task_count / 64 + 1, sizeof (uint64_t));
     model.fresh_values = malloc (S_BATCH_TASKS * sizeof (int64_t));
     model.fresh_squares = malloc (S_BATCH_TASKS * sizeof (s_u128_t));

@@ -7,7 +7,8 @@ input saved from a fuzzer finding, is left alone. Deterministic: running it
 twice gives the same bytes.
 
 decoders/: one frame per file, as the wire carries it (lib/protocol.c has the
-layouts). seed-ok-* are valid messages of every kind, edges included;
+layouts, protocol version 2). seed-ok-* are valid messages of every kind,
+edges included;
 seed-bad-* are near misses, one field or one byte wrong.
 
 job/: scripts for fuzz_job.c (its header comment has the format): a job and
@@ -22,20 +23,21 @@ U64_MAX = 2**64 - 1
 I64_MAX = 2**63 - 1
 I64_MIN = -(2**63)
 
-ANNOUNCE, TASKS, RESULTS, KILL, HEARTBEAT, CREDIT, RESEND, WANT = range(1, 9)
+ANNOUNCE, TASKS, RESULTS, KILL, HEARTBEAT, CREDIT, RESEND, WANT, REFUSE = range(1, 10)
+VERSION = 2
 
 
-def header(kind, count, job_id, version=1, flags=0):
+def header(kind, count, job_id, version=VERSION, flags=0):
     return struct.pack("<BBHIQ", version, kind, flags, count, job_id)
 
 
 def announce(job_id, task_count, range_start=None, credit_step=1, expected_sum=0,
-             options=None, pad=b"\0\0\0", count=0):
+             options=None, pad=b"\0\0\0", count=0, input_digest=0):
     if options is None:
         options = 0 if range_start is None else 1
     body = struct.pack("<QB", task_count, options) + pad
     body += struct.pack("<Iq", credit_step, range_start or 0)
-    body += expected_sum.to_bytes(32, "little")
+    body += expected_sum.to_bytes(32, "little") + struct.pack("<Q", input_digest)
     return header(ANNOUNCE, count, job_id) + body
 
 
@@ -58,13 +60,15 @@ def results(job_id, first, values, worker=b"w", count=None, squares=None, id_len
             + b"".join(entry(v, s) for v, s in zip(values, squares)))
 
 
-def heartbeat(job_id, state, received, total, pad=bytes(7)):
+def heartbeat(job_id, state, received, total, shape=None, pad=bytes(7)):
+    shape = (0 if state == 0 else 0x5A) if shape is None else shape
     return header(HEARTBEAT, 0, job_id) + bytes([state]) + pad + struct.pack(
-        "<QQ", received, total)
+        "<QQQ", received, total, shape)
 
 
-def credit(job_id, received, first_missing, count=0):
-    return header(CREDIT, count, job_id) + struct.pack("<QQ", received, first_missing)
+def credit(job_id, received, first_missing, count=0, shape=0x5A):
+    return header(CREDIT, count, job_id) + struct.pack("<QQQ", received, first_missing,
+                                                       shape)
 
 
 def want(batches, reset=0, job_id=0, pad=bytes(7)):
@@ -76,15 +80,23 @@ def resend(job_id, ranges, count=None):
     return header(RESEND, count, job_id) + b"".join(struct.pack("<QQ", f, n) for f, n in ranges)
 
 
-def kill(job_id, count=0):
-    return header(KILL, count, job_id)
+def kill(job_id, count=0, shape=0x5A):
+    return header(KILL, count, job_id) + struct.pack("<Q", shape)
+
+
+def refuse(job_id, reason, detail=0, shape=0x5A, pad=bytes(7), count=0):
+    return header(REFUSE, count, job_id) + bytes([reason]) + pad + struct.pack(
+        "<QQ", detail, shape)
 
 
 def decoder_seeds():
     long_id = bytes(range(0x30, 0x30 + 64)).replace(b"\\", b"!")
     extremes = [0, 1, -1, I64_MAX, I64_MIN, 3037000499, -3037000500]
     ok = {
-        "announce-list": announce(7, 1000, credit_step=100, expected_sum=2**200 + 12345),
+        "announce-list": announce(7, 1000, credit_step=100, expected_sum=2**200 + 12345,
+                                  input_digest=0xDA2BFB225E0D1F05),
+        "announce-list-zero": announce(8, 1, expected_sum=0, input_digest=0),
+        "announce-list-digest-max": announce(9, 3, expected_sum=14, input_digest=U64_MAX),
         "announce-range": announce(1, 10, range_start=-5),
         "announce-range-edge": announce(2, 1000, range_start=I64_MAX - 999),
         "announce-range-one-at-max": announce(3, 1, range_start=I64_MAX),
@@ -99,11 +111,17 @@ def decoder_seeds():
         "results-wrong-square": results(4, 0, [2], squares=[5]),  # shape only
         "results-last-ids": results(5, U64_MAX - 2, [1, 2], worker=b"z~!"),
         "kill": kill(12),
+        "kill-shape-max": kill(12, shape=U64_MAX),
         "heartbeat-idle": heartbeat(0, 0, 0, 0),
         "heartbeat-running": heartbeat(5, 1, 10, 1000),
         "heartbeat-done": heartbeat(5, 2, 1000, 1000),
+        "heartbeat-abandoned": heartbeat(5, 3, 10, 1000, shape=U64_MAX),
         "credit": credit(5, 640, 600),
         "credit-zero": credit(5, 0, 0),
+        "refuse-too-large": refuse(5, 1, detail=2**32),
+        "refuse-busy": refuse(6, 2, detail=5),
+        "refuse-shape": refuse(5, 3, shape=1),
+        "refuse-no-memory": refuse(7, 4, detail=U64_MAX, shape=U64_MAX),
         "want-one": want(1),
         "want-reset-zero": want(0, reset=1),
         "want-max": want(65536),
@@ -114,10 +132,12 @@ def decoder_seeds():
     bad = {
         "empty": b"",
         "short-header": header(KILL, 0, 1)[:15],
-        "version-2": header(KILL, 0, 1, version=2),
-        "flags": header(KILL, 0, 1, flags=1),
+        "version-1-kill": header(KILL, 0, 1, version=1),  # a whole version 1 KILL
+        "version-1-shaped": kill(1)[:1] + b"\1" + kill(1)[2:],  # kind byte intact
+        "version-3": header(KILL, 0, 1, version=3) + struct.pack("<Q", 1),
+        "flags": kill(1)[:2] + b"\1\0" + kill(1)[4:],
         "kind-0": header(0, 0, 1),
-        "kind-9": header(9, 0, 1) + bytes(8),
+        "kind-10": header(10, 0, 1) + bytes(24),
         "announce-short": announce(1, 10)[:-1],
         "announce-long": announce(1, 10) + b"\0",
         "announce-count": announce(1, 10, count=1),
@@ -127,7 +147,11 @@ def decoder_seeds():
         "announce-pad": announce(1, 10, pad=b"\0\1\0"),
         "announce-credit-0": announce(1, 10, credit_step=0),
         "announce-range-overflow": announce(1, 1001, range_start=I64_MAX - 999),
-        "announce-range-widest-plus": announce(1, U64_MAX, range_start=I64_MIN + 1),
+        "announce-range-widest-plus": announce(1, U64_MAX, range_start=I64_MIN + 2),
+        "announce-version-1-size": announce(1, 10, range_start=0)[:72],
+        "announce-range-digest": announce(1, 10, range_start=0, input_digest=1),
+        "announce-range-sum": announce(1, 10, range_start=0, expected_sum=1),
+        "announce-range-sum-top": announce(1, 10, range_start=0, expected_sum=2**255),
         "tasks-count-0": tasks(1, 0, [], count=0),
         "tasks-count-huge": tasks(1, 0, [], count=65537),
         "tasks-size-minus": tasks(1, 0, [1, 2])[:-1],
@@ -148,12 +172,20 @@ def decoder_seeds():
         "kill-count": kill(1, count=1),
         "kill-long": kill(1) + b"\0",
         "kill-job-0": kill(0),
+        "kill-shape-0": kill(1, shape=0),
+        "kill-header-only": kill(1)[:16],
         "heartbeat-idle-job": heartbeat(1, 0, 0, 0),
         "heartbeat-running-total-0": heartbeat(1, 1, 0, 0),
         "heartbeat-received-over": heartbeat(1, 2, 11, 10),
-        "heartbeat-state-3": heartbeat(1, 3, 1, 10),
+        "heartbeat-state-4": heartbeat(1, 4, 1, 10),
         "heartbeat-pad": heartbeat(1, 1, 1, 10, pad=b"\0\0\0\0\0\0\1"),
+        "heartbeat-idle-shape": heartbeat(0, 0, 0, 0, shape=1),
+        "heartbeat-running-shape-0": heartbeat(1, 1, 1, 10, shape=0),
+        "heartbeat-abandoned-shape-0": heartbeat(1, 3, 1, 10, shape=0),
+        "heartbeat-version-1-size": heartbeat(1, 1, 1, 10)[:40],
         "credit-docs-size-24": credit(5, 640, 0)[:24],
+        "credit-version-1-size": credit(5, 640, 0)[:32],
+        "credit-shape-0": credit(5, 1, 1, shape=0),
         "credit-count": credit(5, 1, 1, count=1),
         "credit-job-0": credit(0, 1, 1),
         "want-job": want(1, job_id=1),
@@ -166,6 +198,15 @@ def decoder_seeds():
         "resend-empty-range": resend(5, [(1, 0)]),
         "resend-wrap": resend(5, [(U64_MAX, 1)]),
         "resend-count-more": resend(5, [(1, 1)], count=2),
+        "refuse-reason-0": refuse(1, 0),
+        "refuse-reason-5": refuse(1, 5),
+        "refuse-reason-255": refuse(1, 255),
+        "refuse-pad": refuse(1, 2, pad=bytes(6) + b"\1"),
+        "refuse-shape-0": refuse(1, 2, shape=0),
+        "refuse-job-0": refuse(0, 2),
+        "refuse-count": refuse(1, 2, count=1),
+        "refuse-short": refuse(1, 2)[:-1],
+        "refuse-long": refuse(1, 2) + b"\0",
     }
     seeds = {"seed-ok-" + name: data for name, data in ok.items()}
     seeds.update({"seed-bad-" + name: data for name, data in bad.items()})

@@ -1,0 +1,183 @@
+/*  test_caps.c: every message fits the receive cap of every socket that gets it.
+
+    A frame over a socket's ZMQ_MAXMSGSIZE is a protocol error to libzmq,
+    which drops the connection for good: a cap that is one byte too small
+    loses a peer the first time the largest message is sent. Protocol
+    version 1 capped control at 1024 bytes while a RESEND of 64 ranges is
+    1040; this test is what would have caught it.
+
+    Each kind is encoded at its largest legal size through the public
+    encoders (RESEND with DV_RESEND_RANGES_MAX ranges, TASKS with
+    DV_BATCH_MAX values, RESULTS with DV_BATCH_MAX entries and a
+    DV_WORKER_ID_MAX id, every fixed-size kind), checked to decode (so it
+    is legal, not merely large), and compared with the cap of each socket
+    that receives it:
+      control at the ventilator and workers (SUB):  HEARTBEAT, CREDIT,
+                                                    RESEND, KILL, REFUSE
+      control at the sink (XPUB):                   subscriptions, 3 bytes
+      tasks at the ventilator (ROUTER):             WANT
+      tasks at a worker:                            TASKS
+      results at the sink (PULL):                   RESULTS, ANNOUNCE
+    Every cap must also be at least DV_MESSAGE_CAP_MIN (CURVE handshakes).
+*/
+#include "protocol.h"
+
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+//  Asserts size <= cap, naming the message and the socket when it is not.
+static void
+s_check_fits (const char *what, size_t size, const char *socket, int64_t cap)
+{
+    if (cap < 0 || size > (uint64_t) cap)
+        fail_msg ("%s is %zu bytes, over the %" PRId64 "-byte cap of %s", what, size, cap,
+                  socket);
+}
+
+static void
+test_caps_at_least_the_minimum (void **state)
+{
+    (void) state;
+    const int64_t caps[] = {DV_CONTROL_CAP, DV_SUBSCRIPTION_CAP, DV_WANT_CAP,
+                            DV_TASKS_CAP, DV_RESULTS_CAP};
+    for (size_t index = 0; index < sizeof caps / sizeof caps[0]; index++)
+        assert_true (caps[index] >= DV_MESSAGE_CAP_MIN);
+}
+
+//  Everything the sink publishes on control, at its largest.
+static void
+test_control_messages_fit (void **state)
+{
+    (void) state;
+    uint8_t buffer[DV_RESEND_SIZE (DV_RESEND_RANGES_MAX)];
+
+    dv_heartbeat_t heartbeat = {UINT64_MAX, DV_STATE_ABANDONED, UINT64_MAX, UINT64_MAX,
+                                UINT64_MAX};
+    size_t size = dv_heartbeat_encode (&heartbeat, buffer);
+    assert_int_equal (dv_heartbeat_decode (buffer, size, &heartbeat), 0);
+    s_check_fits ("HEARTBEAT", size, "control (ventilator, worker)", DV_CONTROL_CAP);
+
+    dv_credit_t credit = {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
+    size = dv_credit_encode (&credit, buffer);
+    assert_int_equal (dv_credit_decode (buffer, size, &credit), 0);
+    s_check_fits ("CREDIT", size, "control (ventilator, worker)", DV_CONTROL_CAP);
+
+    dv_range_t ranges[DV_RESEND_RANGES_MAX];
+    for (uint32_t index = 0; index < DV_RESEND_RANGES_MAX; index++)
+        ranges[index] = (dv_range_t){(uint64_t) index * 1000, 10};
+    size = dv_resend_encode (UINT64_MAX, ranges, DV_RESEND_RANGES_MAX, buffer);
+    assert_int_equal (size, DV_RESEND_SIZE (DV_RESEND_RANGES_MAX));
+    dv_resend_t resend;
+    assert_int_equal (dv_resend_decode (buffer, size, &resend), 0);
+    assert_int_equal (resend.range_count, DV_RESEND_RANGES_MAX);
+    s_check_fits ("RESEND of DV_RESEND_RANGES_MAX ranges", size,
+                  "control (ventilator, worker)", DV_CONTROL_CAP);
+
+    dv_kill_t kill = {UINT64_MAX, UINT64_MAX};
+    size = dv_kill_encode (&kill, buffer);
+    assert_int_equal (dv_kill_decode (buffer, size, &kill), 0);
+    s_check_fits ("KILL", size, "control (ventilator, worker)", DV_CONTROL_CAP);
+
+    dv_refuse_t refuse = {UINT64_MAX, UINT64_MAX, DV_REFUSE_NO_MEMORY, UINT64_MAX};
+    size = dv_refuse_encode (&refuse, buffer);
+    assert_int_equal (dv_refuse_decode (buffer, size, &refuse), 0);
+    s_check_fits ("REFUSE", size, "control (ventilator, worker)", DV_CONTROL_CAP);
+}
+
+//  What the sink's XPUB receives: a subscription, 1 byte and a 2-byte topic.
+static void
+test_subscription_fits (void **state)
+{
+    (void) state;
+    const dv_kind_t kinds[] = {DV_KIND_HEARTBEAT, DV_KIND_CREDIT, DV_KIND_RESEND,
+                               DV_KIND_KILL, DV_KIND_REFUSE};
+    for (size_t index = 0; index < sizeof kinds / sizeof kinds[0]; index++) {
+        uint8_t subscription[3] = {1};
+        dv_topic (kinds[index], subscription + 1);
+        s_check_fits ("a subscription", sizeof subscription, "control (sink)",
+                      DV_SUBSCRIPTION_CAP);
+    }
+}
+
+static void
+test_want_fits (void **state)
+{
+    (void) state;
+    uint8_t buffer[DV_WANT_SIZE];
+    dv_want_t want = {.batches = DV_WANT_BATCHES_MAX, .is_reset = true};
+    size_t size = dv_want_encode (&want, buffer);
+    assert_int_equal (dv_want_decode (buffer, size, &want), 0);
+    s_check_fits ("WANT", size, "tasks (ventilator)", DV_WANT_CAP);
+}
+
+static void
+test_tasks_fit (void **state)
+{
+    (void) state;
+    uint8_t *buffer = malloc (DV_TASKS_SIZE_MAX);
+    assert_non_null (buffer);
+    size_t size = dv_tasks_encode_header (UINT64_MAX, 0, DV_BATCH_MAX, buffer);
+    for (uint32_t index = 0; index < DV_BATCH_MAX; index++)
+        dv_tasks_put_value (buffer, index, INT64_MIN);
+    assert_int_equal (size, DV_TASKS_SIZE_MAX);
+    dv_tasks_t tasks;
+    assert_int_equal (dv_tasks_decode (buffer, size, &tasks), 0);
+    assert_int_equal (tasks.count, DV_BATCH_MAX);
+    s_check_fits ("TASKS of DV_BATCH_MAX values", size, "tasks (worker)", DV_TASKS_CAP);
+    free (buffer);
+}
+
+static void
+test_results_and_announce_fit (void **state)
+{
+    (void) state;
+    uint8_t *buffer = malloc (DV_RESULTS_SIZE_MAX);
+    assert_non_null (buffer);
+    char worker_id[DV_WORKER_ID_MAX];
+    memset (worker_id, 'w', sizeof worker_id);
+    size_t size = dv_results_encode_header (UINT64_MAX, 0, DV_BATCH_MAX, worker_id,
+                                            sizeof worker_id, buffer);
+    uint8_t *entries = dv_results_entries (buffer, sizeof worker_id);
+    for (uint32_t index = 0; index < DV_BATCH_MAX; index++)
+        dv_results_put_entry (entries, index, INT64_MIN, dv_square (INT64_MIN));
+    assert_int_equal (size, DV_RESULTS_SIZE_MAX);
+    dv_results_t results;
+    assert_int_equal (dv_results_decode (buffer, size, &results), 0);
+    assert_int_equal (results.count, DV_BATCH_MAX);
+    assert_int_equal (results.worker_id_length, DV_WORKER_ID_MAX);
+    s_check_fits ("RESULTS of DV_BATCH_MAX entries, DV_WORKER_ID_MAX id", size,
+                  "results (sink)", DV_RESULTS_CAP);
+
+    //  Both forms of announcement are the same size; a list carries the most.
+    dv_announce_t announce = {
+        .job_id = UINT64_MAX,
+        .task_count = UINT64_MAX,
+        .expected_sum = {{UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX}},
+        .input_digest = UINT64_MAX,
+        .credit_step = UINT32_MAX};
+    size = dv_announce_encode (&announce, buffer);
+    assert_int_equal (dv_announce_decode (buffer, size, &announce), 0);
+    s_check_fits ("ANNOUNCE", size, "results (sink)", DV_RESULTS_CAP);
+    free (buffer);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_caps_at_least_the_minimum),
+        cmocka_unit_test (test_control_messages_fit),
+        cmocka_unit_test (test_subscription_fits),
+        cmocka_unit_test (test_want_fits),
+        cmocka_unit_test (test_tasks_fit),
+        cmocka_unit_test (test_results_and_announce_fit),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
