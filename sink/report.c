@@ -64,11 +64,12 @@ s_seconds (const dv_job_t *job)
 
 //  How the job ended: "complete", "interrupted" or "abandoned".
 static const char *
-s_outcome (const dv_summary_extra_t *extra)
+s_outcome (const dv_job_t *job, const dv_summary_extra_t *extra)
 {
-    return extra->abandoned     ? "abandoned"
-           : extra->interrupted ? "interrupted"
-                                : "complete";
+    return extra->abandoned        ? "abandoned"
+           : extra->interrupted    ? "interrupted"
+           : dv_job_complete (job) ? "complete"
+                                   : "incomplete";
 }
 
 //  "true", "false", or "null" when the job did not complete.
@@ -94,7 +95,7 @@ dv_summary_print (const dv_job_t *job, const dv_summary_extra_t *extra, FILE *st
              " tasks asked again)\n"
              "%s: %.3f s, %.0f tasks/s\n"
              "%s: sum of squares %s (%s)\n",
-             dv_program (), job->announce.job_id, s_outcome (extra), job->received,
+             dv_program (), job->announce.job_id, s_outcome (job, extra), job->received,
              job->announce.task_count, job->duplicates, extra->malformed, extra->resends,
              extra->tasks_requested, dv_program (), seconds,
              seconds > 0 ? (double) job->received / seconds : 0.0, dv_program (), sum,
@@ -130,10 +131,10 @@ dv_summary_print_json (const dv_job_t *job, const dv_summary_extra_t *extra, FIL
         ",\"resends\":%" PRIu64 ",\"tasks_requested_again\":%" PRIu64
         ",\"seconds\":%.6f,\"tasks_per_s\":%.1f,\"sum_of_squares\":\"%s\","
         "\"expected_sum_of_squares\":\"%s\",\"verified\":%s,\"workers\":{",
-        job->announce.job_id, s_outcome (extra), dv_job_complete (job) ? "true" : "false",
-        job->announce.task_count, job->received, job->duplicates, extra->malformed,
-        extra->resends, extra->tasks_requested, seconds,
-        seconds > 0 ? (double) job->received / seconds : 0.0, sum, expected_text,
+        job->announce.job_id, s_outcome (job, extra),
+        dv_job_complete (job) ? "true" : "false", job->announce.task_count, job->received,
+        job->duplicates, extra->malformed, extra->resends, extra->tasks_requested,
+        seconds, seconds > 0 ? (double) job->received / seconds : 0.0, sum, expected_text,
         s_verified (job));
     zlistx_t *ids = zhashx_keys (job->workers);
     zlistx_set_comparator (ids, (zlistx_comparator_fn *) strcmp);

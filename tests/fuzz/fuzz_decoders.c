@@ -64,7 +64,8 @@ s_reference_id_valid (const uint8_t *id, size_t length)
     if (length < 1 || length > 64)
         return false;
     for (size_t index = 0; index < length; index++)
-        if (id[index] < 0x21 || id[index] > 0x7e || id[index] == '"' || id[index] == '\\')
+        if (id[index] < 0x21 || id[index] > 0x7e || id[index] == '"' ||
+            id[index] == '\\' || id[index] == '=')
             return false;
     return true;
 }

@@ -256,9 +256,10 @@ test_summary_json (void **state)
     assert_non_null (text);
     assert_int_equal (strlen (text), length);
     assert_true (length > 2 && text[0] == '{' && !strcmp (text + length - 3, "}}\n"));
-    assert_non_null (strstr (text, "\"job\":\"42\",\"complete\":false,\"tasks\":3,"
-                                   "\"results\":0,\"duplicates\":0,\"malformed\":2,"
-                                   "\"resends\":1,\"tasks_requested_again\":5,"));
+    assert_non_null (strstr (
+        text, "\"job\":\"42\",\"outcome\":\"incomplete\",\"complete\":false,\"tasks\":3,"
+              "\"results\":0,\"duplicates\":0,\"malformed\":2,"
+              "\"resends\":1,\"tasks_requested_again\":5,"));
     //  1 + 4 + 9 = 14, and not verified while incomplete.
     assert_non_null (strstr (text, "\"expected_sum_of_squares\":\"14\","
                                    "\"verified\":null,\"workers\":{}}"));
