@@ -24,6 +24,7 @@ struct dv_session_t {
     uint64_t shape;        //  followed, 0 for any
     dv_sink_job_t job;     //  what the sink said of it
     int64_t reported_ms;   //  when we last said what we wait for
+    bool heard_live;       //  a sink heard idle or running, not only lingering
     bool gave_up;
     uint64_t malformed;
     dv_rate_limit_t malformed_limit;
@@ -120,8 +121,14 @@ dv_session_malformed (dv_session_t *self)
 static void
 s_on_job_state (dv_session_t *self, uint64_t job_id, uint64_t shape, dv_state_t state)
 {
-    if (!self->job_id && self->config.adopt_running && state == DV_STATE_RUNNING)
+    //  A job is ours to follow when we hear it run, or end after we had
+    //  heard the sink live (idle or running): a job heard of only as over,
+    //  from the first message on, ended before we came (a lingering KILL).
+    if (job_id && !self->job_id && self->config.adopt_running &&
+        (state == DV_STATE_RUNNING || self->heard_live))
         dv_session_follow (self, job_id, 0);
+    if (state == DV_STATE_IDLE || state == DV_STATE_RUNNING)
+        self->heard_live = true;
     if (!self->job_id || job_id != self->job_id)
         return;
     self->job_heard_ms = self->sink_heard_ms;

@@ -75,6 +75,7 @@ s_count_worker (dv_job_t *self, const char *id, size_t id_length, uint64_t deliv
         worker = calloc (1, sizeof *worker);
         if (!worker)
             return;
+        worker->source_fd = -1;
         zhashx_insert (self->workers, key, worker);
         //  The job's first batch: its latency counts from the start. A later
         //  worker's first batch says nothing (it may have joined late).
@@ -84,6 +85,7 @@ s_count_worker (dv_job_t *self, const char *id, size_t id_length, uint64_t deliv
         s_measure_latency (self, self->clock_us - worker->last_us);
     worker->last_us = self->clock_us;
     worker->results += delivered;
+    self->last_worker = worker;
 }
 
 static bool
@@ -144,6 +146,7 @@ dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_r
     if (results->job_id != self->announce.job_id ||
         results->first_task + results->count > self->announce.task_count)
         return -1;
+    self->last_worker = NULL;
     //  Check every square before counting any: a batch is true or malformed.
     for (uint32_t index = 0; index < results->count; index++) {
         int64_t value;

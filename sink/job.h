@@ -20,6 +20,7 @@
 typedef struct {
     uint64_t results; //  results delivered (new ones, not duplicates)
     int64_t last_us;  //  when its last batch was taken (dv_job_set_clock)
+    int source_fd;    //  the caller's: the connection it last came on, -1 none
 } dv_job_worker_t;
 
 typedef struct {
@@ -38,6 +39,9 @@ typedef struct {
     //  measure of a batch's latency that recovery waits by. 0 until the
     //  first batch (whose latency counts from the job's start).
     int64_t batch_latency_us;
+    //  The worker credited by the last dv_job_take, NULL when it brought
+    //  nothing new. Owned by workers.
+    dv_job_worker_t *last_worker;
 } dv_job_t;
 
 //  Starts bookkeeping for an announced job. Returns NULL when the bitmap

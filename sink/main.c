@@ -16,6 +16,7 @@
 #include "job.h"
 #include "net.h"
 #include "options.h"
+#include "peers.h"
 #include "protocol.h"
 #include "output.h"
 #include "report.h"
@@ -51,6 +52,8 @@ typedef struct {
     dv_security_t *security;
     zsock_t *results;
     zsock_t *control;
+    dv_peers_t *workers; //  who is connected to the result socket
+    uint64_t departed;   //  dv_peers_departed when last looked at
     dv_job_t *job;
     dv_state_t state;
     uint64_t malformed;
@@ -68,6 +71,7 @@ typedef struct {
     dv_rate_limit_t malformed_limit;
     dv_rate_limit_t resend_limit;
     dv_rate_limit_t refused_limit;
+    dv_rate_limit_t twin_limit;
 } s_sink_t;
 
 static int
@@ -139,9 +143,11 @@ s_open_sockets (s_sink_t *self)
         .security = self->security,
         .curve_server = true,
     };
-    self->results = dv_socket_new (ZMQ_PULL, DV_FLOW_RESULTS, options->results_endpoints,
-                                   true, &results_config);
-    if (!self->results)
+    //  The monitor watches before the bind, or it misses the first workers.
+    self->results = dv_socket_open (ZMQ_PULL, DV_FLOW_RESULTS, &results_config);
+    if (!self->results || !(self->workers = dv_peers_new (self->results, "result")) ||
+        dv_socket_attach (self->results, DV_FLOW_RESULTS, options->results_endpoints,
+                          true))
         return -1;
     self->control = dv_socket_new (ZMQ_XPUB, DV_FLOW_CONTROL, options->control_endpoints,
                                    true, &control_config);
@@ -154,6 +160,7 @@ s_open_sockets (s_sink_t *self)
 static void
 s_close_sockets (s_sink_t *self)
 {
+    dv_peers_destroy (&self->workers);
     dv_socket_destroy (&self->results, self->options.results_endpoints, true);
     dv_socket_destroy (&self->control, self->options.control_endpoints, true);
 }
@@ -265,8 +272,40 @@ s_on_announce (s_sink_t *self, const uint8_t *data, size_t size)
     s_publish_heartbeat (self);
 }
 
+//  A peer of the result socket that completed its handshake has left: the
+//  work it held is lost for sure, whatever the measured latency says.
 static void
-s_on_results (s_sink_t *self, const uint8_t *data, size_t size)
+s_on_peer_events (s_sink_t *self)
+{
+    dv_peers_on_events (self->workers);
+    uint64_t departed = dv_peers_departed (self->workers);
+    if (departed != self->departed && self->job)
+        self->worker_left = true;
+    self->departed = departed;
+}
+
+//  Results under one worker id from two live connections at once: two
+//  workers share the id, and their counts merge. Said once per id change.
+static void
+s_check_source (s_sink_t *self, dv_job_worker_t *worker, const dv_results_t *results,
+                int source_fd)
+{
+    if (worker->source_fd == source_fd)
+        return;
+    if (worker->source_fd >= 0) {
+        //  A reconnected worker's old connection may not be counted gone yet.
+        dv_peers_on_events (self->workers);
+        if (dv_peers_is_connected (self->workers, worker->source_fd))
+            dv_log_limited (&self->twin_limit,
+                            "two workers deliver results as '%.*s' at once: their "
+                            "counts are merged; give each its own --id",
+                            (int) results->worker_id_length, results->worker_id);
+    }
+    worker->source_fd = source_fd;
+}
+
+static void
+s_on_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd)
 {
     dv_results_t results;
     if (dv_results_decode (data, size, &results)) {
@@ -286,6 +325,8 @@ s_on_results (s_sink_t *self, const uint8_t *data, size_t size)
         s_malformed (self, "results that do not fit the job");
         return;
     }
+    if (self->job->last_worker)
+        s_check_source (self, self->job->last_worker, &results, source_fd);
     if (self->job->received - self->credited >= self->job->announce.credit_step)
         s_publish_credit (self);
 }
@@ -298,11 +339,11 @@ s_output_room (s_sink_t *self)
 }
 
 static void
-s_on_message (s_sink_t *self, const uint8_t *data, size_t size)
+s_on_message (s_sink_t *self, const uint8_t *data, size_t size, int source_fd)
 {
     switch (dv_message_kind (data, size)) {
         case DV_KIND_RESULTS:
-            s_on_results (self, data, size);
+            s_on_results (self, data, size, source_fd);
             break;
         case DV_KIND_ANNOUNCE:
             s_on_announce (self, data, size);
@@ -392,7 +433,8 @@ s_gather (s_sink_t *self)
             dv_job_set_clock (self->job, dv_now_us ());
         while (room && taken < 1000 && !dv_interrupted () &&
                zmq_msg_recv (&message, results, ZMQ_DONTWAIT) >= 0) {
-            s_on_message (self, zmq_msg_data (&message), zmq_msg_size (&message));
+            s_on_message (self, zmq_msg_data (&message), zmq_msg_size (&message),
+                          zmq_msg_get (&message, ZMQ_SRCFD));
             taken++;
             room = s_output_room (self);
             if (self->job && dv_job_complete (self->job))
@@ -439,18 +481,21 @@ s_gather (s_sink_t *self)
             continue;
         zmq_pollitem_t items[] = {
             {zsock_resolve (self->control), 0, ZMQ_POLLIN, 0},
+            {zsock_resolve (dv_peers_monitor (self->workers)), 0, ZMQ_POLLIN, 0},
             {results, 0, ZMQ_POLLIN, 0},
         };
         int64_t wait_ms = S_HEARTBEAT_MS - (dv_now_ms () - self->heartbeat_ms);
         if (!room && wait_ms > S_OUTPUT_WAIT_MS)
             wait_ms = S_OUTPUT_WAIT_MS;
-        zmq_poll (items, room ? 2 : 1, wait_ms > 0 ? wait_ms : 0);
+        zmq_poll (items, room ? 3 : 2, wait_ms > 0 ? wait_ms : 0);
         if (dv_interrupted ()) {
             rc = -1;
             break;
         }
         if (items[0].revents & ZMQ_POLLIN)
             s_on_subscriber (self);
+        if (items[1].revents & ZMQ_POLLIN)
+            s_on_peer_events (self);
     }
     zmq_msg_close (&message);
     return rc;

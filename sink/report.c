@@ -62,7 +62,7 @@ s_seconds (const dv_job_t *job)
     return (double) (end - job->started_us) / 1e6;
 }
 
-//  How the job ended: "complete", "interrupted" or "abandoned".
+//  How the job ended: "complete", "interrupted", "abandoned" or "incomplete".
 static const char *
 s_outcome (const dv_job_t *job, const dv_summary_extra_t *extra)
 {
