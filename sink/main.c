@@ -319,7 +319,8 @@ s_gather (s_sink_t *self)
     while (self->state != DV_STATE_DONE) {
         //  Drain results without polling while they flow.
         int taken = 0;
-        while (taken < 1000 && zmq_msg_recv (&message, results, ZMQ_DONTWAIT) >= 0) {
+        while (taken < 1000 && !dv_interrupted () &&
+               zmq_msg_recv (&message, results, ZMQ_DONTWAIT) >= 0) {
             s_on_message (self, zmq_msg_data (&message), zmq_msg_size (&message));
             taken++;
             if (self->job && dv_job_complete (self->job))
@@ -327,6 +328,11 @@ s_gather (s_sink_t *self)
         }
         if (self->job && dv_job_complete (self->job)) {
             self->state = DV_STATE_DONE;
+            break;
+        }
+        //  A flood keeps the drain busy: it must not keep us from a signal.
+        if (dv_interrupted ()) {
+            rc = -1;
             break;
         }
         int64_t now = dv_now_ms ();
