@@ -1074,25 +1074,34 @@ def slow_args(index, delay_us=2000000):
 #  job completes exactly each time. Seeded: DIVVY_TEST_SEED repeats a run.
 
 RANDOM_KILL_TRIALS = 20
-RANDOM_KILL_COUNT = 200000
+#  10 us a task (about 60 us with the timer's slack) spreads the job over
+#  seconds, so the watcher's heartbeats (every 200 ms) see it at many
+#  points; unslowed, batch-1 jobs end within about one heartbeat. Each
+#  worker still holds hundreds of scattered tasks, over the 64 ranges a
+#  RESEND holds.
+RANDOM_KILL_COUNT = 80000
+RANDOM_KILL_DELAY_US = 10
 RANDOM_KILL_TRIAL_TIMEOUT = 30
 
 
 def case_random_worker_kill():
     seed = int(os.environ.get("DIVVY_TEST_SEED") or time.time_ns() % 2 ** 32)
     rng = random.Random(seed)
-    figures("random_worker_kill", seed=seed, trials=RANDOM_KILL_TRIALS,
+    figures("random_worker_kill", seed=seed,
+            trials=int(os.environ.get("DIVVY_TEST_TRIALS") or RANDOM_KILL_TRIALS),
             count=RANDOM_KILL_COUNT)
     count = RANDOM_KILL_COUNT
     values = range(1, count + 1)
     total_resends = 0
-    for trial in range(1, RANDOM_KILL_TRIALS + 1):
+    trials = int(os.environ.get("DIVVY_TEST_TRIALS") or RANDOM_KILL_TRIALS)
+    for trial in range(1, trials + 1):
         fraction = rng.uniform(0.05, 0.90)
         victim_index = rng.randrange(3)
         with Pipeline(f"random_worker_kill_{trial}") as pipeline:
             sink = start(pipeline, "sink", ["--json"])
             watcher = Watcher(pipeline, pipeline.control)
-            workers = [start(pipeline, "worker", ["--id", f"w{index}"],
+            workers = [start(pipeline, "worker", ["--id", f"w{index}", "--task-delay-us",
+                                                  RANDOM_KILL_DELAY_US],
                              name=f"worker{index}") for index in (1, 2, 3)]
             ventilator = start(pipeline, "ventilator",
                                ["--count", count, "--batch", 1, "--min-workers", 3])
