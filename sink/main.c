@@ -440,6 +440,7 @@ s_gather (s_sink_t *self)
             if (self->job && dv_job_complete (self->job))
                 break;
         }
+        //  A flood keeps the drain busy: it must not keep us from a signal.
         if (dv_interrupted ()) {
             rc = -1;
             break;

@@ -15,6 +15,9 @@
 //  How long a batch waits for a worker under its share before one at its
 //  share takes it: a few credit round trips.
 #define S_SHARE_GRACE_US 2000
+//  Messages read per call at most, so that a flood of them cannot keep the
+//  caller from its other duties (a signal among them).
+#define S_CREDIT_READS_MAX 1000
 
 typedef struct {
     uint8_t routing_id[S_ROUTING_ID_MAX];
@@ -94,7 +97,9 @@ dv_dispatch_take_credit (dv_dispatch_t *self)
     zmq_msg_t routing_id, body;
     zmq_msg_init (&routing_id);
     zmq_msg_init (&body);
-    while (zmq_msg_recv (&routing_id, self->tasks, ZMQ_DONTWAIT) >= 0) {
+    for (int reads = 0; reads < S_CREDIT_READS_MAX &&
+                        zmq_msg_recv (&routing_id, self->tasks, ZMQ_DONTWAIT) >= 0;
+         reads++) {
         //  A ROUTER message is [routing id][body]. Read every frame there is,
         //  so that no further frame can pass for a message of its own.
         int frames = 1;

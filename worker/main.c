@@ -226,8 +226,13 @@ s_square_batch (s_worker_t *self, const uint8_t *data, size_t size)
     for (uint32_t index = 0; index < tasks.count; index++) {
         int64_t value = dv_tasks_value (&tasks, index);
         dv_results_put_entry (entries, index, value, dv_square (value));
-        if (self->options.task_delay_us)
+        if (self->options.task_delay_us) {
             s_delay (self->options.task_delay_us);
+            //  Interrupted mid-batch: abandon it (the sink asks again for it),
+            //  never send part of one.
+            if (dv_interrupted ())
+                return 0;
+        }
     }
     self->tasks_done += tasks.count;
     uint32_t batches = dv_credit_policy_after_batch (&self->credit, tasks.count,
