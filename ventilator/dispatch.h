@@ -20,8 +20,9 @@ dv_dispatch_t *dv_dispatch_new (zsock_t *tasks);
 
 void dv_dispatch_destroy (dv_dispatch_t **self_p);
 
-//  Reads every credit message waiting on the task socket. Returns how many
-//  were malformed (and dropped).
+//  Reads the credit messages waiting on the task socket, at most a bounded
+//  number per call (a flood must not hold the caller from its signal
+//  check). Returns how many were malformed (and dropped).
 uint64_t dv_dispatch_take_credit (dv_dispatch_t *self);
 
 //  Sends one message to the next worker with credit, preferring one that has
