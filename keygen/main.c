@@ -60,6 +60,7 @@ main (int argc, char **argv)
         sizeof table / sizeof table[0],
         "Exit codes: 0 written, 1 cannot write, 2 bad usage.\n",
         true,
+        NULL,
     };
     int parsed = dv_options_parse (&command, argc, argv);
     if (parsed != DV_OPTIONS_RUN)

@@ -67,8 +67,11 @@ s_variable_name (const char *option_name, char *variable)
 
 //  Sets one option from text; source names where the text came from.
 static int
-s_set (const dv_option_t *option, const char *text, const char *source)
+s_set (const dv_command_t *command, const dv_option_t *option, const char *text,
+       const char *source)
 {
+    if (command->given)
+        command->given[option - command->options] = true;
     switch (option->type) {
         case DV_OPTION_TEXT:
             if (!*text) {
@@ -131,6 +134,15 @@ s_print_help (const dv_command_t *command)
             command->epilogue ? command->epilogue : "");
 }
 
+bool
+dv_options_given (const dv_command_t *command, const char *name)
+{
+    for (size_t index = 0; command->given && index < command->option_count; index++)
+        if (!strcmp (command->options[index].name, name))
+            return command->given[index];
+    return false;
+}
+
 int
 dv_options_parse (const dv_command_t *command, int argc, char **argv)
 {
@@ -139,7 +151,7 @@ dv_options_parse (const dv_command_t *command, int argc, char **argv)
         char variable[S_NAME_MAX];
         s_variable_name (option->name, variable);
         const char *text = getenv (variable);
-        if (text && *text && s_set (option, text, variable))
+        if (text && *text && s_set (command, option, text, variable))
             return DV_OPTIONS_BAD;
     }
     struct option *long_options =
@@ -185,7 +197,7 @@ dv_options_parse (const dv_command_t *command, int argc, char **argv)
             outcome = DV_OPTIONS_BAD;
         } else {
             const dv_option_t *option = &command->options[found - S_FIRST_INDEX];
-            if (s_set (option, option->type == DV_OPTION_FLAG ? "1" : optarg,
+            if (s_set (command, option, option->type == DV_OPTION_FLAG ? "1" : optarg,
                        "command line"))
                 outcome = DV_OPTIONS_BAD;
         }

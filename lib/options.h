@@ -37,6 +37,8 @@ typedef struct {
     size_t option_count;
     const char *epilogue; //  --help text after the options (exit codes)
     bool takes_arguments; //  positional arguments follow; optind is the first
+    bool *given;          //  or NULL: option_count flags, set for each option that
+                          //  a flag or a variable gave a value (defaults are not)
 } dv_command_t;
 
 #define DV_OPTIONS_RUN  0  //  parsed: run the program
@@ -46,6 +48,10 @@ typedef struct {
 //  Parses the environment, then argv. Positional arguments are errors unless
 //  the command takes_arguments.
 int dv_options_parse (const dv_command_t *command, int argc, char **argv);
+
+//  After dv_options_parse of a command with given: whether the option name
+//  had a value from a flag or a variable, not only its default.
+bool dv_options_given (const dv_command_t *command, const char *name);
 
 //  Parses text as a whole int64 / uint64 in decimal (uint64 also 0x hex):
 //  no sign for unsigned, no spaces, no trailing characters, no overflow.

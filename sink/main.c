@@ -121,6 +121,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         sizeof table / sizeof table[0],
         DV_EXIT_CODES_HELP,
         false,
+        NULL,
     };
     return dv_options_parse (&command, argc, argv);
 }

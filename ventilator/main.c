@@ -29,14 +29,15 @@
 #define S_POLL_MS           100
 #define S_ACCEPT_TIMEOUT_MS 10000
 #define S_DRAIN_EVERY       64 //  batches between reads of credit and control
-#define S_COUNT_DEFAULT     100
 
 typedef struct {
     const char *tasks_endpoints;
     const char *results_endpoints;
     const char *control_endpoints;
     int64_t count;
+    bool count_given; //  by a flag or a variable: not with --input
     int64_t start;
+    bool start_given; //  likewise
     const char *input;
     int64_t batch; //  0: auto
     const char *min_workers;
@@ -76,7 +77,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         .tasks_endpoints = dv_endpoint_default (DV_FLOW_TASKS, true),
         .results_endpoints = dv_endpoint_default (DV_FLOW_RESULTS, false),
         .control_endpoints = dv_endpoint_default (DV_FLOW_CONTROL, false),
-        .count = 0, //  not given: S_COUNT_DEFAULT (0 is below --count's minimum)
+        .count = 100,
         .start = 1,
         .min_workers = "1",
         .peer_timeout_s = 30,
@@ -110,6 +111,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
          &options->peer_timeout_s},
         DV_SECURITY_OPTIONS (&options->curve),
     };
+    bool given[sizeof table / sizeof table[0]] = {false};
     const dv_command_t command = {
         "ventilator",
         "Hand out a job's integer tasks to divvy workers, in batches.",
@@ -117,8 +119,12 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         sizeof table / sizeof table[0],
         DV_EXIT_CODES_HELP,
         false,
+        given,
     };
-    return dv_options_parse (&command, argc, argv);
+    int parsed = dv_options_parse (&command, argc, argv);
+    options->count_given = dv_options_given (&command, "count");
+    options->start_given = dv_options_given (&command, "start");
+    return parsed;
 }
 
 //  Checks options and input and fills in the job; -1 after logging.
@@ -141,13 +147,14 @@ s_prepare (s_ventilator_t *self)
                 dv_log ("cannot draw a random job id");
                 return -1;
             }
-    if (options->input && options->count) {
-        dv_log ("--input and --count cannot be used together");
+    if (options->input && (options->count_given || options->start_given)) {
+        dv_log ("--input and --%s cannot be used together",
+                options->count_given ? "count" : "start");
         return -1;
     }
-    uint64_t count = options->count ? (uint64_t) options->count : S_COUNT_DEFAULT;
-    if (options->input ? dv_source_read (&self->source, options->input)
-                       : dv_source_range (&self->source, options->start, count))
+    if (options->input
+            ? dv_source_read (&self->source, options->input)
+            : dv_source_range (&self->source, options->start, (uint64_t) options->count))
         return -1;
 
     uint32_t batch_size = dv_plan_batch_size (

@@ -685,14 +685,17 @@ def case_ipc_stale():
 
 
 def case_bad_input_with_count():
-    """--input and --count, from flags or DIVVY_*: one would be ignored, so the
-    pair is refused (also --count 100, the default). --start is not checked:
-    its whole range is legal, so only lib/options.c could say it was given."""
+    """--input and --count (or --start), from flags or DIVVY_*: one would be
+    ignored, so the pair is refused (also when the value is the default)."""
     keywords = ["--input", "--count", "cannot be used together"]
     ventilator_sends_nothing(["--count", "5"], keywords, prepare=input_file("1\n2\n"))
     ventilator_sends_nothing([], keywords, env={"DIVVY_COUNT": "5"},
                              prepare=input_file("1\n2\n"))
     ventilator_sends_nothing(["--count", "100"], keywords, prepare=input_file("1\n2\n"))
+    start_keywords = ["--input", "--start", "cannot be used together"]
+    ventilator_sends_nothing(["--start", "1"], start_keywords, prepare=input_file("1\n2\n"))
+    ventilator_sends_nothing([], start_keywords, env={"DIVVY_START": "-7"},
+                             prepare=input_file("1\n2\n"))
 
 
 CASES = {

@@ -45,6 +45,8 @@ static const dv_option_t s_options[] = {
     {"verbose", DV_OPTION_FLAG, NULL, "print more", "on", 0, 0, &s_values.verbose},
 };
 
+static bool s_given[sizeof s_options / sizeof s_options[0]];
+
 static const char *s_variables[] = {
     "DIVVY_ENDPOINT", "DIVVY_MIN_WORKERS", "DIVVY_OFFSET", "DIVVY_QUIET", "DIVVY_VERBOSE",
 };
@@ -56,6 +58,7 @@ static const dv_command_t s_command = {
     sizeof s_options / sizeof s_options[0],
     "Epilogue: exit codes go here.\n",
     false,
+    s_given,
 };
 
 static const s_values_t s_defaults = {S_ENDPOINT_DEFAULT, 4, 0, false, true};
@@ -66,6 +69,7 @@ s_reset (void **state)
 {
     (void) state;
     s_values = s_defaults;
+    memset (s_given, 0, sizeof s_given);
     for (size_t index = 0; index < sizeof s_variables / sizeof s_variables[0]; index++)
         unsetenv (s_variables[index]);
     unsetenv ("DIVVY_MIN-WORKERS");
@@ -585,6 +589,21 @@ test_parse_is_repeatable (void **state)
     assert_true (s_values.quiet);
 }
 
+//  An option counts as given when a flag or a variable set it, even to its
+//  default value, and not when only its default holds.
+static void
+test_given (void **state)
+{
+    (void) state;
+    setenv ("DIVVY_OFFSET", "0", 1);
+    assert_int_equal (s_parse ("--min-workers", "4", NULL), DV_OPTIONS_RUN);
+    assert_true (dv_options_given (&s_command, "min-workers"));
+    assert_true (dv_options_given (&s_command, "offset"));
+    assert_false (dv_options_given (&s_command, "endpoint"));
+    assert_false (dv_options_given (&s_command, "quiet"));
+    assert_false (dv_options_given (&s_command, "no-such-option"));
+}
+
 int
 main (void)
 {
@@ -603,6 +622,7 @@ main (void)
                                          s_reset),
         cmocka_unit_test_setup_teardown (test_help_and_version, s_reset, s_reset),
         cmocka_unit_test_setup_teardown (test_parse_is_repeatable, s_reset, s_reset),
+        cmocka_unit_test_setup_teardown (test_given, s_reset, s_reset),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
