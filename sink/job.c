@@ -122,7 +122,28 @@ uint32_t
 dv_job_missing (const dv_job_t *self, dv_range_t *ranges, uint32_t range_max,
                 uint64_t *task_total)
 {
-    uint64_t task_count = self->announce.task_count;
+    return dv_job_missing_below (self, self->announce.task_count, ranges, range_max,
+                                 task_total);
+}
+
+bool
+dv_job_has_all (const dv_job_t *self, const dv_range_t *ranges, uint32_t range_count)
+{
+    for (uint32_t index = 0; index < range_count; index++) {
+        uint64_t end = ranges[index].first_task + ranges[index].task_count;
+        if (end > self->announce.task_count ||
+            s_skip (self, ranges[index].first_task, true) < end)
+            return false;
+    }
+    return true;
+}
+
+uint32_t
+dv_job_missing_below (const dv_job_t *self, uint64_t below, dv_range_t *ranges,
+                      uint32_t range_max, uint64_t *task_total)
+{
+    uint64_t task_count =
+        below < self->announce.task_count ? below : self->announce.task_count;
     uint32_t range_count = 0;
     *task_total = 0;
     uint64_t id = self->first_missing;
@@ -131,6 +152,8 @@ dv_job_missing (const dv_job_t *self, dv_range_t *ranges, uint32_t range_max,
         if (first >= task_count)
             break;
         id = s_skip (self, first, false);
+        if (id > task_count)
+            id = task_count;
         ranges[range_count].first_task = first;
         ranges[range_count].task_count = id - first;
         *task_total += id - first;
@@ -178,6 +201,8 @@ dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_r
             on_result (context, value, square);
     }
     self->received += fresh;
+    if (results->first_task + results->count > self->received_end)
+        self->received_end = results->first_task + results->count;
     s_advance_first_missing (self);
     if (fresh)
         s_count_worker (self, results->worker_id, results->worker_id_length, fresh);

@@ -29,6 +29,7 @@ typedef struct {
     uint64_t *seen;         //  bitmap of task ids received
     uint64_t received;      //  distinct tasks received
     uint64_t first_missing; //  lowest task id not received (task_count when none)
+    uint64_t received_end;  //  one past the highest task id received (0: none)
     uint64_t duplicates;    //  results dropped because their task was already in
     dv_u256_t sum;          //  of the squares received
     zhashx_t *workers;      //  worker id -> dv_job_worker_t
@@ -69,6 +70,14 @@ void dv_job_set_clock (dv_job_t *self, int64_t now_us);
 //  returns how many; their task total goes to *task_total.
 uint32_t dv_job_missing (const dv_job_t *self, dv_range_t *ranges, uint32_t range_max,
                          uint64_t *task_total);
+
+//  The same, for missing task ids below below only (ranges clipped to it).
+uint32_t dv_job_missing_below (const dv_job_t *self, uint64_t below, dv_range_t *ranges,
+                               uint32_t range_max, uint64_t *task_total);
+
+//  True when every task of the range_count ranges has been received.
+bool dv_job_has_all (const dv_job_t *self, const dv_range_t *ranges,
+                     uint32_t range_count);
 
 //  The sum the job must reach: the closed form for a range, the ventilator's
 //  sum for a list.

@@ -57,8 +57,13 @@ typedef struct {
     dv_job_t *job;
     dv_state_t state;
     uint64_t malformed;
-    uint64_t credited;          //  received count at the last credit sent
-    bool worker_left;           //  a worker left since the last RESEND
+    uint64_t credited; //  received count at the last credit sent
+    bool worker_left;  //  a worker left since the last RESEND
+    //  A recovery: once a RESEND's tasks are all in, the next one goes at
+    //  once, for the gaps below where results had reached when it began.
+    dv_range_t asked[DV_RESEND_RANGES_MAX];
+    uint32_t asked_count;
+    uint64_t recovery_end;
     int64_t progress_ms;        //  when a new result last arrived (or the job began)
     uint64_t progress_received; //  the received count at progress_ms
     int64_t resend_ms;          //  when we last asked for missing tasks
@@ -376,16 +381,41 @@ static void
 s_check_stall (s_sink_t *self)
 {
     int64_t now = dv_now_ms ();
-    int64_t timeout_ms = s_stall_timeout_ms (self);
-    if (now - self->progress_ms < timeout_ms || now - self->resend_ms < timeout_ms)
-        return;
-    self->worker_left = false;
     dv_range_t ranges[DV_RESEND_RANGES_MAX];
     uint64_t task_total;
-    uint32_t range_count =
-        dv_job_missing (self->job, ranges, DV_RESEND_RANGES_MAX, &task_total);
-    if (!range_count)
-        return;
+    uint32_t range_count = 0;
+    //  A worker that died holding thousands of scattered tasks leaves more
+    //  gaps than one RESEND holds: go on as soon as the last one is answered.
+    bool continuing =
+        self->asked_count && dv_job_has_all (self->job, self->asked, self->asked_count);
+    if (continuing)
+        range_count = dv_job_missing_below (self->job, self->recovery_end, ranges,
+                                            DV_RESEND_RANGES_MAX, &task_total);
+    if (continuing && !range_count)
+        self->asked_count = 0; //  the recovery is over
+    if (!range_count) {
+        int64_t timeout_ms = s_stall_timeout_ms (self);
+        if (now - self->progress_ms < timeout_ms || now - self->resend_ms < timeout_ms)
+            return;
+        continuing = false;
+        self->worker_left = false;
+        self->recovery_end = self->job->received_end;
+        range_count =
+            dv_job_missing (self->job, ranges, DV_RESEND_RANGES_MAX, &task_total);
+        if (!range_count)
+            return;
+    }
+    //  What must come back before the next one: the ranges below where
+    //  results had reached (the ventilator sends none it never sent).
+    self->asked_count = 0;
+    for (uint32_t index = 0; index < range_count; index++) {
+        dv_range_t range = ranges[index];
+        if (range.first_task >= self->recovery_end)
+            break;
+        if (range.first_task + range.task_count > self->recovery_end)
+            range.task_count = self->recovery_end - range.first_task;
+        self->asked[self->asked_count++] = range;
+    }
     uint8_t buffer[DV_RESEND_SIZE (DV_RESEND_RANGES_MAX)];
     s_publish (
         self, buffer,
@@ -393,6 +423,8 @@ s_check_stall (s_sink_t *self)
     self->resend_ms = now;
     self->resends++;
     self->tasks_requested += task_total;
+    if (continuing)
+        return; //  the recovery's first RESEND said it
     dv_log_limited (&self->resend_limit,
                     "no new result for %" PRId64 " ms: asking again for %" PRIu64
                     " tasks in %" PRIu32 " ranges, from task %" PRIu64,

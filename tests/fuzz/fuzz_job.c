@@ -307,6 +307,32 @@ s_check_job (const dv_job_t *job, const s_model_t *model, dv_range_t *ranges,
     FUZZ_CHECK (prefix_total == prefix_sum);
     FUZZ_CHECK (dv_job_missing (job, prefix, 0, &prefix_total) == 0 && prefix_total == 0);
 
+    //  Below a bound: the model's missing runs cut at it. And every task of a
+    //  range is in exactly when the model has no gap there.
+    uint64_t below = selector % (task_count + 2);
+    uint64_t below_total = UINT64_MAX;
+    uint32_t below_count =
+        dv_job_missing_below (job, below, ranges, range_max, &below_total);
+    uint64_t below_sum = 0;
+    for (uint32_t index = 0; index < below_count; index++) {
+        FUZZ_CHECK (ranges[index].first_task + ranges[index].task_count <= below);
+        below_sum += ranges[index].task_count;
+    }
+    uint64_t model_missing = 0;
+    for (uint64_t id = 0; id < below && id < task_count; id++)
+        model_missing += !s_model_seen (model, id);
+    FUZZ_CHECK (below_total == below_sum && below_sum == model_missing);
+    if (task_count) {
+        dv_range_t probe = {selector % task_count, 1 + selector / 7 % 3};
+        if (probe.task_count > task_count - probe.first_task)
+            probe.task_count = task_count - probe.first_task;
+        bool all_in = true;
+        for (uint64_t id = probe.first_task; id < probe.first_task + probe.task_count;
+             id++)
+            all_in &= s_model_seen (model, id);
+        FUZZ_CHECK (dv_job_has_all (job, &probe, 1) == all_in);
+    }
+
     if (model->is_range && dv_job_complete (job)) {
         dv_u256_t expected = dv_job_expected_sum (job);
         FUZZ_CHECK (memcmp (expected.limb, job->sum.limb, sizeof expected.limb) == 0);
