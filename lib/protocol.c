@@ -8,8 +8,8 @@
       TASKS     16 first_task u64, 24 count x value i64
       RESULTS   16 first_task u64, 24 id_length u8, 25 worker id,
                 25 + id_length: count x (value i64, square u128)
-      HEARTBEAT 16 state u8, 17 zero[7], 24 received u64, 32 total u64,
-                40 shape u64
+      HEARTBEAT 16 state u8, 17 zero[3], 20 ended_ms_ago u32, 24 received u64,
+                32 total u64, 40 shape u64
       CREDIT    16 received u64, 24 first_missing u64, 32 shape u64
       RESEND    16 count x (first_task u64, task_count u64)
       WANT      (job id 0) 16 reset u8, 17 zero[7]; count = batches
@@ -255,6 +255,7 @@ dv_heartbeat_encode (const dv_heartbeat_t *heartbeat, uint8_t *buffer)
     s_put_header (buffer, DV_KIND_HEARTBEAT, 0, heartbeat->job_id);
     memset (buffer + 16, 0, 8);
     buffer[16] = (uint8_t) heartbeat->state;
+    s_put_u32 (buffer + 20, heartbeat->ended_ms_ago);
     dv_put_u64 (buffer + 24, heartbeat->received);
     dv_put_u64 (buffer + 32, heartbeat->total);
     dv_put_u64 (buffer + 40, heartbeat->shape);
@@ -265,12 +266,16 @@ int
 dv_heartbeat_decode (const uint8_t *data, size_t size, dv_heartbeat_t *heartbeat)
 {
     if (size != DV_HEARTBEAT_SIZE || dv_message_kind (data, size) != DV_KIND_HEARTBEAT ||
-        s_get_u32 (data + 4) != 0 || !s_all_zero (data + 17, 7))
+        s_get_u32 (data + 4) != 0 || !s_all_zero (data + 17, 3))
         return -1;
     heartbeat->job_id = dv_get_u64 (data + 8);
     heartbeat->received = dv_get_u64 (data + 24);
     heartbeat->total = dv_get_u64 (data + 32);
     heartbeat->shape = dv_get_u64 (data + 40);
+    heartbeat->ended_ms_ago = s_get_u32 (data + 20);
+    if (heartbeat->ended_ms_ago && data[16] != DV_STATE_DONE &&
+        data[16] != DV_STATE_ABANDONED)
+        return -1;
     switch (data[16]) {
         case DV_STATE_IDLE:
             if (heartbeat->job_id || heartbeat->received || heartbeat->total ||

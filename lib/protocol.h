@@ -165,6 +165,9 @@ typedef struct {
     uint64_t received; //  distinct tasks received so far
     uint64_t total;    //  task count of job_id, 0 when idle
     uint64_t shape;    //  dv_announce_shape of job_id, 0 when idle
+    //  Done or abandoned: how long ago the job ended, in ms (saturating);
+    //  0 otherwise. A worker that started before then took part in it.
+    uint32_t ended_ms_ago;
 } dv_heartbeat_t;
 
 typedef struct {

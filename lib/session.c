@@ -25,6 +25,7 @@ struct dv_session_t {
     dv_sink_job_t job;     //  what the sink said of it
     int64_t reported_ms;   //  when we last said what we wait for
     bool heard_live;       //  a sink heard idle or running, not only lingering
+    int64_t started_ms;
     bool gave_up;
     uint64_t malformed;
     dv_rate_limit_t malformed_limit;
@@ -60,7 +61,7 @@ dv_session_new (const dv_session_config_t *config)
     else
         dv_socket_subscribe (self->control, worker_kinds,
                              sizeof worker_kinds / sizeof worker_kinds[0]);
-    self->reported_ms = dv_now_ms ();
+    self->reported_ms = self->started_ms = dv_now_ms ();
     return self;
 }
 
@@ -119,13 +120,14 @@ dv_session_malformed (dv_session_t *self)
 //  Takes what the sink says of job_id in state; a job of another shape is
 //  noted, never taken for ours.
 static void
-s_on_job_state (dv_session_t *self, uint64_t job_id, uint64_t shape, dv_state_t state)
+s_on_job_state (dv_session_t *self, uint64_t job_id, uint64_t shape, dv_state_t state,
+                int64_t ended_ms)
 {
-    //  A job is ours to follow when we hear it run, or end after we had
-    //  heard the sink live (idle or running): a job heard of only as over,
-    //  from the first message on, ended before we came (a lingering KILL).
+    //  A job is ours to follow when we hear it run, or hear that it ended
+    //  after we started (or after we had heard the sink live). A job that
+    //  ended before we came is a previous one: its lingering KILL is not ours.
     if (job_id && !self->job_id && self->config.adopt_running &&
-        (state == DV_STATE_RUNNING || self->heard_live))
+        (state == DV_STATE_RUNNING || self->heard_live || ended_ms >= self->started_ms))
         dv_session_follow (self, job_id, 0);
     if (state == DV_STATE_IDLE || state == DV_STATE_RUNNING)
         self->heard_live = true;
@@ -197,11 +199,14 @@ s_on_message (dv_session_t *self, const uint8_t *data, size_t size)
     self->sink_heard_ms = dv_now_ms ();
     if (kind == DV_KIND_HEARTBEAT)
         s_on_job_state (self, view.heartbeat.job_id, view.heartbeat.shape,
-                        view.heartbeat.state);
+                        view.heartbeat.state,
+                        view.heartbeat.state >= DV_STATE_DONE
+                            ? self->sink_heard_ms - (int64_t) view.heartbeat.ended_ms_ago
+                            : 0);
     else if (kind == DV_KIND_KILL)
-        s_on_job_state (self, view.kill.job_id, view.kill.shape, DV_STATE_DONE);
+        s_on_job_state (self, view.kill.job_id, view.kill.shape, DV_STATE_DONE, 0);
     else if (kind == DV_KIND_CREDIT)
-        s_on_job_state (self, view.credit.job_id, view.credit.shape, DV_STATE_RUNNING);
+        s_on_job_state (self, view.credit.job_id, view.credit.shape, DV_STATE_RUNNING, 0);
     if (self->config.handler)
         self->config.handler (self->config.context, (dv_kind_t) kind, &view);
 }

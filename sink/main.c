@@ -71,6 +71,7 @@ typedef struct {
     uint64_t tasks_requested;   //  tasks they asked for, counted each time
     int64_t heartbeat_ms;
     int64_t ventilator_heard_ms; //  the job's last announcement
+    int64_t ended_ms;            //  when the job completed or was abandoned
     dv_output_t *output;
     dv_progress_t progress;
     dv_rate_limit_t malformed_limit;
@@ -186,6 +187,10 @@ s_publish_heartbeat (s_sink_t *self)
         heartbeat.received = self->job->received;
         heartbeat.total = self->job->announce.task_count;
         heartbeat.shape = self->job->shape;
+    }
+    if (self->ended_ms) {
+        int64_t ago = dv_now_ms () - self->ended_ms;
+        heartbeat.ended_ms_ago = ago < UINT32_MAX ? (uint32_t) ago : UINT32_MAX;
     }
     uint8_t buffer[DV_HEARTBEAT_SIZE];
     s_publish (self, buffer, dv_heartbeat_encode (&heartbeat, buffer));
@@ -480,6 +485,7 @@ s_gather (s_sink_t *self)
         }
         if (self->job && dv_job_complete (self->job)) {
             self->state = DV_STATE_DONE;
+            self->ended_ms = dv_now_ms ();
             break;
         }
         int64_t now = dv_now_ms ();
@@ -507,6 +513,7 @@ s_gather (s_sink_t *self)
                         self->options.peer_timeout_s, self->job->announce.job_id,
                         self->job->received, self->job->announce.task_count);
                 self->state = DV_STATE_ABANDONED;
+                self->ended_ms = now;
                 rc = 1;
                 break;
             }

@@ -127,7 +127,10 @@ s_reference_kind (const uint8_t *data, size_t size)
             return size == 24 && !count && job_id && s_load (data + 16, 8) ? DV_KIND_KILL
                                                                            : 0;
         case DV_KIND_HEARTBEAT: {
-            if (size != 48 || count || !s_zero (data + 17, 7))
+            if (size != 48 || count || !s_zero (data + 17, 3))
+                return 0;
+            //  How long ago the job ended: done and abandoned only.
+            if (data[16] != 2 && data[16] != 3 && !s_zero (data + 20, 4))
                 return 0;
             uint64_t received = s_load (data + 24, 8);
             uint64_t total = s_load (data + 32, 8);

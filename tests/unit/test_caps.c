@@ -58,8 +58,8 @@ test_control_messages_fit (void **state)
     (void) state;
     uint8_t buffer[DV_RESEND_SIZE (DV_RESEND_RANGES_MAX)];
 
-    dv_heartbeat_t heartbeat = {UINT64_MAX, DV_STATE_ABANDONED, UINT64_MAX, UINT64_MAX,
-                                UINT64_MAX};
+    dv_heartbeat_t heartbeat = {UINT64_MAX, DV_STATE_ABANDONED, UINT64_MAX,
+                                UINT64_MAX, UINT64_MAX,         UINT32_MAX};
     size_t size = dv_heartbeat_encode (&heartbeat, buffer);
     assert_int_equal (dv_heartbeat_decode (buffer, size, &heartbeat), 0);
     s_check_fits ("HEARTBEAT", size, "control (ventilator, worker)", DV_CONTROL_CAP);

@@ -233,10 +233,10 @@ s_make_samples (s_sample_t *samples)
     samples[count++] = (s_sample_t){s_copy (buffer, size), size, S_RESULTS};
 
     dv_heartbeat_t heartbeats[] = {
-        {0, DV_STATE_IDLE, 0, 0, 0},
-        {3, DV_STATE_RUNNING, 10, 1000, 0x5a},
-        {3, DV_STATE_DONE, 1000, 1000, 0x5a},
-        {3, DV_STATE_ABANDONED, 10, 1000, UINT64_MAX},
+        {0, DV_STATE_IDLE, 0, 0, 0, 0},
+        {3, DV_STATE_RUNNING, 10, 1000, 0x5a, 0},
+        {3, DV_STATE_DONE, 1000, 1000, 0x5a, 250},
+        {3, DV_STATE_ABANDONED, 10, 1000, UINT64_MAX, 0},
     };
     for (size_t index = 0; index < sizeof heartbeats / sizeof heartbeats[0]; index++) {
         size = dv_heartbeat_encode (&heartbeats[index], buffer);
@@ -444,15 +444,15 @@ test_heartbeat_round_trip (void **state)
 {
     (void) state;
     dv_heartbeat_t cases[] = {
-        {0, DV_STATE_IDLE, 0, 0, 0},
-        {1, DV_STATE_RUNNING, 0, 1, 1},
-        {UINT64_MAX, DV_STATE_RUNNING, UINT64_MAX - 1, UINT64_MAX, UINT64_MAX},
-        {4, DV_STATE_DONE, 10, 10, 0x0123456789abcdefULL},
+        {0, DV_STATE_IDLE, 0, 0, 0, 0},
+        {1, DV_STATE_RUNNING, 0, 1, 1, 0},
+        {UINT64_MAX, DV_STATE_RUNNING, UINT64_MAX - 1, UINT64_MAX, UINT64_MAX, 0},
+        {4, DV_STATE_DONE, 10, 10, 0x0123456789abcdefULL, 0},
         //  Done with fewer received than total: allowed (layout only).
-        {4, DV_STATE_DONE, 3, 10, 2},
+        {4, DV_STATE_DONE, 3, 10, 2, 1},
         //  Abandoned: the ventilator went silent, at any count received.
-        {4, DV_STATE_ABANDONED, 0, 10, 3},
-        {4, DV_STATE_ABANDONED, 10, 10, 3},
+        {4, DV_STATE_ABANDONED, 0, 10, 3, 0},
+        {4, DV_STATE_ABANDONED, 10, 10, 3, UINT32_MAX},
     };
     for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
         uint8_t buffer[DV_HEARTBEAT_SIZE];
@@ -596,7 +596,7 @@ test_wire_layout (void **state)
         4, 0, 0, 0, 0, 0, 0, 0,                         //  total
         8, 7, 6, 5, 4, 3, 2, 1,                         //  shape
     };
-    dv_heartbeat_t heartbeat = {9, DV_STATE_ABANDONED, 3, 4, 0x0102030405060708ULL};
+    dv_heartbeat_t heartbeat = {9, DV_STATE_ABANDONED, 3, 4, 0x0102030405060708ULL, 0};
     assert_int_equal (dv_heartbeat_encode (&heartbeat, buffer), sizeof heartbeat_bytes);
     assert_memory_equal (buffer, heartbeat_bytes, sizeof heartbeat_bytes);
 
@@ -1089,7 +1089,7 @@ static void
 s_check_heartbeat (uint64_t job_id, unsigned state, uint64_t received, uint64_t total,
                    uint64_t shape, bool valid)
 {
-    dv_heartbeat_t heartbeat = {job_id, DV_STATE_IDLE, received, total, shape};
+    dv_heartbeat_t heartbeat = {job_id, DV_STATE_IDLE, received, total, shape, 0};
     uint8_t buffer[DV_HEARTBEAT_SIZE];
     dv_heartbeat_encode (&heartbeat, buffer);
     buffer[16] = (uint8_t) state;
@@ -1129,7 +1129,7 @@ test_heartbeat_rejects (void **state)
         s_check_heartbeat (1, state, 1, 2, 3, false);
     }
     //  Reserved bytes after the state.
-    dv_heartbeat_t heartbeat = {1, DV_STATE_RUNNING, 1, 2, 3};
+    dv_heartbeat_t heartbeat = {1, DV_STATE_RUNNING, 1, 2, 3, 0};
     uint8_t buffer[DV_HEARTBEAT_SIZE];
     dv_heartbeat_encode (&heartbeat, buffer);
     for (int byte = 17; byte < 24; byte++) {
