@@ -5,6 +5,7 @@
     that CZMQ's calls return as they would.
 */
 #include "process.h"
+#include "clock.h"
 #include "log.h"
 
 #include <czmq.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 
 static volatile sig_atomic_t s_signal_number;
+static int64_t s_started_ms;
 
 static void
 s_on_signal (int signal_number)
@@ -24,6 +26,7 @@ s_on_signal (int signal_number)
 void
 dv_process_init (const char *program)
 {
+    s_started_ms = dv_now_ms ();
     dv_log_set_program (program);
     zsys_init ();
     zsys_set_logstream (stderr);
@@ -31,6 +34,12 @@ dv_process_init (const char *program)
     zsys_handler_set (s_on_signal);
     //  A closed peer must be an error return, never a process-killing signal.
     signal (SIGPIPE, SIG_IGN);
+}
+
+int64_t
+dv_process_started_ms (void)
+{
+    return s_started_ms;
 }
 
 bool

@@ -8,10 +8,14 @@
 #define DV_PROCESS_H_INCLUDED
 
 #include <stdbool.h>
+#include <stdint.h>
 
 //  Sets up CZMQ (logging to stderr) and signal handling for program. Call
 //  first in main.
 void dv_process_init (const char *program);
+
+//  When dv_process_init ran, on dv_now_ms's clock (0 before).
+int64_t dv_process_started_ms (void);
 
 //  True once SIGINT or SIGTERM has arrived.
 bool dv_interrupted (void);

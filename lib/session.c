@@ -25,7 +25,7 @@ struct dv_session_t {
     dv_sink_job_t job;     //  what the sink said of it
     int64_t reported_ms;   //  when we last said what we wait for
     bool heard_live;       //  a sink heard idle or running, not only lingering
-    int64_t started_ms;
+    int64_t started_ms;    //  jobs that ended before this are not ours
     bool gave_up;
     uint64_t malformed;
     dv_rate_limit_t malformed_limit;
@@ -61,7 +61,11 @@ dv_session_new (const dv_session_config_t *config)
     else
         dv_socket_subscribe (self->control, worker_kinds,
                              sizeof worker_kinds / sizeof worker_kinds[0]);
-    self->reported_ms = self->started_ms = dv_now_ms ();
+    self->reported_ms = dv_now_ms ();
+    //  From the process's start: a slow start must not make a job we were
+    //  started for look like one that ended before we came.
+    self->started_ms =
+        dv_process_started_ms () ? dv_process_started_ms () : self->reported_ms;
     return self;
 }
 
