@@ -64,7 +64,7 @@ typedef struct {
     bool job_accepted;
     int64_t announced_ms;
     int64_t first_announced_ms;
-    const char *failure; //  why the job cannot go on (logged), or NULL
+    bool failed; //  the job cannot go on (said already)
     uint64_t malformed;
     uint8_t *batch_buffer;
     dv_rate_limit_t resend_limit;
@@ -286,7 +286,7 @@ s_on_credit (s_ventilator_t *self, const dv_credit_t *credit)
 static void
 s_on_refuse (s_ventilator_t *self, const dv_refuse_t *refuse)
 {
-    if (refuse->job_id != self->job_id || refuse->shape != self->shape || self->failure)
+    if (refuse->job_id != self->job_id || refuse->shape != self->shape || self->failed)
         return;
     switch (refuse->reason) {
         case DV_REFUSE_TOO_LARGE:
@@ -309,7 +309,7 @@ s_on_refuse (s_ventilator_t *self, const dv_refuse_t *refuse)
                     self->job_id, self->source.count);
             break;
     }
-    self->failure = "refused";
+    self->failed = true;
 }
 
 //  Everything the sink says, after the session has taken it in.
@@ -339,7 +339,7 @@ s_on_sink (void *context, dv_kind_t kind, const void *message)
 static int
 s_check_job (s_ventilator_t *self)
 {
-    if (self->failure)
+    if (self->failed)
         return -1;
     switch (dv_session_job (self->session)) {
         case DV_SINK_JOB_OTHER_SHAPE:
@@ -349,31 +349,42 @@ s_check_job (s_ventilator_t *self)
                     self->job_accepted ? ", announced by another ventilator after it "
                                          "restarted"
                                        : "");
-            self->failure = "other shape";
+            self->failed = true;
             return -1;
         case DV_SINK_JOB_ABANDONED:
             dv_log ("the sink abandoned job %" PRIu64
                     ": it did not hear from us within its peer timeout",
                     self->job_id);
-            self->failure = "abandoned";
+            self->failed = true;
             return -1;
         default:
             return 0;
     }
 }
 
-//  The announcement, repeated every DV_ANNOUNCE_EVERY_MS while the job runs:
-//  the sink's sign that we live. -1 (logged) when the sink has gone silent.
-static void s_announce (s_ventilator_t *self);
+//  Announces the job, at most every DV_ANNOUNCE_EVERY_MS: until the sink
+//  answers, and then while the job runs, as the sink's sign that we live.
+static void
+s_announce (s_ventilator_t *self)
+{
+    int64_t now = dv_now_ms ();
+    if (now - self->announced_ms < DV_ANNOUNCE_EVERY_MS)
+        return;
+    uint8_t buffer[DV_ANNOUNCE_SIZE];
+    size_t size = dv_announce_encode (&self->announcement, buffer);
+    zmq_send (zsock_resolve (self->announce), buffer, size, ZMQ_DONTWAIT);
+    self->announced_ms = now;
+    if (!self->first_announced_ms)
+        self->first_announced_ms = now;
+}
 
+//  Announces a running job again; says what we wait for. -1 (logged) when
+//  the sink has gone silent.
 static int
 s_check_sink (s_ventilator_t *self)
 {
-    int64_t now = dv_now_ms ();
-    if (self->job_accepted && now - self->announced_ms >= DV_ANNOUNCE_EVERY_MS) {
+    if (self->job_accepted)
         s_announce (self);
-        self->announced_ms = now;
-    }
     const char *waiting = NULL;
     char workers[256];
     int64_t connected = dv_gate_connected (self->gate);
@@ -411,14 +422,6 @@ s_wait (s_ventilator_t *self, int timeout_ms)
     return s_check_job (self) || s_check_sink (self);
 }
 
-static void
-s_announce (s_ventilator_t *self)
-{
-    uint8_t buffer[DV_ANNOUNCE_SIZE];
-    size_t size = dv_announce_encode (&self->announcement, buffer);
-    zmq_send (zsock_resolve (self->announce), buffer, size, ZMQ_DONTWAIT);
-}
-
 //  Before the job is accepted: announces it once the sink is heard and the
 //  gate is open, again every second until the sink answers (a refusal comes
 //  as REFUSE, at once). Returns -1 when a live sink has neither taken nor
@@ -432,13 +435,8 @@ s_try_to_start (s_ventilator_t *self)
     //  Connected is not enough: a worker counts once its credit is in, so
     //  that the first batches already go round all of them.
     if (dv_session_sink_heard (self->session) && connected >= required &&
-        (int64_t) dv_dispatch_worker_count (self->dispatch) >= required &&
-        now - self->announced_ms >= DV_ANNOUNCE_EVERY_MS) {
+        (int64_t) dv_dispatch_worker_count (self->dispatch) >= required)
         s_announce (self);
-        self->announced_ms = now;
-        if (!self->first_announced_ms)
-            self->first_announced_ms = now;
-    }
     if (self->first_announced_ms &&
         now - self->first_announced_ms >= S_ACCEPT_TIMEOUT_MS) {
         dv_log ("the sink has neither taken nor refused job %" PRIu64
