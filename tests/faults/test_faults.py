@@ -129,6 +129,11 @@ def curve_flags(keys, role, cert="worker"):
     return ["--curve-cert", keys[cert], "--curve-server", keys["server"]]
 
 
+#  The sink's heartbeat cadence (sink/main.c): a threshold the job passes
+#  within one period of its end may never be reported as running.
+SINK_HEARTBEAT_MS = 200
+
+
 class Watcher:
     """divvy-inject subscribed to the sink's control socket, printing every
     heartbeat ("hb JOB STATE RECEIVED TOTAL"), RESEND and KILL it hears."""
@@ -149,6 +154,10 @@ class Watcher:
                 found = self.HEARTBEAT.match(line)
                 if found and found.group(2) == "1" and int(found.group(3)) >= minimum:
                     return int(found.group(3))
+                if found and found.group(2) == "2":
+                    raise TestFailure(f"the job ended before the sink reported "
+                                      f"{minimum} results (heartbeats every "
+                                      f"{SINK_HEARTBEAT_MS} ms)")
             if not self.process.running():
                 raise TestFailure(f"the watcher exited "
                                   f"({describe_exit(self.process.returncode)})")
@@ -157,6 +166,14 @@ class Watcher:
                                   f"{scaled(timeout):.0f} s")
             #  Polling the watcher's output, not sleeping for synchronisation.
             time.sleep(0.02)
+
+    def done(self):
+        """Whether a heartbeat has said the job is done."""
+        return any(found and found.group(2) == "2"
+                   for found in map(self.HEARTBEAT.match, self.process.lines("stdout")))
+
+    def wait_done(self, timeout):
+        self.process.wait_for_line("stdout", r"^hb \d+ 2 ", timeout)
 
     def resends(self):
         return [line for line in self.process.lines("stdout")
@@ -1343,10 +1360,15 @@ def slow_args(index, delay_us=2000000):
     return ["--id", f"w{index}", "--task-delay-us", delay_us]
 
 
-#  12. One of three batch-1 workers killed at a random point, many times
+#  12. One of three batch-1 workers killed at a random moment, many times
 #  over: it held thousands of scattered single tasks, so the RESEND that
 #  asks for them holds the most ranges a RESEND can (64, 1040 bytes); the
 #  job completes exactly each time. Seeded: DIVVY_TEST_SEED repeats a run.
+#
+#  The kill moment is a random fraction of the job's own length, measured
+#  here by a first job without a kill: such a job passes in one or two of
+#  the sink's heartbeats, so a threshold on the heartbeat's count would
+#  pick only the moments a heartbeat happens to fall on.
 
 #  Under sanitizers (waits scaled up) fewer trials: each is several times
 #  slower there, and the plain lane runs all of them.
@@ -1354,55 +1376,88 @@ RANDOM_KILL_TRIALS = 20 if scaled(1) == 1 else 5
 #  Unslowed batch-1 workers each hold thousands of scattered single tasks
 #  (credit for about 20 ms of work ahead, up to --prefetch 4096), so the
 #  RESEND for a victim's tasks holds the most ranges one can (64): the case
-#  that once exceeded the control socket's cap. A job of 600,000 tasks
-#  lasts a second or more, several of the watcher's heartbeats.
+#  that once exceeded the control socket's cap.
 RANDOM_KILL_COUNT = 600000
 RANDOM_KILL_TRIAL_TIMEOUT = 60
 RANDOM_KILL_RANGES_MAX = 64
+#  Kill moments, as fractions of the measured job length.
+RANDOM_KILL_EARLIEST = 0.02
+RANDOM_KILL_LATEST = 0.90
+#  A job a little faster than the measured one can end before its kill: that
+#  trial is run again with a new moment, this many times at most.
+RANDOM_KILL_MISSES_MAX = 10
+
+
+def random_kill_job(name, kill_after_s=None, victim_index=0):
+    """One batch-1 job with three workers; kill_after_s after the ventilator
+    starts sending, the victim is killed (None: no kill). Returns the JSON
+    summary, the RESENDs' range counts, the seconds from the start to the
+    sink's "done" heartbeat (None if killed), and whether the kill came while
+    the job was still running."""
+    values = range(1, RANDOM_KILL_COUNT + 1)
+    with Pipeline(name) as pipeline:
+        sink = start(pipeline, "sink", ["--json"])
+        watcher = Watcher(pipeline, pipeline.control)
+        workers = [start(pipeline, "worker", ["--id", f"w{index}"],
+                         name=f"worker{index}") for index in (1, 2, 3)]
+        ventilator = start(pipeline, "ventilator",
+                           ["--count", RANDOM_KILL_COUNT, "--batch", 1, "--min-workers", 3])
+        ventilator.wait_for_line("stderr", r"workers connected", 60)
+        started = time.monotonic()
+        duration = None
+        in_time = False
+        survivors = workers
+        if kill_after_s is None:
+            watcher.wait_done(RANDOM_KILL_TRIAL_TIMEOUT)
+            duration = time.monotonic() - started
+        else:
+            #  Not a wait for an event: this sleep is the moment under test.
+            time.sleep(kill_after_s)
+            in_time = not watcher.done() and sink.running()
+            victim = workers[victim_index]
+            kill(victim)
+            survivors = [worker for worker in workers if worker is not victim]
+        finish([sink, ventilator] + survivors, RANDOM_KILL_TRIAL_TIMEOUT)
+        summary = check_exact(sink, values)
+        watcher.stop()
+        check_no_socket_files(pipeline)
+        ranges = [int(line.split()[3]) for line in watcher.resends()]
+        return summary, ranges, duration, in_time
 
 
 def case_random_worker_kill():
     seed = int(os.environ.get("DIVVY_TEST_SEED") or time.time_ns() % 2 ** 32)
     rng = random.Random(seed)
-    figures("random_worker_kill", seed=seed,
-            trials=int(os.environ.get("DIVVY_TEST_TRIALS") or RANDOM_KILL_TRIALS),
-            count=RANDOM_KILL_COUNT)
-    count = RANDOM_KILL_COUNT
-    values = range(1, count + 1)
-    total_resends = full_resends = 0
     trials = int(os.environ.get("DIVVY_TEST_TRIALS") or RANDOM_KILL_TRIALS)
-    for trial in range(1, trials + 1):
-        fraction = rng.uniform(0.05, 0.90)
+    _, _, length, _ = random_kill_job("random_worker_kill_0")
+    figures("random_worker_kill", seed=seed, trials=trials, count=RANDOM_KILL_COUNT,
+            job_length_s=f"{length:.3f}")
+    total_resends = full_resends = misses = 0
+    trial = 0
+    while trial < trials:
+        fraction = rng.uniform(RANDOM_KILL_EARLIEST, RANDOM_KILL_LATEST)
         victim_index = rng.randrange(3)
-        with Pipeline(f"random_worker_kill_{trial}") as pipeline:
-            sink = start(pipeline, "sink", ["--json"])
-            watcher = Watcher(pipeline, pipeline.control)
-            workers = [start(pipeline, "worker", ["--id", f"w{index}"],
-                             name=f"worker{index}") for index in (1, 2, 3)]
-            ventilator = start(pipeline, "ventilator",
-                               ["--count", count, "--batch", 1, "--min-workers", 3])
-            at = watcher.wait_received(int(count * fraction), 60)
-            victim = workers[victim_index]
-            check(sink.running(), f"trial {trial}: the job ended before the kill")
-            kill(victim)
-            figures("random_worker_kill", trial=trial, fraction=f"{fraction:.3f}",
-                    victim=victim.name, killed_at_received=at)
-            survivors = [worker for worker in workers if worker is not victim]
-            finish([sink, ventilator] + survivors, RANDOM_KILL_TRIAL_TIMEOUT)
-            summary = check_exact(sink, values)
-            watcher.stop()
-            check_no_socket_files(pipeline)
-            total_resends += summary["resends"]
-            ranges = [int(line.split()[3]) for line in watcher.resends()]
-            full_resends += ranges.count(RANDOM_KILL_RANGES_MAX)
-            figures("random_worker_kill", trial=trial, resends=summary["resends"],
-                    tasks_requested_again=summary["tasks_requested_again"],
-                    duplicates=summary["duplicates"], most_ranges=max(ranges, default=0),
-                    exact=True, seconds=f"{summary['seconds']:.2f}")
+        summary, ranges, _, in_time = random_kill_job(
+            f"random_worker_kill_{trial + 1}", fraction * length, victim_index)
+        figures("random_worker_kill", trial=trial + 1, fraction=f"{fraction:.3f}",
+                victim=f"worker{victim_index + 1}", in_time=in_time,
+                resends=summary["resends"],
+                tasks_requested_again=summary["tasks_requested_again"],
+                duplicates=summary["duplicates"], most_ranges=max(ranges, default=0),
+                exact=True, seconds=f"{summary['seconds']:.2f}")
+        if not in_time:
+            misses += 1
+            check(misses <= RANDOM_KILL_MISSES_MAX,
+                  f"{misses} jobs ended before their kill: the measured length "
+                  f"{length:.3f} s is not this machine's")
+            continue
+        trial += 1
+        total_resends += summary["resends"]
+        full_resends += ranges.count(RANDOM_KILL_RANGES_MAX)
     check(total_resends >= 1, "no trial needed a RESEND: the kills hit no held work")
     #  Else the case no longer tests what it is for: a RESEND at the cap.
     check(full_resends >= 1, f"no RESEND held {RANDOM_KILL_RANGES_MAX} ranges")
-    figures("random_worker_kill", trials=trials, exact=trials,
+    figures("random_worker_kill", trials=trials, exact=trials, missed=misses,
             resends_of_64_ranges=full_resends)
 
 
@@ -1416,9 +1471,18 @@ ABANDON_LIMIT_S = VENTILATOR_SILENT_S + 3
 WORKERS_AFTER_SINK_LIMIT_S = 5
 
 
+#  Kill points, in results received: soon after the start, mid-job, late.
+VENTILATOR_KILL_AT = (500, 15000, 30000)
+
+
 def case_ventilator_dies():
+    for trial, threshold in enumerate(VENTILATOR_KILL_AT, 1):
+        ventilator_dies_once(trial, threshold)
+
+
+def ventilator_dies_once(trial, threshold):
     count = 40000
-    with Pipeline("ventilator_dies") as pipeline:
+    with Pipeline(f"ventilator_dies_{trial}") as pipeline:
         sink = start(pipeline, "sink", ["--json", "--peer-timeout", VENTILATOR_SILENT_S])
         pipeline.wait_bound(pipeline.control, sink)
         watcher = Watcher(pipeline, pipeline.control)
@@ -1426,14 +1490,15 @@ def case_ventilator_dies():
                          name=f"worker{index}") for index in (1, 2)]
         ventilator = start(pipeline, "ventilator",
                            ["--count", count, "--batch", 10, "--min-workers", 2])
-        at = watcher.wait_received(500)
+        at = watcher.wait_received(threshold)
         kill(ventilator)
         killed = ventilator.ended
         wait_exits([sink], ABANDON_LIMIT_S + scaled(10))
         sink_s = sink.ended - killed
         wait_exits(workers, WORKERS_AFTER_SINK_LIMIT_S + scaled(10))
         workers_s = [worker.ended - sink.ended for worker in workers]
-        figures("ventilator_dies", killed_at_received=at, sink_exit_s=f"{sink_s:.2f}",
+        figures("ventilator_dies", trial=trial, killed_at_received=at,
+                sink_exit_s=f"{sink_s:.2f}",
                 workers_exit_after_sink_s=[f"{s:.2f}" for s in workers_s])
         check_equal(sink.returncode, 1, f"the sink's exit after the ventilator died "
                     f"(stderr: {sink.lines('stderr')[-5:]})")
