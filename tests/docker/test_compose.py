@@ -285,8 +285,13 @@ def wait_for_job(project, timeout=60, settle=1):
     deadline = time.monotonic() + timeout
     while True:
         ids = project.containers("sink")
-        if ids and "gathering" in logs(ids[0], "stderr"):
-            break
+        try:
+            if ids and "gathering" in logs(ids[0], "stderr"):
+                break
+        except Failure:
+            #  Compose lists a container while the engine is still creating
+            #  it (seen under load: "No such container"); ask again.
+            pass
         check(time.monotonic() < deadline, f"the job did not start within {timeout} s")
         time.sleep(0.5)
     time.sleep(settle)  # results are flowing now
