@@ -41,8 +41,10 @@ REFUSED_FOREIGN_ID = r"^sink: refused results as 'w1' from CURVE key \S+: " \
                      r"the id belongs to another key"
 REFUSED_REVOKED = r"^sink: refused results as 'w1' from CURVE key (\S+): the key is " \
                   r"not in --curve-allow \(revoked\?\); 'w1' has (\d+) results counted$"
-VENTILATOR_REVOKED = r"^ventilator: .* from CURVE key (\S+): the key is not in " \
-                     r"--curve-allow \(revoked\?\)"
+#  Its credit refused, or its turn passed over: whichever comes first.
+VENTILATOR_REVOKED = r"^ventilator: (refused credit \(WANT\) from|no more tasks for the " \
+                     r"worker with) CURVE key (\S+): the key is not in --curve-allow " \
+                     r"\(revoked\?\)"
 
 
 def injector(pipeline, lines, name="injector"):
