@@ -39,6 +39,8 @@ REFUSED_ANNOUNCE = r"^sink: refused a job announcement from CURVE key \S+: " \
                    r"not the ventilator's key"
 REFUSED_FOREIGN_ID = r"^sink: refused results as 'w1' from CURVE key \S+: " \
                      r"the id belongs to another key"
+REFUSED_SERVER_RESULTS = r"^sink: refused results as 'vent' from CURVE key \S+: " \
+                         r"the ventilator's key is not a worker's"
 REFUSED_REVOKED = r"^sink: refused results as 'w1' from CURVE key (\S+): the key is " \
                   r"not in --curve-allow \(revoked\?\); 'w1' has (\d+) results counted$"
 #  Its credit refused, or its turn passed over: whichever comes first.
@@ -112,7 +114,8 @@ def case_worker_announces():
 
 #  2. Another allowed key ("other") delivers correct results under the id
 #  'w1', which the real w1's key already owns: refused and counted, never
-#  credited. The real workers w1 and w2 share one certificate (a pool: one
+#  credited; so are results from the servers' key (the ventilator's, not a
+#  worker's). The real workers w1 and w2 share one certificate (a pool: one
 #  key, several ids), and the job completes exactly.
 
 FOREIGN_BATCHES = 3
@@ -139,7 +142,14 @@ def case_foreign_worker_id():
             "until c 1 200 60000",
             "socket r push {results}",
             "wait-event r connected 10000",
-        ] + [f"send r {frame}" for frame in forged] + ["close r"])
+        ] + [f"send r {frame}" for frame in forged] + [
+            "close r",
+            f"curve {keys['server']} {keys['server']}",
+            "socket v push {results}",
+            "wait-event v connected 10000",
+            f"send v {results(job, 0, range(1, 11), worker=b'vent').hex()}",
+            "close v",
+        ])
         forger.expect_exit(0, 60)
         w2 = start(pipeline, "worker", worker_args(2, 200, 200)
                    + curve_flags(keys, "worker"), name="worker2")
@@ -149,9 +159,11 @@ def case_foreign_worker_id():
         figures("foreign_worker_id", refused=summary.get("refused"),
                 refusal_lines=len(lines), workers=summary["workers"],
                 duplicates=summary["duplicates"])
-        check_equal(summary.get("refused"), FOREIGN_BATCHES, "JSON refused")
+        check_equal(summary.get("refused"), FOREIGN_BATCHES + 1, "JSON refused")
         check_equal(sorted(summary["workers"]), ["w1", "w2"], "JSON worker ids")
         check_equal(len(lines), 1, "refusal lines for one kind and one key")
+        check_equal(len(matching(sink, REFUSED_SERVER_RESULTS)), 1,
+                    "refusal lines for results from the servers' key")
         check_no_socket_files(pipeline)
 
 
