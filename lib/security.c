@@ -8,6 +8,7 @@ struct dv_security_t {
     zcert_t *cert;       //  ours, with its secret key
     char *server_key;    //  Z85 public key of the servers, or NULL
     zactor_t *authority; //  zauth, when we accept clients
+    dv_roles_t *roles;   //  per-message checks, when we accept clients
 };
 
 //  Loads a certificate file; with_secret requires the secret key too.
@@ -79,6 +80,13 @@ dv_security_new (dv_security_t **self_p, const dv_security_options_t *options,
         }
         zstr_sendx (self->authority, "CURVE", options->allow_dir, NULL);
         zsock_wait (self->authority);
+        //  The servers share one certificate: ours is the ventilator's.
+        self->roles = dv_roles_new (options->allow_dir, zcert_public_txt (self->cert));
+        if (!self->roles) {
+            dv_log ("out of memory");
+            dv_security_destroy (&self);
+            return -1;
+        }
     }
     *self_p = self;
     return 0;
@@ -91,6 +99,7 @@ dv_security_destroy (dv_security_t **self_p)
     if (!self)
         return;
     zactor_destroy (&self->authority);
+    dv_roles_destroy (&self->roles);
     zcert_destroy (&self->cert);
     free (self->server_key);
     free (self);
@@ -107,4 +116,10 @@ dv_security_apply (dv_security_t *self, zsock_t *socket, bool as_server)
         zsock_set_curve_server (socket, 1);
     else
         zsock_set_curve_serverkey (socket, self->server_key);
+}
+
+dv_roles_t *
+dv_security_roles (dv_security_t *self)
+{
+    return self ? self->roles : NULL;
 }

@@ -7,9 +7,16 @@
     CURVE server would accept any key). The ventilator is also a client of
     the sink, so the sink's allow-list holds the server's public certificate
     too. Certificates are CZMQ zcert files; `divvy-keygen` makes them.
+
+    zauth checks a key at the handshake only. A server also checks each
+    message against the current allow-list and the sender's role (roles.h):
+    only the servers' own key may act as the ventilator; the other allowed
+    keys are workers'.
 */
 #ifndef DV_SECURITY_H_INCLUDED
 #define DV_SECURITY_H_INCLUDED
+
+#include "roles.h"
 
 #include <czmq.h>
 #include <stdbool.h>
@@ -50,5 +57,11 @@ void dv_security_destroy (dv_security_t **self_p);
 //  Makes socket a CURVE server or client. Call before binding or connecting.
 //  A NULL self does nothing.
 void dv_security_apply (dv_security_t *self, zsock_t *socket, bool as_server);
+
+//  The per-message checks of a program that accepts clients: the roles of
+//  the keys in --curve-allow, the ventilator's being our own certificate's
+//  public key. NULL without CURVE or for a program that accepts none (then
+//  every dv_roles_* call allows everything). Owned by self.
+dv_roles_t *dv_security_roles (dv_security_t *self);
 
 #endif

@@ -22,6 +22,7 @@ struct dv_session_t {
     int64_t job_heard_ms;  //  a message naming the followed job
     uint64_t job_id;       //  followed, 0 for none
     uint64_t shape;        //  followed, 0 for any
+    bool adopted;          //  followed on the sink's word alone (adopt_running)
     dv_sink_job_t job;     //  what the sink said of it
     int64_t reported_ms;   //  when we last said what we wait for
     bool heard_live;       //  a sink heard idle or running, not only lingering
@@ -95,6 +96,7 @@ dv_session_follow (dv_session_t *self, uint64_t job_id, uint64_t shape)
         self->job = DV_SINK_JOB_UNKNOWN;
         self->job_heard_ms = 0;
     }
+    self->adopted = false;
 }
 
 uint64_t
@@ -131,8 +133,16 @@ s_on_job_state (dv_session_t *self, uint64_t job_id, uint64_t shape, dv_state_t 
     //  after we started (or after we had heard the sink live). A job that
     //  ended before we came is a previous one: its lingering KILL is not ours.
     if (job_id && !self->job_id && self->config.adopt_running &&
-        (state == DV_STATE_RUNNING || self->heard_live || ended_ms >= self->started_ms))
+        (state == DV_STATE_RUNNING || self->heard_live || ended_ms >= self->started_ms)) {
         dv_session_follow (self, job_id, 0);
+        self->adopted = true;
+    }
+    //  An adopted job that has not ended, and the sink idle: it forgot the
+    //  job (no result ever came: a stray announcement) or restarted. So do
+    //  we, to adopt the next one.
+    if (state == DV_STATE_IDLE && self->adopted &&
+        (self->job == DV_SINK_JOB_UNKNOWN || self->job == DV_SINK_JOB_RUNNING))
+        dv_session_follow (self, 0, 0);
     if (state == DV_STATE_IDLE || state == DV_STATE_RUNNING)
         self->heard_live = true;
     if (!self->job_id || job_id != self->job_id)

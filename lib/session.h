@@ -35,9 +35,11 @@ typedef struct {
     dv_security_t *security;       //  CURVE client keys, or NULL
     int64_t peer_timeout_ms;       //  once heard, silence this long ends the wait
     bool job_control;              //  also CREDIT, RESEND and REFUSE (the ventilator)
-    bool adopt_running;            //  follow the job the sink runs, if none (workers)
-    dv_session_fn *handler;        //  or NULL
-    void *context;                 //  for handler
+    //  Follow the job the sink runs, if none (workers); forgotten when the
+    //  sink says idle before it ended, unless dv_session_follow chose it.
+    bool adopt_running;
+    dv_session_fn *handler; //  or NULL
+    void *context;          //  for handler
 } dv_session_config_t;
 
 //  What the sink has said of the followed job.

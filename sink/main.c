@@ -7,7 +7,12 @@
     KILL, repeated for a linger so that late subscribers hear it -> exit 0.
     The ventilator repeats its announcement every second while it runs: a
     job whose ventilator has been silent past --peer-timeout is abandoned
-    (summary, then ABANDONED on control for the linger, exit 1).
+    (summary, then ABANDONED on control for the linger, exit 1); one that
+    no result ever came for is forgotten instead, and the sink is idle
+    again (a stray announcement must not end it).
+    Under CURVE each message's key must be allowed now and fit its role
+    (roles.h): announcements from the ventilator's key, results from
+    worker keys, under ids their key owns; others are refused and counted.
 */
 #include "log.h"
 #include "clock.h"
@@ -50,6 +55,7 @@ typedef struct {
 typedef struct {
     s_options_t options;
     dv_security_t *security;
+    dv_roles_t *roles; //  per-message checks under CURVE, or NULL
     zsock_t *results;
     zsock_t *control;
     dv_peers_t *workers; //  who is connected to the result socket
@@ -229,11 +235,19 @@ s_refuse (s_sink_t *self, const dv_announce_t *announce, dv_refuse_reason_t reas
 }
 
 static void
-s_on_announce (s_sink_t *self, const uint8_t *data, size_t size)
+s_on_announce (s_sink_t *self, const uint8_t *data, size_t size, const char *key)
 {
     dv_announce_t announce;
     if (dv_announce_decode (data, size, &announce)) {
         s_malformed (self, "bad job announcement");
+        return;
+    }
+    //  Not even a REFUSE: it would reach the real ventilator, whose job id
+    //  and shape a forger may know.
+    dv_roles_verdict_t verdict = dv_roles_check (self->roles, key, DV_ROLE_VENTILATOR);
+    if (verdict != DV_ROLES_OK) {
+        dv_roles_refuse (self->roles, verdict, key, DV_ROLE_VENTILATOR,
+                         "refused a job announcement from", "");
         return;
     }
     if (self->job) {
@@ -315,14 +329,39 @@ s_check_source (s_sink_t *self, dv_job_worker_t *worker, const dv_results_t *res
     worker->source_fd = source_fd;
 }
 
+//  Whether results may count, by their key's role and the key that owns
+//  their worker id; a refusal is counted and said once per kind and key.
+static bool
+s_results_refused (s_sink_t *self, const dv_results_t *results, const char *key)
+{
+    dv_roles_verdict_t verdict = dv_roles_check (self->roles, key, DV_ROLE_WORKER);
+    if (verdict == DV_ROLES_OK)
+        verdict = dv_roles_check_id (self->roles, key, results->worker_id,
+                                     results->worker_id_length);
+    if (verdict == DV_ROLES_OK)
+        return false;
+    char id[DV_WORKER_ID_MAX + 1];
+    snprintf (id, sizeof id, "%.*s", (int) results->worker_id_length, results->worker_id);
+    uint64_t *counted = self->job ? zhashx_lookup (self->job->workers, id) : NULL;
+    char what[DV_WORKER_ID_MAX + 64], detail[DV_WORKER_ID_MAX + 64];
+    snprintf (what, sizeof what, "refused results as '%s' from", id);
+    snprintf (detail, sizeof detail, "; '%s' has %" PRIu64 " results counted", id,
+              counted ? *counted : 0);
+    dv_roles_refuse (self->roles, verdict, key, DV_ROLE_WORKER, what, detail);
+    return true;
+}
+
 static void
-s_on_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd)
+s_on_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
+              const char *key)
 {
     dv_results_t results;
     if (dv_results_decode (data, size, &results)) {
         s_malformed (self, "bad result batch");
         return;
     }
+    if (s_results_refused (self, &results, key))
+        return;
     if (!self->job || self->state != DV_STATE_RUNNING) {
         //  Late results of a finished job are harmless duplicates.
         if (self->job && results.job_id == self->job->announce.job_id)
@@ -336,8 +375,10 @@ s_on_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd)
         s_malformed (self, "results that do not fit the job");
         return;
     }
-    if (self->job->last_worker)
+    if (self->job->last_worker) {
         s_check_source (self, self->job->last_worker, &results, source_fd);
+        dv_roles_bind_id (self->roles, key, results.worker_id, results.worker_id_length);
+    }
     if (self->job->received - self->credited >= self->job->announce.credit_step)
         s_publish_credit (self);
 }
@@ -349,15 +390,17 @@ s_output_room (s_sink_t *self)
     return self->options.quiet || dv_output_has_room (self->output);
 }
 
+//  key: the sender's CURVE key (the ZAP User-Id), NULL without CURVE.
 static void
-s_on_message (s_sink_t *self, const uint8_t *data, size_t size, int source_fd)
+s_on_message (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
+              const char *key)
 {
     switch (dv_message_kind (data, size)) {
         case DV_KIND_RESULTS:
-            s_on_results (self, data, size, source_fd);
+            s_on_results (self, data, size, source_fd, key);
             break;
         case DV_KIND_ANNOUNCE:
-            s_on_announce (self, data, size);
+            s_on_announce (self, data, size, key);
             break;
         default:
             s_malformed (self, "not a result batch or job announcement");
@@ -452,6 +495,29 @@ s_on_subscriber (s_sink_t *self)
         s_publish_heartbeat (self);
 }
 
+//  An abandoned job that no result ever came for was an announcement and no
+//  more (a stray peer's, or a ventilator's that died at once): nothing was
+//  gathered, so nothing is reported, and the sink is idle again for the
+//  next announcement rather than ended by it. Workers hear it idle.
+static void
+s_forget_job (s_sink_t *self)
+{
+    dv_log ("no result came for job %" PRIu64 ": forgetting it; idle again",
+            self->job->announce.job_id);
+    dv_progress_end (&self->progress);
+    dv_job_destroy (&self->job);
+    self->state = DV_STATE_IDLE;
+    self->ended_ms = 0;
+    self->credited = 0;
+    self->worker_left = false;
+    self->asked_count = 0;
+    self->recovery_end = 0;
+    self->progress_received = 0;
+    self->resends = 0;
+    self->tasks_requested = 0;
+    s_publish_heartbeat (self);
+}
+
 //  Receives and handles what arrives until the job completes. Returns 0 when
 //  it did, 1 when it was abandoned, -1 on interrupt.
 static int
@@ -469,10 +535,12 @@ s_gather (s_sink_t *self)
         int taken = 0;
         if (self->job)
             dv_job_set_clock (self->job, dv_now_us ());
+        dv_roles_refresh (self->roles, dv_now_ms ());
         while (room && taken < 1000 && !dv_interrupted () &&
                zmq_msg_recv (&message, results, ZMQ_DONTWAIT) >= 0) {
             s_on_message (self, zmq_msg_data (&message), zmq_msg_size (&message),
-                          zmq_msg_get (&message, ZMQ_SRCFD));
+                          zmq_msg_get (&message, ZMQ_SRCFD),
+                          self->roles ? zmq_msg_gets (&message, "User-Id") : NULL);
             taken++;
             room = s_output_room (self);
             if (self->job && dv_job_complete (self->job))
@@ -512,6 +580,10 @@ s_gather (s_sink_t *self)
                         " results in)",
                         self->options.peer_timeout_s, self->job->announce.job_id,
                         self->job->received, self->job->announce.task_count);
+                if (!self->job->received) {
+                    s_forget_job (self);
+                    continue;
+                }
                 self->state = DV_STATE_ABANDONED;
                 self->ended_ms = now;
                 rc = 1;
@@ -601,6 +673,7 @@ s_report (s_sink_t *self, bool interrupted, bool abandoned)
     if (self->job) {
         dv_summary_extra_t extra = {
             .malformed = self->malformed,
+            .refused = dv_roles_refused (self->roles),
             .resends = self->resends,
             .tasks_requested = self->tasks_requested,
             .interrupted = interrupted,
@@ -629,6 +702,7 @@ main (int argc, char **argv)
     //  A CURVE server to everyone; --curve-server is not needed.
     if (dv_security_new (&self.security, &self.options.curve, false, true))
         return DV_EXIT_USAGE;
+    self.roles = dv_security_roles (self.security);
     self.output = dv_output_new (STDOUT_FILENO);
     if (!self.output) {
         dv_log ("out of memory");

@@ -91,13 +91,13 @@ dv_summary_print (const dv_job_t *job, const dv_summary_extra_t *extra, FILE *st
     const char *verified = s_verified (job);
     fprintf (stream,
              "%s: job %" PRIu64 " %s: %" PRIu64 " of %" PRIu64 " tasks, %" PRIu64
-             " duplicates, %" PRIu64 " malformed, %" PRIu64 " resends (%" PRIu64
-             " tasks asked again)\n"
+             " duplicates, %" PRIu64 " malformed, %" PRIu64 " refused, %" PRIu64
+             " resends (%" PRIu64 " tasks asked again)\n"
              "%s: %.3f s, %.0f tasks/s\n"
              "%s: sum of squares %s (%s)\n",
              dv_program (), job->announce.job_id, s_outcome (job, extra), job->received,
-             job->announce.task_count, job->duplicates, extra->malformed, extra->resends,
-             extra->tasks_requested, dv_program (), seconds,
+             job->announce.task_count, job->duplicates, extra->malformed, extra->refused,
+             extra->resends, extra->tasks_requested, dv_program (), seconds,
              seconds > 0 ? (double) job->received / seconds : 0.0, dv_program (), sum,
              !strcmp (verified, "true")    ? "verified"
              : !strcmp (verified, "false") ? "WRONG: does not match the expected sum"
@@ -124,18 +124,20 @@ dv_summary_print_json (const dv_job_t *job, const dv_summary_extra_t *extra, FIL
     double seconds = s_seconds (job);
     //  Worker ids hold no quote, backslash or control character (the decoder
     //  checks), so they need no escaping.
-    fprintf (
-        stream,
-        "{\"job\":\"%" PRIu64 "\",\"outcome\":\"%s\",\"complete\":%s,\"tasks\":%" PRIu64
-        ",\"results\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"malformed\":%" PRIu64
-        ",\"resends\":%" PRIu64 ",\"tasks_requested_again\":%" PRIu64
-        ",\"seconds\":%.6f,\"tasks_per_s\":%.1f,\"sum_of_squares\":\"%s\","
-        "\"expected_sum_of_squares\":\"%s\",\"verified\":%s,\"workers\":{",
-        job->announce.job_id, s_outcome (job, extra),
-        dv_job_complete (job) ? "true" : "false", job->announce.task_count, job->received,
-        job->duplicates, extra->malformed, extra->resends, extra->tasks_requested,
-        seconds, seconds > 0 ? (double) job->received / seconds : 0.0, sum, expected_text,
-        s_verified (job));
+    fprintf (stream,
+             "{\"job\":\"%" PRIu64
+             "\",\"outcome\":\"%s\",\"complete\":%s,\"tasks\":%" PRIu64
+             ",\"results\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"malformed\":%" PRIu64
+             ",\"refused\":%" PRIu64 ",\"resends\":%" PRIu64
+             ",\"tasks_requested_again\":%" PRIu64
+             ",\"seconds\":%.6f,\"tasks_per_s\":%.1f,\"sum_of_squares\":\"%s\","
+             "\"expected_sum_of_squares\":\"%s\",\"verified\":%s,\"workers\":{",
+             job->announce.job_id, s_outcome (job, extra),
+             dv_job_complete (job) ? "true" : "false", job->announce.task_count,
+             job->received, job->duplicates, extra->malformed, extra->refused,
+             extra->resends, extra->tasks_requested, seconds,
+             seconds > 0 ? (double) job->received / seconds : 0.0, sum, expected_text,
+             s_verified (job));
     zlistx_t *ids = zhashx_keys (job->workers);
     zlistx_set_comparator (ids, (zlistx_comparator_fn *) strcmp);
     zlistx_sort (ids);

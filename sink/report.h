@@ -28,6 +28,7 @@ void dv_progress_end (dv_progress_t *self);
 
 typedef struct {
     uint64_t malformed;       //  messages dropped as malformed
+    uint64_t refused;         //  CURVE: from a key not allowed now, or not of the role
     uint64_t resends;         //  RESEND messages published
     uint64_t tasks_requested; //  tasks those asked for, counted each time
     bool interrupted;         //  stopped by a signal before the job completed

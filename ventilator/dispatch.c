@@ -8,6 +8,7 @@
 #include "protocol.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,12 +19,15 @@
 //  Messages read per call at most, so that a flood of them cannot keep the
 //  caller from its other duties (a signal among them).
 #define S_CREDIT_READS_MAX 1000
+#define S_KEY_SIZE         41 //  a Z85 CURVE key and its NUL
 
 typedef struct {
     uint8_t routing_id[S_ROUTING_ID_MAX];
     size_t routing_id_size;
     int64_t credit; //  batches this worker will still take
     uint64_t taken; //  batches sent since its last credit message
+    //  Its CURVE key, "" without (dv_dispatch_set_admit).
+    char key[S_KEY_SIZE];
 } s_worker_t;
 
 struct dv_dispatch_t {
@@ -33,6 +37,8 @@ struct dv_dispatch_t {
     size_t capacity;
     size_t next;           //  where the round robin goes on
     int64_t held_since_us; //  since when workers at their share were passed over
+    dv_dispatch_admit_fn *admit;
+    void *admit_context;
 };
 
 dv_dispatch_t *
@@ -55,6 +61,13 @@ dv_dispatch_destroy (dv_dispatch_t **self_p)
     free ((*self_p)->workers);
     free (*self_p);
     *self_p = NULL;
+}
+
+void
+dv_dispatch_set_admit (dv_dispatch_t *self, dv_dispatch_admit_fn *admit, void *context)
+{
+    self->admit = admit;
+    self->admit_context = context;
 }
 
 static s_worker_t *
@@ -114,9 +127,13 @@ dv_dispatch_take_credit (dv_dispatch_t *self)
             malformed++;
             continue;
         }
+        const char *key = self->admit ? zmq_msg_gets (&body, "User-Id") : NULL;
+        if (self->admit && !self->admit (self->admit_context, key, true))
+            continue;
         s_worker_t *worker =
             s_find_or_add (self, zmq_msg_data (&routing_id), zmq_msg_size (&routing_id));
         if (worker) {
+            snprintf (worker->key, sizeof worker->key, "%s", key ? key : "");
             worker->credit = want.is_reset ? want.batches : worker->credit + want.batches;
             worker->taken = 0;
         }
@@ -137,6 +154,12 @@ s_send_round (dv_dispatch_t *self, const void *data, size_t size, uint64_t share
         if (worker->credit <= 0 || (share && worker->taken >= share)) {
             self->next++;
             tried++;
+            continue;
+        }
+        if (self->admit && !self->admit (self->admit_context, worker->key, false)) {
+            //  No more tasks: its credit goes with it. The count shrinks,
+            //  so this is no try: the next worker takes its place.
+            s_remove (self, self->next);
             continue;
         }
         if (zmq_send (self->tasks, worker->routing_id, worker->routing_id_size,

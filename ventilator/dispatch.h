@@ -20,6 +20,16 @@ dv_dispatch_t *dv_dispatch_new (zsock_t *tasks);
 
 void dv_dispatch_destroy (dv_dispatch_t **self_p);
 
+//  Whether the worker with CURVE key (Z85; NULL without CURVE) may have
+//  tasks now. Asked for each credit message (credit: true; a refused one is
+//  dropped) and before each batch sent (false; a refused worker is
+//  forgotten, its credit with it).
+typedef bool (dv_dispatch_admit_fn) (void *context, const char *key, bool credit);
+
+//  Sets the check (NULL: everyone may). context goes to admit.
+void dv_dispatch_set_admit (dv_dispatch_t *self, dv_dispatch_admit_fn *admit,
+                            void *context);
+
 //  Reads the credit messages waiting on the task socket, at most a bounded
 //  number per call (a flood must not hold the caller from its signal
 //  check). Returns how many were malformed (and dropped).

@@ -57,6 +57,7 @@ typedef struct {
     zsock_t *announce;     //  PUSH to the sink's result socket
     dv_session_t *session; //  the sink's control socket
     dv_security_t *security;
+    dv_roles_t *roles; //  per-message checks under CURVE, or NULL
     dv_gate_t *gate;
     dv_dispatch_t *dispatch;
     dv_announce_t announcement; //  our job, as the sink hears it
@@ -189,6 +190,24 @@ s_prepare (s_ventilator_t *self)
 
 static dv_session_fn s_on_sink;
 
+//  Under CURVE, only worker keys still in --curve-allow get tasks: their
+//  credit is refused (counted), and one revoked with credit is passed over.
+static bool
+s_admit (void *context, const char *key, bool credit)
+{
+    s_ventilator_t *self = context;
+    dv_roles_verdict_t verdict = dv_roles_check (self->roles, key, DV_ROLE_WORKER);
+    if (verdict == DV_ROLES_OK)
+        return true;
+    if (credit)
+        dv_roles_refuse (self->roles, verdict, key, DV_ROLE_WORKER,
+                         "refused credit (WANT) from", "; it gets no more tasks");
+    else
+        dv_roles_say (self->roles, verdict, key, DV_ROLE_WORKER,
+                      "no more tasks for the worker with", "");
+    return false;
+}
+
 static int
 s_open_sockets (s_ventilator_t *self)
 {
@@ -212,6 +231,9 @@ s_open_sockets (s_ventilator_t *self)
         !(self->dispatch = dv_dispatch_new (self->tasks)) ||
         dv_socket_attach (self->tasks, DV_FLOW_TASKS, options->tasks_endpoints, true))
         return -1;
+    self->roles = dv_security_roles (self->security);
+    if (self->roles)
+        dv_dispatch_set_admit (self->dispatch, s_admit, self);
     self->announce = dv_socket_new (ZMQ_PUSH, DV_FLOW_RESULTS, options->results_endpoints,
                                     false, &announce_config);
     if (!self->announce)
@@ -413,6 +435,7 @@ s_wait (s_ventilator_t *self, int timeout_ms)
     int rc = zmq_poll (items, 3, timeout_ms);
     if (dv_interrupted ())
         return -1;
+    dv_roles_refresh (self->roles, dv_now_ms ());
     if (rc > 0 && (items[1].revents & ZMQ_POLLIN))
         dv_gate_on_event (self->gate);
     if (rc > 0 && (items[2].revents & ZMQ_POLLIN))
@@ -475,6 +498,7 @@ s_run (s_ventilator_t *self)
         //  Take credit and control in as they come, without a poll per batch.
         if (++since_drain >= S_DRAIN_EVERY) {
             since_drain = 0;
+            dv_roles_refresh (self->roles, dv_now_ms ());
             self->malformed += dv_dispatch_take_credit (self->dispatch);
             dv_session_drain (self->session);
             if (s_check_job (self) || s_check_sink (self))
@@ -520,10 +544,15 @@ main (int argc, char **argv)
     else if (s_run (&self) == 0) {
         //  Like the workers, stay until the sink has gone: it exits first.
         dv_session_wait_for_sink_exit (self.session);
+        uint64_t refused = dv_roles_refused (self.roles);
+        char refusals[64] = "";
+        if (refused)
+            snprintf (refusals, sizeof refusals, ", %" PRIu64 " credit messages refused",
+                      refused);
         dv_log ("job %" PRIu64 " complete; %" PRIu64 " tasks sent again, %" PRIu64
-                " malformed messages dropped",
+                " malformed messages dropped%s",
                 self.job_id, self.plan.tasks_resent,
-                self.malformed + dv_session_malformed (self.session));
+                self.malformed + dv_session_malformed (self.session), refusals);
         exit_code = DV_EXIT_OK;
     } else if (dv_interrupted ()) {
         dv_log ("interrupted: stopping");

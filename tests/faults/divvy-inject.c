@@ -5,6 +5,10 @@
     what it sees on the sink's control socket. The script comes on stdin, one
     command a line; every report goes to stdout, one line each, flushed.
 
+      curve CERT SERVER             sockets opened from now on are CURVE
+                                    clients: CERT (and CERT_secret) is ours,
+                                    SERVER the servers' public certificate;
+                                    'curve off' goes back to plaintext
       socket NAME TYPE ENDPOINT     TYPE: push, dealer or sub; connects, with
                                     a socket monitor; a sub subscribes to
                                     HEARTBEAT, RESEND, KILL and REFUSE
@@ -33,6 +37,7 @@
 */
 #include "protocol.h"
 
+#include <czmq.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -62,6 +67,9 @@ static void *s_context;
 static s_socket_t s_sockets[S_SOCKETS_MAX];
 static int s_socket_count;
 static volatile sig_atomic_t s_stop;
+//  The keys of CURVE sockets from now on ('curve'), NULL for plaintext.
+static zcert_t *s_curve_cert;
+static uint8_t s_curve_server_key[32];
 
 static void
 s_on_signal (int number)
@@ -202,6 +210,13 @@ s_open (const char *name, const char *type_name, const char *endpoint)
                         ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED);
     self->monitor = zmq_socket (s_context, ZMQ_PAIR);
     zmq_connect (self->monitor, monitor_endpoint);
+    if (s_curve_cert) {
+        zmq_setsockopt (self->socket, ZMQ_CURVE_PUBLICKEY,
+                        zcert_public_key (s_curve_cert), 32);
+        zmq_setsockopt (self->socket, ZMQ_CURVE_SECRETKEY,
+                        zcert_secret_key (s_curve_cert), 32);
+        zmq_setsockopt (self->socket, ZMQ_CURVE_SERVERKEY, s_curve_server_key, 32);
+    }
     if (type == ZMQ_SUB) {
         const dv_kind_t kinds[] = {DV_KIND_HEARTBEAT, DV_KIND_RESEND, DV_KIND_KILL,
                                    DV_KIND_REFUSE};
@@ -379,6 +394,29 @@ s_close (s_socket_t *self)
     self->socket = self->monitor = NULL;
 }
 
+//  Takes the keys of the sockets opened from now on ("off": none).
+static int
+s_curve (char **arguments, int count)
+{
+    zcert_destroy (&s_curve_cert);
+    if (count == 2 && !strcmp (arguments[1], "off")) {
+        s_report ("done curve off");
+        return 0;
+    }
+    zcert_t *server = count == 3 ? zcert_load (arguments[2]) : NULL;
+    s_curve_cert = count == 3 ? zcert_load (arguments[1]) : NULL;
+    if (!server || !s_curve_cert) {
+        zcert_destroy (&server);
+        zcert_destroy (&s_curve_cert);
+        s_report ("error curve: need CERT SERVER, two readable certificates");
+        return 2;
+    }
+    memcpy (s_curve_server_key, zcert_public_key (server), 32);
+    zcert_destroy (&server);
+    s_report ("done curve %s", arguments[1]);
+    return 0;
+}
+
 //  Runs one script line. Returns 0, or the exit code to stop with.
 static int
 s_run_line (char *line)
@@ -391,6 +429,8 @@ s_run_line (char *line)
     if (count == 0 || arguments[0][0] == '#')
         return 0;
     const char *command = arguments[0];
+    if (!strcmp (command, "curve"))
+        return s_curve (arguments, count);
     if (!strcmp (command, "socket") && count == 4)
         return s_open (arguments[1], arguments[2], arguments[3]) ? 2 : 0;
     if (!strcmp (command, "sleep") && count == 2) {
@@ -459,5 +499,6 @@ main (void)
         if (s_sockets[index].socket)
             s_close (&s_sockets[index]);
     zmq_ctx_term (s_context);
+    zcert_destroy (&s_curve_cert);
     return exit_code;
 }

@@ -332,6 +332,57 @@ test_multipart_counted_once (void **state)
     assert_int_equal (s_dispatch (self, 0), -1);
 }
 
+//  The admit check: what it was asked, and whether it refuses.
+typedef struct {
+    bool refuse;
+    int credit_asks;
+    int send_asks;
+    bool key_seen; //  a key came (none may: inproc has no CURVE)
+} s_admit_t;
+
+static bool
+s_admit (void *context, const char *key, bool credit)
+{
+    s_admit_t *admit = context;
+    if (credit)
+        admit->credit_asks++;
+    else
+        admit->send_asks++;
+    admit->key_seen |= key && *key;
+    return !admit->refuse;
+}
+
+//  A worker refused (its key revoked) is passed over and forgotten, credit
+//  and all, and its further credit is not taken until it is admitted again.
+static void
+test_admit (void **state)
+{
+    s_fixture_t *self = *state;
+    s_admit_t admit = {0};
+    dv_dispatch_set_admit (self->dispatch, s_admit, &admit);
+    s_grant (self, 0, 3, false);
+    s_grant (self, 1, 3, false);
+    assert_int_equal (admit.credit_asks, 2);
+    assert_int_equal (s_dispatch (self, 0), 0);
+    assert_int_equal (s_dispatch (self, 0), 0);
+    assert_int_equal (admit.send_asks, 2);
+    s_expect (self, 0, 0);
+    s_expect (self, 1, 1);
+    admit.refuse = true;
+    assert_int_equal (s_dispatch (self, 0), -1);
+    assert_int_equal (dv_dispatch_worker_count (self->dispatch), 0);
+    s_grant (self, 0, 3, true);
+    assert_int_equal (dv_dispatch_worker_count (self->dispatch), 0);
+    assert_int_equal (s_dispatch (self, 0), -1);
+    for (int index = 0; index < S_WORKERS; index++)
+        s_expect_none (self, index);
+    admit.refuse = false;
+    s_grant (self, 2, 1, true);
+    assert_int_equal (s_dispatch (self, 0), 0);
+    s_expect (self, 2, 2);
+    assert_false (admit.key_seen);
+}
+
 int
 main (void)
 {
@@ -345,6 +396,7 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_gone_worker_dropped, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_malformed_counted, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_admit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_multipart_counted_once, s_setup,
                                          s_teardown),
     };

@@ -250,7 +250,8 @@ test_summary_json (void **state)
 {
     (void) state;
     dv_job_t *job = s_job_done (3);
-    dv_summary_extra_t extra = {.malformed = 2, .resends = 1, .tasks_requested = 5};
+    dv_summary_extra_t extra = {
+        .malformed = 2, .refused = 7, .resends = 1, .tasks_requested = 5};
     size_t length = 0;
     char *text = dv_summary_json (job, &extra, &length);
     assert_non_null (text);
@@ -258,7 +259,7 @@ test_summary_json (void **state)
     assert_true (length > 2 && text[0] == '{' && !strcmp (text + length - 3, "}}\n"));
     assert_non_null (strstr (
         text, "\"job\":\"42\",\"outcome\":\"incomplete\",\"complete\":false,\"tasks\":3,"
-              "\"results\":0,\"duplicates\":0,\"malformed\":2,"
+              "\"results\":0,\"duplicates\":0,\"malformed\":2,\"refused\":7,"
               "\"resends\":1,\"tasks_requested_again\":5,"));
     //  1 + 4 + 9 = 14, and not verified while incomplete.
     assert_non_null (strstr (text, "\"expected_sum_of_squares\":\"14\","
@@ -279,8 +280,9 @@ test_summary_human (void **state)
     assert_non_null (stream);
     dv_summary_print (job, &extra, stream);
     fclose (stream);
-    assert_non_null (strstr (text, ": job 42 interrupted: 0 of 3 tasks, 0 duplicates, "
-                                   "0 malformed, 0 resends (0 tasks asked again)\n"));
+    assert_non_null (
+        strstr (text, ": job 42 interrupted: 0 of 3 tasks, 0 duplicates, "
+                      "0 malformed, 0 refused, 0 resends (0 tasks asked again)\n"));
     assert_non_null (
         strstr (text, ": sum of squares 0 (not verified: job incomplete)\n"));
     assert_non_null (strstr (text, ": 0 workers:\n"));
