@@ -674,12 +674,29 @@ def header(kind, count, job, version=2, flags=0):
     return struct.pack("<BBHIQ", version, kind, flags, count, job)
 
 
-def results(job, first, values, worker=b"evil", squares=None, count=None, **options):
+def results(job, first, values, worker=b"evil", squares=None, count=None, tag=None,
+            **options):
     squares = [value * value for value in values] if squares is None else squares
-    body = struct.pack("<QB", first % U64, len(worker)) + worker
+    body = struct.pack("<Q", first % U64)
+    if tag is not None:
+        body += struct.pack("<Q", tag)
+    body += struct.pack("<B", len(worker)) + worker
     for value, square in zip(values, squares):
         body += struct.pack("<qQQ", value, square % U64, square // U64)
     return header(3, len(values) if count is None else count, job, **options) + body
+
+
+Tasks = collections.namedtuple("Tasks", "job first tag values")
+
+
+def parse_tasks(frame):
+    """The fields of a TASKS frame (version 2), or None when it is not one."""
+    if len(frame) < 24 or frame[:2] != bytes([2, 2]):
+        return None
+    _, _, _, count, job = struct.unpack_from("<BBHIQ", frame)
+    (first,) = struct.unpack_from("<Q", frame, 16)
+    values = list(struct.unpack_from(f"<{count}q", frame, 24))
+    return Tasks(job, first, None, values)
 
 
 def announce(job, task_count, start=1, step=1, options=1, expected_sum=0, digest=0):
