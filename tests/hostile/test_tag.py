@@ -19,6 +19,12 @@ count them: each such batch is malformed, its tasks are asked for again
                      batch, the tag with a bit flipped, a random one, or the
                      true tag with one value off by one
 
+  restarted_ventilator  no hostile peer: the ventilator of an input job is
+                     killed mid-job and started again with the same --job; it
+                     draws a new key, the sink takes it from the repeated
+                     announcement and keeps the old one for batches still out,
+                     and the job completes exactly
+
 The hostile peer takes a bounded number of batches (LIAR_BATCHES), then
 stops asking for more, so every lie reaches the sink while the job runs and
 the malformed count is exact. Needs pyzmq (Debian: python3-zmq). Run by hand
@@ -37,8 +43,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "faults"))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 from test_faults import (  # noqa: E402
-    Pipeline, check, check_clean_stderr, check_equal, check_exact,
-    check_no_socket_files, figures, finish, parse_tasks, results, start, want)
+    Pipeline, Watcher, check, check_clean_stderr, check_equal, check_exact,
+    check_no_socket_files, figures, finish, kill, parse_tasks, parse_summary, results,
+    start, want)
 from harness import TestFailure, TestSkip, main, scaled  # noqa: E402
 
 try:
@@ -213,6 +220,9 @@ def lying_job(case, lie, seed):
         check(LIAR_ID.decode() not in summary["workers"],
               f"the sink counted results of the hostile peer: {summary['workers']}")
         check_equal(sorted(summary["workers"]), ["w1", "w2"], "JSON worker ids")
+        #  An input job's batches carry tags (a range job's are 0).
+        check(all(peer.tags) and len(set(peer.tags)) == len(peer.tags),
+              f"the batches the peer took have no distinct tags: {peer.tags}")
         check(summary["resends"] >= 1 and summary["tasks_requested_again"] >= peer.tasks,
               f"the hostile peer's {peer.tasks} tasks were not asked for again: "
               f"{summary}")
@@ -250,8 +260,6 @@ def case_forged_tag():
 
     def forge(batch, index):
         negated = [-v for v in batch.values]
-        if batch.tag is None:  # a protocol without tags: nothing to forge
-            return negated, None
         way = index % 5
         if way == 0:
             #  SipHash under a key the peer can know: zero.
@@ -275,10 +283,46 @@ def case_forged_tag():
     lying_job("forged_tag", forge, seed=11)
 
 
+def case_restarted_ventilator():
+    count = 60_000
+    values = input_values(12)[:count]
+    started = time.monotonic()
+    with Pipeline("restarted_ventilator") as pipeline:
+        path = pipeline.path("input.txt")
+        with open(path, "w") as file:
+            file.write("".join(f"{value}\n" for value in values))
+        arguments = ["--input", path, "--batch", 50, "--min-workers", 2, "--job", 9090]
+        sink = start(pipeline, "sink", ["--json", "--resend-after", RESEND_AFTER_MS])
+        watcher = Watcher(pipeline, pipeline.control)
+        #  Slowed (50 us a task) so that the kill comes mid-job.
+        workers = [start(pipeline, "worker", ["--id", f"w{index}", "--task-delay-us", 50],
+                         name=f"worker{index}") for index in (1, 2)]
+        first = start(pipeline, "ventilator", arguments)
+        at = watcher.wait_received(count // 4)
+        kill(first)
+        second = start(pipeline, "ventilator", arguments, name="ventilator2")
+        second.wait_for_line("stderr", r"resuming a job the sink holds", 60)
+        finish([sink, second] + workers, JOB_TIMEOUT)
+        summary = parse_summary(sink.lines("stdout")[-1])
+        #  Batches made under either key count; any made under a key the
+        #  sink did not hold yet are malformed and asked for again.
+        summary = check_exact(sink, values, malformed=summary["malformed"])
+        check(sink.wait_for_line("stderr", r"announced with a new tag key", 1),
+              "the sink did not say it took the restarted ventilator's key")
+        watcher.stop()
+        check_no_socket_files(pipeline)
+        figures("restarted_ventilator", values=count, killed_at_received=at,
+                malformed=summary["malformed"], resends=summary["resends"],
+                tasks_requested_again=summary["tasks_requested_again"],
+                duplicates=summary["duplicates"], job_seconds=summary["seconds"],
+                case_seconds=f"{time.monotonic() - started:.2f}")
+
+
 CASES = {
     "negating_worker": case_negating_worker,
     "permuting_worker": case_permuting_worker,
     "forged_tag": case_forged_tag,
+    "restarted_ventilator": case_restarted_ventilator,
 }
 
 if __name__ == "__main__":
