@@ -60,11 +60,12 @@
 //  How often the sink tells the conductor it is still receiving
 #define S_PROGRESS_NS 1000000000LL
 
-//  Sizes of divvy's messages for K int64 values: a task batch carries a
-//  24-byte header and the values; a result batch a 25-byte header, an
-//  8-byte field and 24 bytes per value
-#define S_TASK_BYTES(k)   (24 + 8 * (k))
-#define S_RESULT_BYTES(k) (25 + 8 + 24 * (k))
+//  Sizes of divvy's messages for K int64 values (DV_TASKS_SIZE and
+//  DV_RESULTS_SIZE in lib/protocol.h): a task batch carries a 32-byte
+//  header (with its tag) and the values; a result batch a 33-byte header,
+//  an 8-byte worker id and 24 bytes per value
+#define S_TASK_BYTES(k)   (32 + 8 * (k))
+#define S_RESULT_BYTES(k) (33 + 8 + 24 * (k))
 
 typedef struct {
     uint64_t message_count; //  --messages
@@ -867,8 +868,8 @@ s_usage (FILE *stream)
              "\n"
              "  --messages M        messages to send (default %d)\n"
              "  --values K          int64 values per message (default %d)\n"
-             "  --task-bytes N      bytes per task message (default 24 + 8*K)\n"
-             "  --result-bytes N    bytes per result message (default 25 + 8 + 24*K)\n"
+             "  --task-bytes N      bytes per task message (default 32 + 8*K)\n"
+             "  --result-bytes N    bytes per result message (default 33 + 8 + 24*K)\n"
              "  --workers W         relays between source and sink (default %d)\n"
              "  --transport T       tcp (127.0.0.1, ephemeral ports) or ipc (temp dir);\n"
              "                      default tcp\n"

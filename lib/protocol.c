@@ -4,10 +4,10 @@
       header     0 version u8, 1 kind u8, 2 flags u16 = 0, 4 count u32, 8 job u64
       ANNOUNCE  16 task_count u64, 24 options u8 (bit 0: range), 25 zero[3],
                 28 credit_step u32, 32 range_start i64, 40 expected_sum u256,
-                72 input_digest u64
-      TASKS     16 first_task u64, 24 count x value i64
-      RESULTS   16 first_task u64, 24 id_length u8, 25 worker id,
-                25 + id_length: count x (value i64, square u128)
+                72 input_digest u64, 80 tag_key [16]
+      TASKS     16 first_task u64, 24 tag u64, 32 count x value i64
+      RESULTS   16 first_task u64, 24 tag u64, 32 id_length u8, 33 worker id,
+                33 + id_length: count x (value i64, square u128)
       HEARTBEAT 16 state u8, 17 zero[3], 20 ended_ms_ago u32, 24 received u64,
                 32 total u64, 40 shape u64
       CREDIT    16 received u64, 24 first_missing u64, 32 shape u64
@@ -155,6 +155,7 @@ dv_announce_encode (const dv_announce_t *announce, uint8_t *buffer)
     for (int limb = 0; limb < 4; limb++)
         dv_put_u64 (buffer + 40 + 8 * limb, announce->expected_sum.limb[limb]);
     dv_put_u64 (buffer + 72, announce->input_digest);
+    memcpy (buffer + 80, announce->tag_key.bytes, DV_TAG_KEY_SIZE);
     return DV_ANNOUNCE_SIZE;
 }
 
@@ -175,10 +176,15 @@ dv_announce_decode (const uint8_t *data, size_t size, dv_announce_t *announce)
     for (int limb = 0; limb < 4; limb++)
         announce->expected_sum.limb[limb] = dv_get_u64 (data + 40 + 8 * limb);
     announce->input_digest = dv_get_u64 (data + 72);
+    memcpy (announce->tag_key.bytes, data + 80, DV_TAG_KEY_SIZE);
     if (announce->task_count == 0 || announce->credit_step == 0)
         return -1;
-    //  A range has no input: its sum and digest are zero.
-    if (announce->is_range && (announce->input_digest || !s_all_zero (data + 40, 32)))
+    //  A range has no input: its sum, digest and tag key are zero. A list
+    //  job always has a key: a zero one would leave its values unchecked.
+    if (announce->is_range && (announce->input_digest || !s_all_zero (data + 40, 32) ||
+                               !dv_tag_key_is_zero (&announce->tag_key)))
+        return -1;
+    if (!announce->is_range && dv_tag_key_is_zero (&announce->tag_key))
         return -1;
     //  The last value of a range must fit int64.
     if (announce->is_range &&
@@ -193,6 +199,7 @@ dv_tasks_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
 {
     s_put_header (buffer, DV_KIND_TASKS, count, job_id);
     dv_put_u64 (buffer + 16, first_task);
+    dv_put_u64 (buffer + 24, 0);
     return DV_TASKS_SIZE (count);
 }
 
@@ -214,18 +221,21 @@ dv_tasks_decode (const uint8_t *data, size_t size, dv_tasks_t *tasks)
     if (!s_batch_range_valid (tasks->first_task, count) || size != DV_TASKS_SIZE (count))
         return -1;
     tasks->count = count;
+    tasks->tag = dv_get_u64 (data + 24);
     tasks->values = data + DV_TASKS_SIZE (0);
     return 0;
 }
 
 size_t
 dv_results_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
-                          const char *worker_id, size_t worker_id_length, uint8_t *buffer)
+                          uint64_t tag, const char *worker_id, size_t worker_id_length,
+                          uint8_t *buffer)
 {
     s_put_header (buffer, DV_KIND_RESULTS, count, job_id);
     dv_put_u64 (buffer + 16, first_task);
-    buffer[24] = (uint8_t) worker_id_length;
-    memcpy (buffer + 25, worker_id, worker_id_length);
+    dv_put_u64 (buffer + 24, tag);
+    buffer[32] = (uint8_t) worker_id_length;
+    memcpy (buffer + 33, worker_id, worker_id_length);
     return DV_RESULTS_SIZE (count, worker_id_length);
 }
 
@@ -237,8 +247,9 @@ dv_results_decode (const uint8_t *data, size_t size, dv_results_t *results)
         s_check_header (data, size, DV_KIND_RESULTS, &count, &results->job_id))
         return -1;
     results->first_task = dv_get_u64 (data + 16);
-    results->worker_id_length = data[24];
-    results->worker_id = (const char *) data + 25;
+    results->tag = dv_get_u64 (data + 24);
+    results->worker_id_length = data[32];
+    results->worker_id = (const char *) data + 33;
     if (!s_batch_range_valid (results->first_task, count) ||
         size != DV_RESULTS_SIZE (count, results->worker_id_length) ||
         !dv_worker_id_valid (results->worker_id, results->worker_id_length))

@@ -11,6 +11,7 @@
 #define DV_PROTOCOL_H_INCLUDED
 
 #include "exact.h"
+#include "tag.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,7 +40,7 @@ typedef enum {
 #define DV_WORKER_ID_MAX 64
 
 #define DV_HEADER_SIZE    16
-#define DV_ANNOUNCE_SIZE  (DV_HEADER_SIZE + 64)
+#define DV_ANNOUNCE_SIZE  (DV_HEADER_SIZE + 80)
 #define DV_TASK_SIZE      8  //  one value
 #define DV_RESULT_SIZE    24 //  one value and its square
 #define DV_HEARTBEAT_SIZE (DV_HEADER_SIZE + 32)
@@ -53,9 +54,11 @@ typedef enum {
 #define DV_RESEND_SIZE(ranges) (DV_HEADER_SIZE + (size_t) (ranges) *16)
 #define DV_KILL_SIZE           (DV_HEADER_SIZE + 8)
 
-#define DV_TASKS_SIZE(count) (DV_HEADER_SIZE + 8 + (size_t) (count) *DV_TASK_SIZE)
+//  TASKS and RESULTS: first task id and tag after the header; RESULTS then
+//  the worker id's length and the id.
+#define DV_TASKS_SIZE(count) (DV_HEADER_SIZE + 16 + (size_t) (count) *DV_TASK_SIZE)
 #define DV_RESULTS_SIZE(count, id_length)                                                \
-    (DV_HEADER_SIZE + 9 + (size_t) (id_length) + (size_t) (count) *DV_RESULT_SIZE)
+    (DV_HEADER_SIZE + 17 + (size_t) (id_length) + (size_t) (count) *DV_RESULT_SIZE)
 #define DV_TASKS_SIZE_MAX   DV_TASKS_SIZE (DV_BATCH_MAX)
 #define DV_RESULTS_SIZE_MAX DV_RESULTS_SIZE (DV_BATCH_MAX, DV_WORKER_ID_MAX)
 
@@ -115,12 +118,17 @@ typedef struct {
     dv_u256_t expected_sum; //  without is_range: the ventilator's sum of squares
     uint64_t input_digest;  //  without is_range: the values' dv_digest_t
     uint32_t credit_step;   //  the sink sends credit every this many tasks
+    //  Without is_range: the job's secret key for batch tags (non-zero; only
+    //  the ventilator and the sink know it). Zero for a range. Not part of
+    //  the shape: a restarted ventilator draws a new one.
+    dv_tag_key_t tag_key;
 } dv_announce_t;
 
 typedef struct {
     uint64_t job_id;
     uint64_t first_task;   //  tasks first_task .. first_task + count - 1
     uint32_t count;        //  1 .. DV_BATCH_MAX
+    uint64_t tag;          //  list job: dv_tag_batch of the values; range: 0
     const uint8_t *values; //  count little-endian int64s: dv_tasks_value
 } dv_tasks_t;
 
@@ -128,6 +136,7 @@ typedef struct {
     uint64_t job_id;
     uint64_t first_task;
     uint32_t count;          //  1 .. DV_BATCH_MAX
+    uint64_t tag;            //  the TASKS message's tag, echoed
     const char *worker_id;   //  not NUL-terminated: worker_id_length bytes
     size_t worker_id_length; //  1 .. DV_WORKER_ID_MAX
     const uint8_t *entries;  //  count (value, square) pairs: dv_results_entry
@@ -248,23 +257,37 @@ size_t dv_kill_encode (const dv_kill_t *kill, uint8_t *buffer);
 size_t dv_refuse_encode (const dv_refuse_t *refuse, uint8_t *buffer);
 
 //  Task and result batches are written in place: the header first, then each
-//  entry at its index. Returns the message size.
+//  entry at its index. Returns the message size. A TASKS header has tag 0
+//  until dv_tasks_put_tag.
 size_t dv_tasks_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
                                uint8_t *buffer);
+//  Where value 0 of a tasks message goes.
+static inline uint8_t *
+dv_tasks_values (uint8_t *buffer)
+{
+    return buffer + DV_TASKS_SIZE (0);
+}
 static inline void
 dv_tasks_put_value (uint8_t *buffer, uint32_t index, int64_t value)
 {
-    dv_put_u64 (buffer + DV_HEADER_SIZE + 8 + (size_t) index * DV_TASK_SIZE,
+    dv_put_u64 (dv_tasks_values (buffer) + (size_t) index * DV_TASK_SIZE,
                 (uint64_t) value);
 }
+//  Sets the tag of a tasks message: for a list job, once its values are in,
+//  dv_tag_batch (key, job, first task, dv_tasks_values (buffer), 8, count).
+static inline void
+dv_tasks_put_tag (uint8_t *buffer, uint64_t tag)
+{
+    dv_put_u64 (buffer + DV_HEADER_SIZE + 8, tag);
+}
 size_t dv_results_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
-                                 const char *worker_id, size_t worker_id_length,
-                                 uint8_t *buffer);
+                                 uint64_t tag, const char *worker_id,
+                                 size_t worker_id_length, uint8_t *buffer);
 //  Where entry 0 of a results message goes, for this worker id length.
 static inline uint8_t *
 dv_results_entries (uint8_t *buffer, size_t worker_id_length)
 {
-    return buffer + DV_HEADER_SIZE + 9 + worker_id_length;
+    return buffer + DV_RESULTS_SIZE (0, worker_id_length);
 }
 static inline void
 dv_results_put_entry (uint8_t *entries, uint32_t index, int64_t value, dv_u128_t square)

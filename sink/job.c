@@ -19,6 +19,7 @@ dv_job_new (const dv_announce_t *announce)
         return NULL;
     self->announce = *announce;
     self->shape = dv_announce_shape (announce);
+    self->tag_keys[0] = announce->tag_key;
     //  calloc of a large bitmap maps zero pages: memory is touched as tasks arrive.
     uint64_t words = announce->task_count / 64 + 1;
     if (words > SIZE_MAX / sizeof (uint64_t) ||
@@ -162,13 +163,40 @@ dv_job_missing_below (const dv_job_t *self, uint64_t below, dv_range_t *ranges,
     return range_count;
 }
 
-int
+bool
+dv_job_rekey (dv_job_t *self, const dv_tag_key_t *key)
+{
+    if (self->announce.is_range || dv_tag_key_is_zero (key) ||
+        dv_tag_key_equal (key, &self->tag_keys[0]))
+        return false;
+    self->tag_keys[1] = self->tag_keys[0];
+    self->tag_keys[0] = *key;
+    return true;
+}
+
+//  Whether a list job's batch carries the tag of its own values, under the
+//  latest key or the one before.
+static bool
+s_tag_matches (const dv_job_t *self, const dv_results_t *results)
+{
+    for (int which = 0; which < 2; which++) {
+        const dv_tag_key_t *key = &self->tag_keys[which];
+        if (which && dv_tag_key_is_zero (key))
+            break;
+        if (dv_tag_batch (key, results->job_id, results->first_task, results->entries,
+                          DV_RESULT_SIZE, results->count) == results->tag)
+            return true;
+    }
+    return false;
+}
+
+dv_job_take_t
 dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_result,
              void *context)
 {
     if (results->job_id != self->announce.job_id ||
         results->first_task + results->count > self->announce.task_count)
-        return -1;
+        return DV_JOB_MISFIT;
     self->last_worker = NULL;
     //  Check every square before counting any: a batch is true or malformed.
     for (uint32_t index = 0; index < results->count; index++) {
@@ -176,12 +204,16 @@ dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_r
         dv_u128_t square;
         dv_results_entry (results, index, &value, &square);
         if (square != dv_square (value))
-            return -1;
+            return DV_JOB_MISFIT;
         if (self->announce.is_range &&
             (uint64_t) value - (uint64_t) self->announce.range_start !=
                 results->first_task + index)
-            return -1;
+            return DV_JOB_MISFIT;
     }
+    //  A list job's values are known to the ventilator alone: its tag says
+    //  whether these are they, in this order, for these tasks.
+    if (!self->announce.is_range && !s_tag_matches (self, results))
+        return DV_JOB_BAD_TAG;
     uint64_t fresh = 0;
     for (uint32_t index = 0; index < results->count; index++) {
         uint64_t task_id = results->first_task + index;
@@ -208,7 +240,7 @@ dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_r
         s_count_worker (self, results->worker_id, results->worker_id_length, fresh);
     if (dv_job_complete (self) && !self->finished_us)
         self->finished_us = dv_now_us ();
-    return 0;
+    return DV_JOB_TAKEN;
 }
 
 bool

@@ -3,7 +3,9 @@
     A bitmap of task ids seen (one bit per task) makes every result count
     exactly once: a duplicate is dropped and counted. A result batch is taken
     whole or not at all: if any square is wrong, or any id is out of range,
-    the batch is malformed and nothing of it counts.
+    or a value is not its task's (for a range job, range_start + id; for a
+    list job, the batch tag under the job's key does not match), the batch
+    is malformed and nothing of it counts.
 */
 #ifndef DV_JOB_H_INCLUDED
 #define DV_JOB_H_INCLUDED
@@ -43,6 +45,10 @@ typedef struct {
     //  The worker credited by the last dv_job_take, NULL when it brought
     //  nothing new. Owned by workers.
     dv_job_worker_t *last_worker;
+    //  A list job's tag keys: the latest announcement's, then the one before
+    //  (zero: none), so that batches a restarted ventilator's predecessor
+    //  sent still check. A range job has none.
+    dv_tag_key_t tag_keys[2];
 } dv_job_t;
 
 //  Starts bookkeeping for an announced job. Returns NULL when the bitmap
@@ -54,11 +60,24 @@ void dv_job_destroy (dv_job_t **self_p);
 //  Called for each new (not duplicate) result, in task id order within a batch.
 typedef void (dv_job_result_fn) (void *context, int64_t value, dv_u128_t square);
 
-//  Takes in a result batch already decoded. Returns -1 when it is malformed for
-//  this job (other job id, ids out of range, a wrong square); otherwise
-//  records it, calls on_result for every new result, and returns 0.
-int dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_result,
-                 void *context);
+//  What dv_job_take made of a batch: 0 taken, else malformed.
+typedef enum {
+    DV_JOB_TAKEN = 0,
+    DV_JOB_MISFIT = -1,  //  other job id, ids out of range, a wrong square or value
+    DV_JOB_BAD_TAG = -2, //  a list job's batch whose tag does not match its values
+} dv_job_take_t;
+
+//  Takes in a result batch already decoded. Returns DV_JOB_MISFIT or
+//  DV_JOB_BAD_TAG when it is malformed for this job; otherwise records it,
+//  calls on_result for every new result, and returns DV_JOB_TAKEN.
+dv_job_take_t dv_job_take (dv_job_t *self, const dv_results_t *results,
+                           dv_job_result_fn *on_result, void *context);
+
+//  A repeat of the job's announcement carries key: when it is not the
+//  latest key, it becomes the latest and the latest the previous one.
+//  Returns true then (a ventilator restarted with a new key). A range job
+//  keeps no key.
+bool dv_job_rekey (dv_job_t *self, const dv_tag_key_t *key);
 
 bool dv_job_complete (const dv_job_t *self);
 

@@ -84,6 +84,7 @@ typedef struct {
     dv_rate_limit_t resend_limit;
     dv_rate_limit_t refused_limit;
     dv_rate_limit_t twin_limit;
+    dv_rate_limit_t rekey_limit;
 } s_sink_t;
 
 static int
@@ -265,6 +266,11 @@ s_on_announce (s_sink_t *self, const uint8_t *data, size_t size, const char *key
             s_refuse (self, &announce, DV_REFUSE_SHAPE, 0);
         } else {
             //  Its ventilator lives (and may have missed our answer).
+            if (dv_job_rekey (self->job, &announce.tag_key))
+                dv_log_limited (&self->rekey_limit,
+                                "job %" PRIu64 ": announced with a new tag key (its "
+                                "ventilator restarted?): taking it",
+                                job_id);
             self->ventilator_heard_ms = dv_now_ms ();
             s_publish_credit (self);
         }
@@ -370,8 +376,13 @@ s_on_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
             s_malformed (self, "results for an unknown job");
         return;
     }
-    if (dv_job_take (self->job, &results, self->options.quiet ? NULL : dv_output_result,
-                     self->output)) {
+    dv_job_take_t taken = dv_job_take (
+        self->job, &results, self->options.quiet ? NULL : dv_output_result, self->output);
+    if (taken == DV_JOB_BAD_TAG) {
+        s_malformed (self, "results whose values are not their tasks' (wrong tag)");
+        return;
+    }
+    if (taken != DV_JOB_TAKEN) {
         s_malformed (self, "results that do not fit the job");
         return;
     }

@@ -175,6 +175,11 @@ s_prepare (s_ventilator_t *self)
     if (!self->source.is_range) {
         self->announcement.expected_sum = dv_source_sum_of_squares (&self->source);
         self->announcement.input_digest = dv_source_digest (&self->source);
+        //  The sink alone hears it: workers cannot tag values they altered.
+        if (dv_tag_key_random (&self->announcement.tag_key)) {
+            dv_log ("cannot draw a random key for the job's batch tags");
+            return -1;
+        }
     }
     self->shape = dv_announce_shape (&self->announcement);
     //  A CURVE server to workers, and a client of the sink.
@@ -478,6 +483,12 @@ s_encode_batch (s_ventilator_t *self, uint64_t first_task, uint32_t count)
     for (uint32_t index = 0; index < count; index++)
         dv_tasks_put_value (self->batch_buffer, index,
                             dv_source_value (&self->source, first_task + index));
+    //  A range needs no tag: the sink knows each value from its task id.
+    if (!self->source.is_range)
+        dv_tasks_put_tag (self->batch_buffer,
+                          dv_tag_batch (&self->announcement.tag_key, self->job_id,
+                                        first_task, dv_tasks_values (self->batch_buffer),
+                                        DV_TASK_SIZE, count));
     return size;
 }
 

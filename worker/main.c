@@ -220,9 +220,10 @@ s_square_batch (s_worker_t *self, const uint8_t *data, size_t size)
     }
     int64_t started_us = dv_now_us ();
     self->last_batch_ms = started_us / 1000;
+    //  The tag goes back as it came: the sink checks it against the values.
     size_t message_size =
-        dv_results_encode_header (tasks.job_id, tasks.first_task, tasks.count, self->id,
-                                  self->id_length, self->result_buffer);
+        dv_results_encode_header (tasks.job_id, tasks.first_task, tasks.count, tasks.tag,
+                                  self->id, self->id_length, self->result_buffer);
     uint8_t *entries = dv_results_entries (self->result_buffer, self->id_length);
     for (uint32_t index = 0; index < tasks.count; index++) {
         int64_t value = dv_tasks_value (&tasks, index);

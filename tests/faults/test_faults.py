@@ -664,7 +664,7 @@ def case_straggler():
 #  counts are exactly those of the messages that reach validation.
 
 U64 = 2 ** 64
-RESULTS_SIZE_MAX = 16 + 9 + 64 + 65536 * 24  # DV_RESULTS_SIZE_MAX
+RESULTS_SIZE_MAX = 16 + 17 + 64 + 65536 * 24  # DV_RESULTS_SIZE_MAX
 #  Far over the ventilator's cap on what workers send (a WANT is 24 bytes;
 #  the cap leaves room for CURVE handshakes, about 1 KiB).
 WANT_OVERSIZED = 65536
@@ -674,19 +674,36 @@ def header(kind, count, job, version=2, flags=0):
     return struct.pack("<BBHIQ", version, kind, flags, count, job)
 
 
-def results(job, first, values, worker=b"evil", squares=None, count=None, **options):
+def results(job, first, values, worker=b"evil", squares=None, count=None, tag=0,
+            **options):
+    #  Version 2: the first task id, the batch's tag (echoed from its TASKS;
+    #  0 for a range job, whose tag the sink does not read), the worker id.
     squares = [value * value for value in values] if squares is None else squares
-    body = struct.pack("<QB", first % U64, len(worker)) + worker
+    body = struct.pack("<QQB", first % U64, tag % U64, len(worker)) + worker
     for value, square in zip(values, squares):
         body += struct.pack("<qQQ", value, square % U64, square // U64)
     return header(3, len(values) if count is None else count, job, **options) + body
 
 
-def announce(job, task_count, start=1, step=1, options=1, expected_sum=0, digest=0):
-    #  Version 2: the sum of squares (32 bytes) and the input digest (8), both
-    #  zero for a range.
+Tasks = collections.namedtuple("Tasks", "job first tag values")
+
+
+def parse_tasks(frame):
+    """The fields of a TASKS frame (version 2), or None when it is not one."""
+    if len(frame) < 32 or frame[:2] != bytes([2, 2]):
+        return None
+    _, _, _, count, job = struct.unpack_from("<BBHIQ", frame)
+    first, tag = struct.unpack_from("<QQ", frame, 16)
+    values = list(struct.unpack_from(f"<{count}q", frame, 32))
+    return Tasks(job, first, tag, values)
+
+
+def announce(job, task_count, start=1, step=1, options=1, expected_sum=0, digest=0,
+             tag_key=bytes(16)):
+    #  Version 2: the sum of squares (32 bytes), the input digest (8) and the
+    #  tag key (16), all zero for a range.
     return (header(1, 0, job) + struct.pack("<QB3xIq", task_count, options, step, start)
-            + expected_sum.to_bytes(32, "little") + struct.pack("<Q", digest))
+            + expected_sum.to_bytes(32, "little") + struct.pack("<Q", digest) + tag_key)
 
 
 def want(batches, reset=0, job=0, pad=b"\0" * 7, **options):
@@ -722,7 +739,7 @@ def case_hostile_input():
         ("unknown kind 10", [header(10, 0, job) + bytes(16)], 1),
         ("a REFUSE", [header(9, 0, job) + bytes([2]) + bytes(15) + struct.pack("<Q", 1)],
          1),
-        ("a TASKS message", [header(2, 1, job) + struct.pack("<Qq", 0, 1)], 1),
+        ("a TASKS message", [header(2, 1, job) + struct.pack("<QQq", 0, 0, 1)], 1),
         ("a KILL for the job", [header(4, 0, job) + struct.pack("<Q", 1)], 1),
         ("a HEARTBEAT", [header(5, 0, 0) + bytes(32)], 1),
         ("results with count 0", [results(job, 0, [], count=0)], 1),
@@ -750,6 +767,11 @@ def case_hostile_input():
         ("an announcement of version 1's size", [announce(job, count)[:72]], 1),
         ("a range announcement with a digest", [announce(job + 6, 10, digest=1)], 1),
         ("a range announcement with a sum", [announce(job + 6, 10, expected_sum=1)], 1),
+        ("a range announcement with a tag key",
+         [announce(job + 6, 10, tag_key=b"\1" * 16)], 1),
+        ("a list announcement without a tag key",
+         [announce(job + 6, 10, options=0, start=0, expected_sum=385, digest=1)], 1),
+        ("an announcement of the size before tags (80)", [announce(job, count)[:80]], 1),
         ("an announcement of another job (refused busy, not malformed)",
          [announce(job + 7, 10)], 0),
         ("the job's id with another shape (refused, not malformed)",
@@ -780,11 +802,11 @@ def case_hostile_input():
         ("WANT of 0 batches without reset", [want(0)], 1),
         ("WANT of 65537 batches", [want(65537)], 1),
         ("WANT of version 1", [want(4, version=1)], 1),
-        ("a TASKS message", [header(2, 1, job) + struct.pack("<Qq", 0, 1)], 1),
+        ("a TASKS message", [header(2, 1, job) + struct.pack("<QQq", 0, 0, 1)], 1),
         ("multipart: a WANT then garbage", [want(4), b"junk"], 1),
         ("multipart: three garbage frames", [b"a", b"b", b"c"], 1),
     ]
-    at_cap = header(3, 65536, job) + struct.pack("<QB", 0, 64)
+    at_cap = header(3, 65536, job) + struct.pack("<QQB", 0, 0, 64)
     script = [
         f"socket c sub {{control}}",
         "until c 1 1 60000",  # the job runs and results come in

@@ -93,33 +93,37 @@ s_reference_kind (const uint8_t *data, size_t size)
     uint64_t job_id = s_load (data + 8, 8);
     switch (data[1]) {
         case DV_KIND_ANNOUNCE: {
-            if (size != 80 || count || !job_id)
+            if (size != 96 || count || !job_id)
                 return 0;
             uint64_t task_count = s_load (data + 16, 8);
             uint8_t options = data[24];
             if (!task_count || options > 1 || !s_zero (data + 25, 3) ||
                 !s_load (data + 28, 4))
                 return 0;
-            //  A range: no sum of squares, no input digest; its end fits int64.
+            //  A range: no sum of squares, no input digest, no tag key; its
+            //  end fits int64. A list: a tag key.
             if (options == 1 &&
-                (!s_zero (data + 40, 40) ||
+                (!s_zero (data + 40, 56) ||
                  !s_reference_range_fits ((int64_t) s_load (data + 32, 8), task_count)))
+                return 0;
+            if (options == 0 && s_zero (data + 80, 16))
                 return 0;
             return DV_KIND_ANNOUNCE;
         }
         case DV_KIND_TASKS:
-            if (!job_id || count > 65536 || size < 24 ||
+            //  Any tag (at 24): the sink checks it, the decoder cannot.
+            if (!job_id || count > 65536 || size < 32 ||
                 !s_reference_span_valid (s_load (data + 16, 8), count) ||
-                size != 24 + 8 * (size_t) count)
+                size != 32 + 8 * (size_t) count)
                 return 0;
             return DV_KIND_TASKS;
         case DV_KIND_RESULTS: {
-            if (!job_id || count > 65536 || size < 25 ||
+            if (!job_id || count > 65536 || size < 33 ||
                 !s_reference_span_valid (s_load (data + 16, 8), count))
                 return 0;
-            size_t id_length = data[24];
-            if (size != 25 + id_length + 24 * (size_t) count ||
-                !s_reference_id_valid (data + 25, id_length))
+            size_t id_length = data[32];
+            if (size != 33 + id_length + 24 * (size_t) count ||
+                !s_reference_id_valid (data + 33, id_length))
                 return 0;
             return DV_KIND_RESULTS;
         }
@@ -208,7 +212,9 @@ s_check_announce (const uint8_t *data, size_t size, const dv_announce_t *announc
     FUZZ_CHECK (!announce->is_range ||
                 (!announce->input_digest && !announce->expected_sum.limb[0] &&
                  !announce->expected_sum.limb[1] && !announce->expected_sum.limb[2] &&
-                 !announce->expected_sum.limb[3]));
+                 !announce->expected_sum.limb[3] &&
+                 dv_tag_key_is_zero (&announce->tag_key)));
+    FUZZ_CHECK (announce->is_range || !dv_tag_key_is_zero (&announce->tag_key));
     FUZZ_CHECK (dv_announce_shape (announce) != 0);
     FUZZ_CHECK (!announce->is_range ||
                 s_reference_range_fits (announce->range_start, announce->task_count));
@@ -230,6 +236,7 @@ s_check_tasks (const uint8_t *data, size_t size, const dv_tasks_t *tasks)
     FUZZ_CHECK (encoded_size == DV_TASKS_SIZE (tasks->count));
     for (uint32_t index = 0; index < tasks->count; index++)
         dv_tasks_put_value (encoded, index, dv_tasks_value (tasks, index));
+    dv_tasks_put_tag (encoded, tasks->tag);
     s_check_same (encoded, encoded_size, data, size);
     free (encoded);
 }
@@ -247,8 +254,8 @@ s_check_results (const uint8_t *data, size_t size, const dv_results_t *results)
     size_t encoded_size = DV_RESULTS_SIZE (results->count, results->worker_id_length);
     uint8_t *encoded = s_buffer (encoded_size);
     FUZZ_CHECK (dv_results_encode_header (results->job_id, results->first_task,
-                                          results->count, results->worker_id,
-                                          results->worker_id_length,
+                                          results->count, results->tag,
+                                          results->worker_id, results->worker_id_length,
                                           encoded) == encoded_size);
     uint8_t *entries = dv_results_entries (encoded, results->worker_id_length);
     for (uint32_t index = 0; index < results->count; index++) {

@@ -7,7 +7,10 @@
       bytes 1-2    task_count = 1 + (u16 % 5000)
       bytes 3-10   range_start, int64 (lowered until the range fits int64)
       then up to 64 operations of 7 bytes (more for kind 7):
-      op (u8)      bits 0-2: the kind (below), bits 3-4: which worker id
+      op (u8)      bits 0-2: the kind (below), bits 3-4: which worker id,
+                   bit 5: the tag with bit (a % 64) flipped, bit 6: the tag
+                   made under the job's previous key (a zero key if none),
+                   bit 7: first a repeat announcement with key (b % 4)
       first (u16), count (u16), a (u8), b (u8)
         0, 1, 2    a true batch: first % task_count, 1 .. 1024 tasks inside the job
         3          the same with bit (a % 128) of square (b % count) flipped
@@ -15,15 +18,19 @@
                    (a odd) at 2^64 - 1
         5          a true batch with another job id (job id + 1 + a)
         6          a true batch but value (b % count) is off by 1 + a with its
-                   true square: wrong for a range job, fine for a list job
+                   true square: wrong for a range job, a wrong tag for a list
         7          first task as given (unreduced), 1 .. 4 tasks, then per task
                    8 bytes added to the true value and 16 xored into the true
                    square: all zero gives a true entry, anything else is a
                    small, targeted lie
-    Each batch is encoded as the worker would, decoded with dv_results_decode
-    (which must accept it) and handed to dv_job_take. A model kept here (one
-    bit per task, sums in wide arithmetic) predicts whether it is taken, which
-    results are new and in what order on_result sees them. After the
+    Each batch is encoded as the worker would, with the tag the ventilator
+    gives the batch's true values (for a list job; 0 for a range), decoded
+    with dv_results_decode (which must accept it) and handed to dv_job_take.
+    A model kept here (one bit per task, sums in wide arithmetic, the job's
+    latest and previous key) predicts whether it is taken or why not (a
+    misfit; for a list job a value not its task's, or a tag flipped or made
+    under a key the job does not hold, is a bad tag), which results are new
+    and in what order on_result sees them. After the
     announcement and after every batch, the job must match the model exactly:
       - received <= task_count, received == the bitmap's popcount, no bit set
         past task_count, every bit as the model says; first_missing right;
@@ -138,7 +145,10 @@ typedef struct {
     bool is_range;
     int64_t range_start;
     uint64_t list_salt; //  list values are a hash of the task id and this
-    uint64_t *seen;     //  bitmap of the tasks in, task_count / 64 + 1 words
+    //  A list job's keys, as dv_job_rekey keeps them: the latest, the one
+    //  before (zero: none). A range job's stay zero.
+    dv_tag_key_t keys[2];
+    uint64_t *seen; //  bitmap of the tasks in, task_count / 64 + 1 words
     uint64_t received;
     uint64_t duplicates;
     uint64_t sum[4];
@@ -205,27 +215,64 @@ s_model_next (const s_model_t *model, uint64_t from, bool value)
     return model->task_count;
 }
 
-//  Whether a correct sink takes this batch: the job's id, ids inside the job,
-//  every square exact, and for a range job every value range_start + id.
-S_UNTRACED static bool
-s_model_takes (const s_model_t *model, const dv_results_t *results)
+//  What a correct sink makes of this batch: a misfit unless the job's id,
+//  ids inside the job, every square exact, and for a range job every value
+//  range_start + id; then for a list job a bad tag unless every value is its
+//  task's and the tag was made under a key the job holds, unflipped.
+S_UNTRACED static dv_job_take_t
+s_model_verdict (const s_model_t *model, const dv_results_t *results, bool tag_true)
 {
     if (results->job_id != model->job_id ||
         (s_u128_t) results->first_task + results->count > model->task_count)
-        return false;
+        return DV_JOB_MISFIT;
     for (uint32_t index = 0; index < results->count; index++) {
         const uint8_t *entry = results->entries + (size_t) index * 24;
         int64_t value = (int64_t) s_load (entry, 8);
         s_u128_t square =
             (s_u128_t) s_load (entry + 8, 8) | (s_u128_t) s_load (entry + 16, 8) << 64;
         if (square != s_square (value))
-            return false;
+            return DV_JOB_MISFIT;
         if (model->is_range &&
             (s_i128_t) model->range_start + (s_i128_t) (results->first_task + index) !=
                 value)
-            return false;
+            return DV_JOB_MISFIT;
     }
+    if (model->is_range)
+        return DV_JOB_TAKEN;
+    for (uint32_t index = 0; index < results->count; index++)
+        if ((int64_t) s_load (results->entries + (size_t) index * 24, 8) !=
+            s_true_value (model, results->first_task + index))
+            return DV_JOB_BAD_TAG;
+    return tag_true ? DV_JOB_TAKEN : DV_JOB_BAD_TAG;
+}
+
+//  Key number id (0 .. 3), never zero.
+S_UNTRACED static dv_tag_key_t
+s_key (unsigned id)
+{
+    dv_tag_key_t key;
+    for (int index = 0; index < DV_TAG_KEY_SIZE; index++)
+        key.bytes[index] = (uint8_t) (id * 16 + (unsigned) index + 1);
+    return key;
+}
+
+S_UNTRACED static bool
+s_key_zero (const dv_tag_key_t *key)
+{
+    for (int index = 0; index < DV_TAG_KEY_SIZE; index++)
+        if (key->bytes[index])
+            return false;
     return true;
+}
+
+//  A repeat announcement with key, as job.h says dv_job_rekey keeps it.
+S_UNTRACED static void
+s_model_rekey (s_model_t *model, const dv_tag_key_t *key)
+{
+    if (model->is_range || !memcmp (key, &model->keys[0], sizeof *key))
+        return;
+    model->keys[1] = model->keys[0];
+    model->keys[0] = *key;
 }
 
 //  Checks the job against the model; ranges holds task_count / 2 + 1.
@@ -339,10 +386,13 @@ s_check_job (const dv_job_t *job, const s_model_t *model, dv_range_t *ranges,
     }
 }
 
-//  Builds one batch per the operation, as a worker would encode it. Returns
-//  the message (caller owns it) and its size.
+//  Builds one batch per the operation, as a worker would encode it, after
+//  the repeat announcement it may ask for. Returns the message (caller owns
+//  it) and its size; *tag_true says whether its tag is the true one under a
+//  key the job holds.
 S_UNTRACED static uint8_t *
-s_build_batch (const s_model_t *model, s_script_t *script, size_t *size)
+s_build_batch (s_model_t *model, dv_job_t *job, s_script_t *script, size_t *size,
+               bool *tag_true)
 {
     uint8_t op = (uint8_t) s_script_read (script, 1);
     uint64_t first = s_script_read (script, 2);
@@ -373,7 +423,33 @@ s_build_batch (const s_model_t *model, s_script_t *script, size_t *size)
     *size = DV_RESULTS_SIZE (count, id_length);
     uint8_t *message = malloc (*size);
     FUZZ_CHECK (message);
-    FUZZ_CHECK (dv_results_encode_header (job_id, first, count, worker_id, id_length,
+    if (op & 0x80) {
+        dv_tag_key_t key = s_key (b % 4);
+        bool was_new = !model->is_range && memcmp (&key, &model->keys[0], sizeof key);
+        FUZZ_CHECK (dv_job_rekey (job, &key) == was_new);
+        s_model_rekey (model, &key);
+        FUZZ_CHECK (!memcmp (job->tag_keys, model->keys, sizeof model->keys));
+    }
+    //  The ventilator's tag: of the true values, under the latest key (or
+    //  the previous one, or none).
+    uint64_t tag = 0;
+    *tag_true = true;
+    if (!model->is_range) {
+        uint8_t *words = malloc ((size_t) count * 8);
+        FUZZ_CHECK (words);
+        for (uint32_t index = 0; index < count; index++)
+            dv_put_u64 (words + 8 * (size_t) index,
+                        (uint64_t) s_true_value (model, first + index));
+        const dv_tag_key_t *key = &model->keys[(op & 0x40) ? 1 : 0];
+        *tag_true = !s_key_zero (key);
+        tag = dv_tag_batch (key, job_id, first, words, 8, count);
+        free (words);
+    }
+    if (op & 0x20) {
+        tag ^= UINT64_C (1) << (a % 64);
+        *tag_true = false;
+    }
+    FUZZ_CHECK (dv_results_encode_header (job_id, first, count, tag, worker_id, id_length,
                                           message) == *size);
     uint8_t *entries = dv_results_entries (message, id_length);
     for (uint32_t index = 0; index < count; index++) {
@@ -471,6 +547,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (!model.is_range) {
         announce.expected_sum = (dv_u256_t){{model.list_salt, ~model.list_salt, 1, 0}};
         announce.input_digest = ~model.list_salt;
+        announce.tag_key = model.keys[0] = s_key (0);
     }
     uint8_t *frame = malloc (DV_ANNOUNCE_SIZE);
     FUZZ_CHECK (frame);
@@ -484,11 +561,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                 decoded.range_start == announce.range_start &&
                 memcmp (decoded.expected_sum.limb, announce.expected_sum.limb,
                         sizeof announce.expected_sum.limb) == 0 &&
-                decoded.input_digest == announce.input_digest);
+                decoded.input_digest == announce.input_digest &&
+                !memcmp (&decoded.tag_key, &announce.tag_key, sizeof announce.tag_key));
 
     dv_job_t *job = dv_job_new (&decoded);
     FUZZ_CHECK (job);
     FUZZ_CHECK (job->shape == dv_announce_shape (&announce) && job->shape != 0);
+    FUZZ_CHECK (!memcmp (job->tag_keys, model.keys, sizeof model.keys));
     model.seen = calloc (model.task_count / 64 + 1, sizeof (uint64_t));
     model.fresh_values = malloc (S_BATCH_TASKS * sizeof (int64_t));
     model.fresh_squares = malloc (S_BATCH_TASKS * sizeof (s_u128_t));
@@ -501,7 +580,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     for (int operation = 0; operation < S_OPERATIONS_MAX && script.offset < script.size;
          operation++) {
         size_t message_size;
-        uint8_t *message = s_build_batch (&model, &script, &message_size);
+        bool tag_true;
+        uint8_t *message = s_build_batch (&model, job, &script, &message_size, &tag_true);
         dv_results_t results;
         FUZZ_CHECK (dv_results_decode (message, message_size, &results) == 0);
         int worker = 0;
@@ -509,10 +589,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                memcmp (s_worker_ids[worker], results.worker_id, results.worker_id_length))
             worker++;
 
-        bool takes = s_model_takes (&model, &results);
+        dv_job_take_t verdict = s_model_verdict (&model, &results, tag_true);
+        bool takes = verdict == DV_JOB_TAKEN;
         s_model_expect (&model, &results, takes);
-        int rc = dv_job_take (job, &results, s_on_result, &model);
-        FUZZ_CHECK (rc == (takes ? 0 : -1));
+        dv_job_take_t rc = dv_job_take (job, &results, s_on_result, &model);
+        FUZZ_CHECK (rc == verdict);
         FUZZ_CHECK (model.callback_count == model.fresh_count);
         if (takes)
             s_model_take (&model, &results, worker);

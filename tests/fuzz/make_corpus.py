@@ -31,19 +31,26 @@ def header(kind, count, job_id, version=VERSION, flags=0):
     return struct.pack("<BBHIQ", version, kind, flags, count, job_id)
 
 
+#  A list job's tag key unless one is given (a range has none).
+LIST_KEY = bytes(range(1, 17))
+
+
 def announce(job_id, task_count, range_start=None, credit_step=1, expected_sum=0,
-             options=None, pad=b"\0\0\0", count=0, input_digest=0):
+             options=None, pad=b"\0\0\0", count=0, input_digest=0, tag_key=None):
     if options is None:
         options = 0 if range_start is None else 1
+    if tag_key is None:
+        tag_key = LIST_KEY if range_start is None else bytes(16)
     body = struct.pack("<QB", task_count, options) + pad
     body += struct.pack("<Iq", credit_step, range_start or 0)
     body += expected_sum.to_bytes(32, "little") + struct.pack("<Q", input_digest)
+    body += tag_key
     return header(ANNOUNCE, count, job_id) + body
 
 
-def tasks(job_id, first, values, count=None):
+def tasks(job_id, first, values, count=None, tag=0):
     count = len(values) if count is None else count
-    return (header(TASKS, count, job_id) + struct.pack("<Q", first)
+    return (header(TASKS, count, job_id) + struct.pack("<QQ", first, tag)
             + b"".join(struct.pack("<q", v) for v in values))
 
 
@@ -52,11 +59,13 @@ def entry(value, square=None):
     return struct.pack("<q", value) + square.to_bytes(16, "little")
 
 
-def results(job_id, first, values, worker=b"w", count=None, squares=None, id_length=None):
+def results(job_id, first, values, worker=b"w", count=None, squares=None, id_length=None,
+            tag=0):
     count = len(values) if count is None else count
     id_length = len(worker) if id_length is None else id_length
     squares = squares or [None] * len(values)
-    return (header(RESULTS, count, job_id) + struct.pack("<QB", first, id_length) + worker
+    return (header(RESULTS, count, job_id) + struct.pack("<QQB", first, tag, id_length)
+            + worker
             + b"".join(entry(v, s) for v, s in zip(values, squares)))
 
 
@@ -105,6 +114,12 @@ def decoder_seeds():
         "tasks-extremes": tasks(9, 1000, extremes),
         "tasks-64": tasks(2, 64, list(range(-32, 32))),
         "tasks-last-ids": tasks(3, U64_MAX - 3, [5, 6, 7]),
+        "tasks-tag": tasks(4, 10, [-1, 2], tag=0xFEDCBA9876543210),
+        "tasks-tag-max": tasks(4, 0, [7], tag=U64_MAX),
+        "results-tag": results(6, 10, [-1, 2], tag=0xFEDCBA9876543210),
+        "announce-list-key-one-bit": announce(10, 5, expected_sum=55,
+                                              tag_key=bytes(15) + b"\x80"),
+        "announce-list-key-max": announce(11, 5, expected_sum=55, tag_key=b"\xff" * 16),
         "results-one": results(1, 0, [3]),
         "results-extremes": results(2, 17, extremes, worker=b"worker-1"),
         "results-long-id": results(3, 5, [10, -10, 0], worker=long_id),
@@ -150,6 +165,13 @@ def decoder_seeds():
         "announce-range-overflow": announce(1, 1001, range_start=I64_MAX - 999),
         "announce-range-widest-plus": announce(1, U64_MAX, range_start=I64_MIN + 2),
         "announce-version-1-size": announce(1, 10, range_start=0)[:72],
+        "announce-untagged-size": announce(1, 10, range_start=0)[:80],
+        "announce-list-key-0": announce(1, 10, tag_key=bytes(16)),
+        "announce-range-key": announce(1, 10, range_start=0, tag_key=b"\1" + bytes(15)),
+        "announce-range-key-top": announce(1, 10, range_start=0,
+                                           tag_key=bytes(15) + b"\x80"),
+        "tasks-untagged": tasks(1, 0, [1, 2])[:24] + tasks(1, 0, [1, 2])[32:],
+        "results-untagged": results(1, 0, [3])[:24] + results(1, 0, [3])[32:],
         "announce-range-digest": announce(1, 10, range_start=0, input_digest=1),
         "announce-range-sum": announce(1, 10, range_start=0, expected_sum=1),
         "announce-range-sum-top": announce(1, 10, range_start=0, expected_sum=2**255),
@@ -224,9 +246,13 @@ def script(task_count, range_start=None, job_id=1, ops=()):
     return data
 
 
-def op(kind, first=0, count=1, a=0, b=0, worker=0, raw=b""):
+#  Operation flags (fuzz_job.c's header comment).
+FLIP_TAG, PREVIOUS_KEY, REKEY = 0x20, 0x40, 0x80
+
+
+def op(kind, first=0, count=1, a=0, b=0, worker=0, raw=b"", flags=0):
     """One operation; count is the batch size wanted (stored as count - 1)."""
-    return struct.pack("<BHHBB", kind | worker << 3, first, count - 1, a, b) + raw
+    return struct.pack("<BHHBB", kind | worker << 3 | flags, first, count - 1, a, b) + raw
 
 
 def job_seeds():
@@ -258,6 +284,23 @@ def job_seeds():
                          op(7, 4, 4, raw=bytes(24) * 3 + bytes(8) + b"\1" + bytes(15)),
                          op(7, 4, 4, raw=bytes(96)), op(7, 8, 1, raw=bytes(24))]),
         "list-raw": script(8, None, ops=[op(7, 2, 3, raw=b"\5" + bytes(23) + bytes(48))]),
+        #  Tags: flipped bits (a list refuses, a range ignores), a previous
+        #  key before there is one, rekeys to new, same and earlier keys.
+        "list-tag-flipped": script(16, None, ops=[op(0, 0, 8, a=a, flags=FLIP_TAG)
+                                                  for a in (0, 31, 63)]
+                                   + [op(0, 0, 16)]),
+        "range-tag-flipped": script(16, 3, ops=[op(0, 0, 16, a=5, flags=FLIP_TAG)]),
+        "list-rekey": script(40, None, job_id=5, ops=[
+            op(0, 0, 5, flags=PREVIOUS_KEY),          # no previous key yet
+            op(0, 0, 5, b=1, flags=REKEY),            # the new key
+            op(0, 5, 5, flags=PREVIOUS_KEY),          # the first key, still held
+            op(0, 10, 5, b=1, flags=REKEY),           # the same key again: nothing
+            op(0, 15, 5, b=2, flags=REKEY),           # a third: the first is gone
+            op(0, 20, 5, flags=PREVIOUS_KEY),         # key 1, held
+            op(0, 25, 5, b=0, flags=REKEY | PREVIOUS_KEY),  # back to 0: 2 before it
+            op(0, 25, 15, b=3, flags=REKEY)]),
+        "range-rekey": script(10, -3, ops=[op(0, 0, 5, b=1, flags=REKEY),
+                                           op(0, 5, 5, flags=PREVIOUS_KEY)]),
         "duplicates-everywhere": script(300, -150, ops=[op(0, 0, 300)] +
                                         [op(0, i, 50, worker=1) for i in range(0, 300, 25)]),
     }

@@ -126,6 +126,7 @@ test_tasks_fit (void **state)
     size_t size = dv_tasks_encode_header (UINT64_MAX, 0, DV_BATCH_MAX, buffer);
     for (uint32_t index = 0; index < DV_BATCH_MAX; index++)
         dv_tasks_put_value (buffer, index, INT64_MIN);
+    dv_tasks_put_tag (buffer, UINT64_MAX);
     assert_int_equal (size, DV_TASKS_SIZE_MAX);
     dv_tasks_t tasks;
     assert_int_equal (dv_tasks_decode (buffer, size, &tasks), 0);
@@ -142,8 +143,8 @@ test_results_and_announce_fit (void **state)
     assert_non_null (buffer);
     char worker_id[DV_WORKER_ID_MAX];
     memset (worker_id, 'w', sizeof worker_id);
-    size_t size = dv_results_encode_header (UINT64_MAX, 0, DV_BATCH_MAX, worker_id,
-                                            sizeof worker_id, buffer);
+    size_t size = dv_results_encode_header (UINT64_MAX, 0, DV_BATCH_MAX, UINT64_MAX,
+                                            worker_id, sizeof worker_id, buffer);
     uint8_t *entries = dv_results_entries (buffer, sizeof worker_id);
     for (uint32_t index = 0; index < DV_BATCH_MAX; index++)
         dv_results_put_entry (entries, index, INT64_MIN, dv_square (INT64_MIN));
@@ -162,6 +163,7 @@ test_results_and_announce_fit (void **state)
         .expected_sum = {{UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX}},
         .input_digest = UINT64_MAX,
         .credit_step = UINT32_MAX};
+    memset (announce.tag_key.bytes, 0xff, DV_TAG_KEY_SIZE);
     size = dv_announce_encode (&announce, buffer);
     assert_int_equal (dv_announce_decode (buffer, size, &announce), 0);
     s_check_fits ("ANNOUNCE", size, "results (sink)", DV_RESULTS_CAP);

@@ -98,6 +98,7 @@ s_decode_all (const uint8_t *data, size_t size)
         assert_int_equal (encoded, size);
         for (uint32_t index = 0; index < tasks.count; index++)
             dv_tasks_put_value (s_reencoded, index, dv_tasks_value (&tasks, index));
+        dv_tasks_put_tag (s_reencoded, tasks.tag);
         assert_memory_equal (s_reencoded, data, size);
     }
     dv_results_t results;
@@ -113,9 +114,9 @@ s_decode_all (const uint8_t *data, size_t size)
                           data + DV_RESULTS_SIZE (0, results.worker_id_length));
         assert_ptr_equal (results.entries + (size_t) results.count * DV_RESULT_SIZE,
                           data + size);
-        size_t encoded = dv_results_encode_header (results.job_id, results.first_task,
-                                                   results.count, results.worker_id,
-                                                   results.worker_id_length, s_reencoded);
+        size_t encoded = dv_results_encode_header (
+            results.job_id, results.first_task, results.count, results.tag,
+            results.worker_id, results.worker_id_length, s_reencoded);
         assert_int_equal (encoded, size);
         uint8_t *entries = dv_results_entries (s_reencoded, results.worker_id_length);
         for (uint32_t index = 0; index < results.count; index++) {
@@ -204,11 +205,13 @@ s_make_samples (s_sample_t *samples)
         (s_sample_t){NULL, dv_announce_encode (&announce, buffer), S_ANNOUNCE};
     samples[count - 1].data = s_copy (buffer, samples[count - 1].size);
 
-    announce = (dv_announce_t){.job_id = UINT64_MAX,
-                               .task_count = 3,
-                               .expected_sum = {{14, 0, 0, 0}},
-                               .input_digest = 0xda2bfb225e0d1f05ULL,
-                               .credit_step = 1};
+    announce = (dv_announce_t){
+        .job_id = UINT64_MAX,
+        .task_count = 3,
+        .expected_sum = {{14, 0, 0, 0}},
+        .input_digest = 0xda2bfb225e0d1f05ULL,
+        .credit_step = 1,
+        .tag_key = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}}};
     samples[count++] =
         (s_sample_t){NULL, dv_announce_encode (&announce, buffer), S_ANNOUNCE};
     samples[count - 1].data = s_copy (buffer, samples[count - 1].size);
@@ -220,15 +223,16 @@ s_make_samples (s_sample_t *samples)
     size = dv_tasks_encode_header (3, 100, 4, buffer);
     for (uint32_t index = 0; index < 4; index++)
         dv_tasks_put_value (buffer, index, (int64_t) index - 2);
+    dv_tasks_put_tag (buffer, 0xfedcba9876543210ULL);
     samples[count++] = (s_sample_t){s_copy (buffer, size), size, S_TASKS};
 
-    size = dv_results_encode_header (3, 100, 2, "w", 1, buffer);
+    size = dv_results_encode_header (3, 100, 2, UINT64_MAX, "w", 1, buffer);
     uint8_t *entries = dv_results_entries (buffer, 1);
     dv_results_put_entry (entries, 0, -2, dv_square (-2));
     dv_results_put_entry (entries, 1, INT64_MIN, dv_square (INT64_MIN));
     samples[count++] = (s_sample_t){s_copy (buffer, size), size, S_RESULTS};
 
-    size = dv_results_encode_header (3, 0, 1, "host-1:4242", 11, buffer);
+    size = dv_results_encode_header (3, 0, 1, 0, "host-1:4242", 11, buffer);
     dv_results_put_entry (dv_results_entries (buffer, 11), 0, 9, 81);
     samples[count++] = (s_sample_t){s_copy (buffer, size), size, S_RESULTS};
 
@@ -301,12 +305,16 @@ test_announce_round_trip (void **state)
          .is_range = false,
          .expected_sum = {{UINT64_MAX, 0x0123456789abcdefULL, 1, UINT64_MAX}},
          .input_digest = UINT64_MAX,
-         .credit_step = 2},
+         .credit_step = 2,
+         .tag_key = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                      0xff, 0xff, 0xff, 0xff, 0xff}}},
+        //  Any non-zero key, even one bit of it.
         {.job_id = 6,
          .task_count = 1,
          .is_range = false,
          .input_digest = 0x8000000000000001ULL,
-         .credit_step = 1},
+         .credit_step = 1,
+         .tag_key = {{[15] = 0x80}}},
     };
     for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
         uint8_t buffer[DV_ANNOUNCE_SIZE];
@@ -324,6 +332,8 @@ test_announce_round_trip (void **state)
         assert_int_equal (decoded.credit_step, cases[index].credit_step);
         assert_true (dv_u256_equal (&decoded.expected_sum, &cases[index].expected_sum));
         assert_int_equal (decoded.input_digest, cases[index].input_digest);
+        assert_memory_equal (decoded.tag_key.bytes, cases[index].tag_key.bytes,
+                             DV_TAG_KEY_SIZE);
         assert_int_equal (dv_announce_shape (&decoded),
                           dv_announce_shape (&cases[index]));
     }
@@ -341,13 +351,18 @@ test_tasks_round_trip (void **state)
     assert_int_equal (size, sizeof buffer);
     for (uint32_t index = 0; index < count; index++)
         dv_tasks_put_value (buffer, index, values[index]);
+    dv_tasks_t tasks;
+    //  A header alone says tag 0 (a range job's); the tag is set afterwards.
+    assert_int_equal (dv_tasks_decode (buffer, size, &tasks), 0);
+    assert_int_equal (tasks.tag, 0);
+    dv_tasks_put_tag (buffer, 0x8000000000000001ULL);
     assert_int_equal (s_decode_copy (buffer, size), S_TASKS);
 
-    dv_tasks_t tasks;
     assert_int_equal (dv_tasks_decode (buffer, size, &tasks), 0);
     assert_int_equal (tasks.job_id, UINT64_MAX);
     assert_int_equal (tasks.first_task, 1234567);
     assert_int_equal (tasks.count, count);
+    assert_true (tasks.tag == 0x8000000000000001ULL);
     for (uint32_t index = 0; index < count; index++)
         assert_int_equal (dv_tasks_value (&tasks, index), values[index]);
 }
@@ -383,7 +398,8 @@ test_results_round_trip (void **state)
     const uint32_t count = sizeof values / sizeof values[0];
     for (size_t id = 0; id < 3; id++) {
         size_t id_length = strlen (worker_ids[id]);
-        size_t size = dv_results_encode_header (8, UINT64_MAX - count, count,
+        uint64_t tag = id == 0 ? 0 : id == 1 ? UINT64_MAX : 0x0123456789abcdefULL;
+        size_t size = dv_results_encode_header (8, UINT64_MAX - count, count, tag,
                                                 worker_ids[id], id_length, s_scratch);
         assert_int_equal (size, DV_RESULTS_SIZE (count, id_length));
         uint8_t *entries = dv_results_entries (s_scratch, id_length);
@@ -398,6 +414,7 @@ test_results_round_trip (void **state)
         assert_int_equal (results.job_id, 8);
         assert_int_equal (results.first_task, UINT64_MAX - count);
         assert_int_equal (results.count, count);
+        assert_true (results.tag == tag);
         assert_int_equal (results.worker_id_length, id_length);
         assert_memory_equal (results.worker_id, worker_ids[id], id_length);
         for (uint32_t index = 0; index < count; index++) {
@@ -410,7 +427,7 @@ test_results_round_trip (void **state)
         free (copy);
     }
     //  A square needs all 128 bits on the wire, even one no worker computes.
-    size_t size = dv_results_encode_header (8, 0, 1, "w", 1, s_scratch);
+    size_t size = dv_results_encode_header (8, 0, 1, 0, "w", 1, s_scratch);
     dv_u128_t all_ones = ~(dv_u128_t) 0;
     dv_results_put_entry (dv_results_entries (s_scratch, 1), 0, -5, all_ones);
     dv_results_t results;
@@ -428,7 +445,7 @@ test_results_full_batch (void **state)
     (void) state;
     const char *worker_id =
         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-    size_t size = dv_results_encode_header (2, 0, DV_BATCH_MAX, worker_id,
+    size_t size = dv_results_encode_header (2, 0, DV_BATCH_MAX, 0, worker_id,
                                             DV_WORKER_ID_MAX, s_scratch);
     assert_int_equal (size, DV_RESULTS_SIZE_MAX);
     uint8_t *entries = dv_results_entries (s_scratch, DV_WORKER_ID_MAX);
@@ -543,7 +560,8 @@ test_wire_layout (void **state)
         1,    0,    0,    0,                            //  options
         0,    1,    0,    0,                            //  credit_step
         0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, //  range_start
-        //  expected_sum (32 bytes) and input_digest (8): zero for a range
+        //  expected_sum (32 bytes), input_digest (8) and tag_key (16): zero
+        //  for a range
     };
     assert_int_equal (dv_announce_encode (&announce, buffer), sizeof announce_bytes);
     assert_memory_equal (buffer, announce_bytes, sizeof announce_bytes);
@@ -552,40 +570,52 @@ test_wire_layout (void **state)
                           .task_count = 3,
                           .expected_sum = {{14, 0, 0, 0x8000000000000000ULL}},
                           .input_digest = 0x0807060504030201ULL,
-                          .credit_step = 1};
-    const uint8_t list_bytes[DV_ANNOUNCE_SIZE] = {
-        2,  1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, //  header
-        3,  0, 0, 0, 0, 0, 0, 0,                         //  task_count
-        0,  0, 0, 0,                                     //  options: a list
-        1,  0, 0, 0,                                     //  credit_step
-        0,  0, 0, 0, 0, 0, 0, 0,                         //  range_start
-        14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, //  expected_sum
-        0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80,
-        1,  2, 3, 4, 5, 6, 7, 8, //  input_digest
-    };
+                          .credit_step = 1,
+                          .tag_key = {{0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+                                       0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf}}};
+    const uint8_t
+        list_bytes[DV_ANNOUNCE_SIZE] =
+            {
+                2,    1,    0,    0,    0,    0,    0,    0,    3, 0, 0, 0, 0,
+                0,    0,    0,                               //  header
+                3,    0,    0,    0,    0,    0,    0,    0, //  task_count
+                0,    0,    0,    0,                         //  options: a list
+                1,    0,    0,    0,                         //  credit_step
+                0,    0,    0,    0,    0,    0,    0,    0, //  range_start
+                14,   0,    0,    0,    0,    0,    0,    0,    0, 0, 0, 0, 0,
+                0,    0,    0, //  expected_sum
+                0,    0,    0,    0,    0,    0,    0,    0,    0, 0, 0, 0, 0,
+                0,    0,    0x80, 1,    2,    3,    4,    5,    6, 7, 8, //  input_digest
+                0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,          //  tag_key: k0
+                0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,          //  k1
+            };
     assert_int_equal (dv_announce_encode (&list, buffer), sizeof list_bytes);
     assert_memory_equal (buffer, list_bytes, sizeof list_bytes);
 
     const uint8_t tasks_bytes[] = {
         2,    2,    0,    0,    2,    0,    0,    0,    5, 0, 0, 0, 0, 0, 0, 0, //  header
         10,   0,    0,    0,    0,    0,    0,    0,    //  first_task
+        0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe, //  tag
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, //  -1
         2,    0,    0,    0,    0,    0,    0,    0,    //  2
     };
     assert_int_equal (dv_tasks_encode_header (5, 10, 2, buffer), sizeof tasks_bytes);
     dv_tasks_put_value (buffer, 0, -1);
     dv_tasks_put_value (buffer, 1, 2);
+    dv_tasks_put_tag (buffer, 0xfedcba9876543210ULL);
     assert_memory_equal (buffer, tasks_bytes, sizeof tasks_bytes);
 
     const uint8_t results_bytes[] = {
         2,    3,    0,    0,    1,    0,    0,    0,    5, 0, 0, 0, 0, 0, 0, 0, //  header
         0,    0,    0,    0,    0,    0,    0,    0,    //  first_task
+        0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe, //  tag
         2,    'w',  '1',                                //  worker id
         0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, //  -3
         9,    0,    0,    0,    0,    0,    0,    0,    0, 0, 0, 0, 0, 0, 0, 0, //  9
     };
-    assert_int_equal (dv_results_encode_header (5, 0, 1, "w1", 2, buffer),
-                      sizeof results_bytes);
+    assert_int_equal (
+        dv_results_encode_header (5, 0, 1, 0xfedcba9876543210ULL, "w1", 2, buffer),
+        sizeof results_bytes);
     dv_results_put_entry (dv_results_entries (buffer, 2), 0, -3, 9);
     assert_memory_equal (buffer, results_bytes, sizeof results_bytes);
 
@@ -815,7 +845,7 @@ test_count_rejects (void **state)
         size_t size = dv_tasks_encode_header (1, 0, count, s_scratch);
         memset (s_scratch + DV_TASKS_SIZE (0), 0, size - DV_TASKS_SIZE (0));
         s_assert_rejected (s_scratch, size);
-        size = dv_results_encode_header (1, 0, count, "w", 1, s_scratch);
+        size = dv_results_encode_header (1, 0, count, 0, "w", 1, s_scratch);
         memset (s_scratch + DV_RESULTS_SIZE (0, 1), 0, size - DV_RESULTS_SIZE (0, 1));
         s_assert_rejected (s_scratch, size);
     }
@@ -836,7 +866,7 @@ test_count_rejects (void **state)
         s_put_u32 (s_scratch + 4, count + (UINT32_C (1) << 31));
         s_assert_rejected (s_scratch, size);
 
-        size = dv_results_encode_header (1, 0, count, "id", 2, s_scratch);
+        size = dv_results_encode_header (1, 0, count, 0, "id", 2, s_scratch);
         memset (s_scratch + DV_RESULTS_SIZE (0, 2), 0x22, size - DV_RESULTS_SIZE (0, 2));
         assert_int_equal (s_decode_copy (s_scratch, size), S_RESULTS);
         s_put_u32 (s_scratch + 4, count + 1);
@@ -871,7 +901,7 @@ test_first_task_overflow (void **state)
             memset (s_scratch + DV_TASKS_SIZE (0), 0, size - DV_TASKS_SIZE (0));
             assert_int_equal (s_decode_copy (s_scratch, size),
                               cases[c].valid ? S_TASKS : 0);
-            size = dv_results_encode_header (1, cases[c].first_task, count, "w", 1,
+            size = dv_results_encode_header (1, cases[c].first_task, count, 0, "w", 1,
                                              s_scratch);
             memset (s_scratch + DV_RESULTS_SIZE (0, 1), 0, size - DV_RESULTS_SIZE (0, 1));
             assert_int_equal (s_decode_copy (s_scratch, size),
@@ -915,11 +945,12 @@ test_results_worker_id_rejects (void **state)
     //  Length 0, and just over the maximum, with sizes that match.
     size_t lengths[] = {0, DV_WORKER_ID_MAX + 1, 200, 255};
     for (size_t index = 0; index < 4; index++) {
-        size_t size = dv_results_encode_header (1, 0, 1, id, lengths[index], s_scratch);
+        size_t size =
+            dv_results_encode_header (1, 0, 1, 0, id, lengths[index], s_scratch);
         memset (dv_results_entries (s_scratch, lengths[index]), 0, DV_RESULT_SIZE);
         s_assert_rejected (s_scratch, size);
     }
-    size_t size = dv_results_encode_header (1, 0, 1, id, DV_WORKER_ID_MAX, s_scratch);
+    size_t size = dv_results_encode_header (1, 0, 1, 0, id, DV_WORKER_ID_MAX, s_scratch);
     memset (dv_results_entries (s_scratch, DV_WORKER_ID_MAX), 0, DV_RESULT_SIZE);
     assert_int_equal (s_decode_copy (s_scratch, size), S_RESULTS);
 
@@ -932,18 +963,18 @@ test_results_worker_id_rejects (void **state)
             char text[8];
             memcpy (text, "worker-1", 8);
             text[positions[at]] = (char) bad_bytes[bad];
-            size = dv_results_encode_header (1, 0, 1, text, 8, s_scratch);
+            size = dv_results_encode_header (1, 0, 1, 0, text, 8, s_scratch);
             memset (dv_results_entries (s_scratch, 8), 0, DV_RESULT_SIZE);
             s_assert_rejected (s_scratch, size);
         }
     }
 
     //  An id length that runs past the end of the message, or falls short.
-    size = dv_results_encode_header (1, 0, 1, "abc", 3, s_scratch);
+    size = dv_results_encode_header (1, 0, 1, 0, "abc", 3, s_scratch);
     memset (dv_results_entries (s_scratch, 3), 'z', DV_RESULT_SIZE);
     const uint8_t wrong_lengths[] = {0, 1, 2, 4, 3 + DV_RESULT_SIZE, 255};
     for (size_t index = 0; index < sizeof wrong_lengths; index++) {
-        s_scratch[24] = wrong_lengths[index];
+        s_scratch[32] = wrong_lengths[index];
         s_assert_rejected (s_scratch, size);
     }
 }
@@ -1002,7 +1033,7 @@ test_announce_rejects (void **state)
     }
     assert_int_equal (s_decode_copy (buffer, sizeof buffer), S_ANNOUNCE);
 
-    //  A range has no input: any bit of a sum or a digest is refused.
+    //  A range has no input: any bit of a sum, a digest or a tag key is refused.
     for (int byte = 40; byte < DV_ANNOUNCE_SIZE; byte++) {
         buffer[byte] = 0x01;
         s_assert_rejected (buffer, sizeof buffer);
@@ -1011,10 +1042,18 @@ test_announce_rejects (void **state)
         buffer[byte] = 0;
     }
     assert_int_equal (s_decode_copy (buffer, sizeof buffer), S_ANNOUNCE);
-    //  ... while a list takes any sum and digest, zero included.
+    //  ... while a list takes any sum and digest, zero included, but needs a
+    //  tag key: without one its values would go unchecked.
     announce.is_range = false;
     announce.input_digest = 1;
-    s_check_announce (&announce, true);
+    s_check_announce (&announce, false);
+    for (int byte = 0; byte < DV_TAG_KEY_SIZE; byte++) {
+        announce.tag_key = (dv_tag_key_t){{0}};
+        announce.tag_key.bytes[byte] = 0x01;
+        s_check_announce (&announce, true);
+        announce.tag_key.bytes[byte] = 0x80;
+        s_check_announce (&announce, true);
+    }
     announce.input_digest = 0;
     announce.expected_sum.limb[3] = 1;
     s_check_announce (&announce, true);
@@ -1061,8 +1100,10 @@ test_announce_range_fits (void **state)
                                   .range_start = cases[index].start,
                                   .credit_step = 1};
         s_check_announce (&announce, cases[index].fits);
-        //  Without the range flag the start is not a range: always accepted.
+        //  Without the range flag the start is not a range: always accepted
+        //  (with the tag key every list job has).
         announce.is_range = false;
+        announce.tag_key.bytes[0] = 1;
         s_check_announce (&announce, true);
     }
     //  No count is a range.
@@ -1257,6 +1298,11 @@ test_announce_shape (void **state)
     other = list;
     other.range_start = 99; //  not part of a list's shape
     assert_int_equal (dv_announce_shape (&other), dv_announce_shape (&list));
+    //  Nor the tag key: a restarted ventilator draws a new one.
+    other = list;
+    other.tag_key.bytes[0] ^= 1;
+    other.tag_key.bytes[15] ^= 0x80;
+    assert_int_equal (dv_announce_shape (&other), dv_announce_shape (&list));
     other = list;
     other.input_digest ^= 1;
     assert_true (dv_announce_shape (&other) != dv_announce_shape (&list));
@@ -1313,8 +1359,8 @@ test_fuzz_random_buffers (void **state)
             buffer[1] = (uint8_t) (1 + (pick >> 32) % DV_KIND_REFUSE);
             buffer[2] = buffer[3] = (pick >> 40) % 16 ? 0 : buffer[3];
             s_put_u32 (buffer + 4, (uint32_t) ((pick >> 44) % 4));
-            //  Small, plausible fields: ids, states, worker id lengths.
-            for (int byte = 16; byte < 25; byte++)
+            //  Small, plausible fields: ids, states, worker id lengths (32).
+            for (int byte = 16; byte < 33; byte++)
                 if ((pick >> (byte + 30)) & 1)
                     buffer[byte] = (uint8_t) (buffer[byte] % 6);
             if ((pick >> 56) & 1) {
