@@ -286,6 +286,7 @@ dv_socket_open (int type, dv_flow_t flow, const dv_socket_config_t *config)
     zsock_set_heartbeat_ivl (socket, S_HEARTBEAT_IVL_MS);
     zsock_set_heartbeat_timeout (socket, S_HEARTBEAT_TIMEOUT_MS);
     zsock_set_heartbeat_ttl (socket, S_HEARTBEAT_TIMEOUT_MS);
+    zsock_set_handshake_ivl (socket, DV_HANDSHAKE_IVL_MS);
     dv_security_apply (config->security, socket, config->curve_server);
     return socket;
 }

@@ -7,6 +7,7 @@
 #ifndef DV_NET_H_INCLUDED
 #define DV_NET_H_INCLUDED
 
+#include "protocol.h"
 #include "security.h"
 
 #include <czmq.h>
@@ -52,6 +53,23 @@ const char *dv_endpoint_check (const char *endpoint, bool binds);
 //  enough to flush over a live connection, short enough that a signalled
 //  program is gone within a second even when its peer is not.
 #define DV_LINGER_MS 500
+
+//  How long a connection may take over its ZMTP handshake (greeting,
+//  security, READY) before libzmq closes it, on every socket: a connection
+//  that never handshakes (a port scan, a stuck or hostile client, a flood
+//  of idle connections) holds a descriptor this long at most, not libzmq's
+//  default of 30 s. A CURVE handshake with zauth takes milliseconds.
+#define DV_HANDSHAKE_IVL_MS 3000
+
+//  What one connection may hold at the sink's result socket, in bytes: its
+//  queue and the message being read. High-water marks count messages, so
+//  the result socket's is this budget in messages of the largest size (169
+//  of 1572953 bytes, 254 MiB, and one being read). Measured: a mark of 85
+//  cost batch-1 jobs 15 % of their speed, 42 cost 30 %, 169 nothing. The
+//  budget is per connection: N connections may hold N times as much.
+#define DV_RESULTS_QUEUED_MAX ((size_t) 256 << 20)
+#define DV_RESULTS_HWM                                                                   \
+    ((int) ((DV_RESULTS_QUEUED_MAX - (size_t) DV_RESULTS_CAP) / DV_RESULTS_SIZE_MAX))
 
 typedef struct {
     int send_hwm;             //  messages queued per peer; 0: no limit

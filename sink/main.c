@@ -136,8 +136,9 @@ static int
 s_open_sockets (s_sink_t *self)
 {
     s_options_t *options = &self->options;
+    //  What each connection may queue is a byte budget (net.h).
     const dv_socket_config_t results_config = {
-        .receive_hwm = DV_HWM_DEFAULT,
+        .receive_hwm = DV_RESULTS_HWM,
         .max_message_size = DV_RESULTS_CAP,
         .security = self->security,
         .curve_server = true,
