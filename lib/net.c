@@ -376,3 +376,19 @@ dv_socket_subscribe (zsock_t *socket, const int *kinds, size_t kind_count)
         zmq_setsockopt (zsock_resolve (socket), ZMQ_SUBSCRIBE, topic, sizeof topic);
     }
 }
+
+bool
+dv_subscription_is_control (const uint8_t *message, size_t size)
+{
+    const dv_kind_t kinds[] = {DV_KIND_HEARTBEAT, DV_KIND_KILL, DV_KIND_CREDIT,
+                               DV_KIND_RESEND, DV_KIND_REFUSE};
+    if (size != 3 || message[0] > 1)
+        return false;
+    for (size_t index = 0; index < sizeof kinds / sizeof kinds[0]; index++) {
+        uint8_t topic[2];
+        dv_topic (kinds[index], topic);
+        if (!memcmp (message + 1, topic, sizeof topic))
+            return true;
+    }
+    return false;
+}

@@ -104,6 +104,13 @@ int dv_socket_exit_code (void);
 //  Subscribes a SUB socket to each kind in kinds (their two-byte topics).
 void dv_socket_subscribe (zsock_t *socket, const int *kinds, size_t kind_count);
 
+//  True when message (size bytes, as an XPUB reads it: 1 to subscribe or 0
+//  to cancel, then the topic) names the topic of a kind the sink publishes
+//  on control (HEARTBEAT, KILL, CREDIT, RESEND, REFUSE): the only
+//  subscriptions the sink takes. The empty topic (everything) is not one:
+//  no divvy program subscribes to it.
+bool dv_subscription_is_control (const uint8_t *message, size_t size);
+
 //  Closes the socket and removes the files of the ipc endpoints this socket
 //  bound, and no other (a refused bind leaves the owner's file alone).
 //  endpoints and binds are no longer needed (net.c records what was bound).
