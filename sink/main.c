@@ -349,7 +349,13 @@ s_on_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd)
         s_malformed (self, "results that do not fit the job");
         return;
     }
-    if (self->job->last_worker)
+    if (self->job->others && !self->others_said) {
+        dv_log ("more than %d worker ids: the results of the others are counted "
+                "under '" DV_WORKER_IDS_OTHERS "'",
+                DV_WORKER_IDS_MAX);
+        self->others_said = true;
+    }
+    if (self->job->last_worker && self->job->last_worker != self->job->others)
         s_check_source (self, self->job->last_worker, &results, source_fd);
     if (self->job->received - self->credited >= self->job->announce.credit_step)
         s_publish_credit (self);
