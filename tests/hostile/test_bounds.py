@@ -357,7 +357,7 @@ def case_fd_exhaustion():
                            endpoints=False)
         time.sleep(0.5)  # the binds; idle peers that come early just fail
         idler = peer(pipeline, "idle", "idle", "127.0.0.1", ports[0], FD_IDLE,
-                     FD_JOB_LIMIT_S + 20)
+                     FD_JOB_LIMIT_S)
         #  The idle connections first: they take the descriptors. Timing: two
         #  seconds of the ventilator's CPU then (libzmq spun on accept).
         time.sleep(0.5)
@@ -384,7 +384,15 @@ def case_fd_exhaustion():
                         f"with {FD_SOFT}, hard {FD_HARD})")
         check(took <= FD_JOB_LIMIT_S, f"the job took {took:.1f} s beside {FD_IDLE} "
               f"idle connections, more than {FD_JOB_LIMIT_S:.0f} s")
-        check_equal(closed, opened, "idle connections the ventilator closed")
+        #  Not all: past a full accept queue the kernel may answer with a SYN
+        #  cookie and keep nothing, and a client that never sends never
+        #  learns. What the binder accepts it closes in time
+        #  (idle_connections_dropped); here, at least what it could hold.
+        check(closed >= FD_HARD - 64, f"only {closed} of {opened} idle connections "
+              f"were closed")
+        check(first >= HANDSHAKE_IVL_S - 0.5,
+              f"an idle connection was closed after {first:.2f} s, before the "
+              f"handshake interval: not by the handshake timer")
 
 
 CASES = {
