@@ -286,6 +286,7 @@ dv_socket_open (int type, dv_flow_t flow, const dv_socket_config_t *config)
     zsock_set_heartbeat_ivl (socket, S_HEARTBEAT_IVL_MS);
     zsock_set_heartbeat_timeout (socket, S_HEARTBEAT_TIMEOUT_MS);
     zsock_set_heartbeat_ttl (socket, S_HEARTBEAT_TIMEOUT_MS);
+    zsock_set_handshake_ivl (socket, DV_HANDSHAKE_IVL_MS);
     dv_security_apply (config->security, socket, config->curve_server);
     return socket;
 }
@@ -374,4 +375,20 @@ dv_socket_subscribe (zsock_t *socket, const int *kinds, size_t kind_count)
         dv_topic ((dv_kind_t) kinds[index], topic);
         zmq_setsockopt (zsock_resolve (socket), ZMQ_SUBSCRIBE, topic, sizeof topic);
     }
+}
+
+bool
+dv_subscription_is_control (const uint8_t *message, size_t size)
+{
+    const dv_kind_t kinds[] = {DV_KIND_HEARTBEAT, DV_KIND_KILL, DV_KIND_CREDIT,
+                               DV_KIND_RESEND, DV_KIND_REFUSE};
+    if (size != 3 || message[0] > 1)
+        return false;
+    for (size_t index = 0; index < sizeof kinds / sizeof kinds[0]; index++) {
+        uint8_t topic[2];
+        dv_topic (kinds[index], topic);
+        if (!memcmp (message + 1, topic, sizeof topic))
+            return true;
+    }
+    return false;
 }

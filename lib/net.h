@@ -7,6 +7,7 @@
 #ifndef DV_NET_H_INCLUDED
 #define DV_NET_H_INCLUDED
 
+#include "protocol.h"
 #include "security.h"
 
 #include <czmq.h>
@@ -53,6 +54,23 @@ const char *dv_endpoint_check (const char *endpoint, bool binds);
 //  program is gone within a second even when its peer is not.
 #define DV_LINGER_MS 500
 
+//  How long a connection may take over its ZMTP handshake (greeting,
+//  security, READY) before libzmq closes it, on every socket: a connection
+//  that never handshakes (a port scan, a stuck or hostile client, a flood
+//  of idle connections) holds a descriptor this long at most, not libzmq's
+//  default of 30 s. A CURVE handshake with zauth takes milliseconds.
+#define DV_HANDSHAKE_IVL_MS 3000
+
+//  What one connection may hold at the sink's result socket, in bytes: its
+//  queue and the message being read. High-water marks count messages, so
+//  the result socket's is this budget in messages of the largest size (169
+//  of 1572953 bytes, 254 MiB, and one being read). Measured: a mark of 85
+//  cost batch-1 jobs 15 % of their speed, 42 cost 30 %, 169 nothing. The
+//  budget is per connection: N connections may hold N times as much.
+#define DV_RESULTS_QUEUED_MAX ((size_t) 256 << 20)
+#define DV_RESULTS_HWM                                                                   \
+    ((int) ((DV_RESULTS_QUEUED_MAX - (size_t) DV_RESULTS_CAP) / DV_RESULTS_SIZE_MAX))
+
 typedef struct {
     int send_hwm;             //  messages queued per peer; 0: no limit
     int receive_hwm;          //  messages queued per peer; 0: no limit
@@ -85,6 +103,13 @@ int dv_socket_exit_code (void);
 
 //  Subscribes a SUB socket to each kind in kinds (their two-byte topics).
 void dv_socket_subscribe (zsock_t *socket, const int *kinds, size_t kind_count);
+
+//  True when message (size bytes, as an XPUB reads it: 1 to subscribe or 0
+//  to cancel, then the topic) names the topic of a kind the sink publishes
+//  on control (HEARTBEAT, KILL, CREDIT, RESEND, REFUSE): the only
+//  subscriptions the sink takes. The empty topic (everything) is not one:
+//  no divvy program subscribes to it.
+bool dv_subscription_is_control (const uint8_t *message, size_t size);
 
 //  Closes the socket and removes the files of the ipc endpoints this socket
 //  bound, and no other (a refused bind leaves the owner's file alone).

@@ -2,7 +2,8 @@
 
     CZMQ would log to stdout and hide which signal stopped us; we point its log
     at stderr and install our own handler, which still sets zsys_interrupted so
-    that CZMQ's calls return as they would.
+    that CZMQ's calls return as they would. Every connection costs a
+    descriptor: the soft limit is raised to the hard one at start.
 */
 #include "process.h"
 #include "clock.h"
@@ -11,6 +12,7 @@
 #include <czmq.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 static volatile sig_atomic_t s_signal_number;
 static int64_t s_started_ms;
@@ -23,11 +25,26 @@ s_on_signal (int signal_number)
     zctx_interrupted = 1;
 }
 
+int
+dv_process_raise_fd_limit (void)
+{
+    struct rlimit limit;
+    if (getrlimit (RLIMIT_NOFILE, &limit))
+        return -1;
+    if (limit.rlim_cur == limit.rlim_max)
+        return 0;
+    limit.rlim_cur = limit.rlim_max;
+    return setrlimit (RLIMIT_NOFILE, &limit);
+}
+
 void
 dv_process_init (const char *program)
 {
     s_started_ms = dv_now_ms ();
     dv_log_set_program (program);
+    //  Before libzmq starts its threads. Raising a soft limit up to the hard
+    //  one is always allowed; should it fail, the old limit stays.
+    dv_process_raise_fd_limit ();
     zsys_init ();
     zsys_set_logstream (stderr);
     zsys_set_logident (program);

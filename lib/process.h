@@ -10,9 +10,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-//  Sets up CZMQ (logging to stderr) and signal handling for program. Call
-//  first in main.
+//  Sets up CZMQ (logging to stderr), signal handling and the descriptor
+//  limit (dv_process_raise_fd_limit) for program. Call first in main.
 void dv_process_init (const char *program);
+
+//  Raises the soft limit on open descriptors (RLIMIT_NOFILE) to the hard
+//  limit: each connection holds one, and libzmq cannot accept past the
+//  limit (it retries at once, and spins). Returns 0, or -1 if the limit
+//  could not be read or set (it is then unchanged).
+int dv_process_raise_fd_limit (void);
 
 //  When dv_process_init ran, on dv_now_ms's clock (0 before).
 int64_t dv_process_started_ms (void);

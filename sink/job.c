@@ -64,7 +64,9 @@ s_measure_latency (dv_job_t *self, int64_t interval_us)
 }
 
 //  Adds delivered results to the worker's count (the id is copied) and
-//  measures the time since its previous batch.
+//  measures the time since its previous batch. Past DV_WORKER_IDS_MAX ids,
+//  a new id's results go to the others' entry, which measures nothing: its
+//  batches come from many workers.
 static void
 s_count_worker (dv_job_t *self, const char *id, size_t id_length, uint64_t delivered)
 {
@@ -72,12 +74,25 @@ s_count_worker (dv_job_t *self, const char *id, size_t id_length, uint64_t deliv
     memcpy (key, id, id_length);
     key[id_length] = '\0';
     dv_job_worker_t *worker = zhashx_lookup (self->workers, key);
-    if (!worker) {
+    bool is_new = !worker;
+    bool is_other = is_new && zhashx_size (self->workers) >= DV_WORKER_IDS_MAX;
+    if (is_other) {
+        memcpy (key, DV_WORKER_IDS_OTHERS, sizeof DV_WORKER_IDS_OTHERS);
+        worker = zhashx_lookup (self->workers, key);
+        is_new = !worker;
+    }
+    if (is_new) {
         worker = calloc (1, sizeof *worker);
         if (!worker)
             return;
         worker->source_fd = -1;
         zhashx_insert (self->workers, key, worker);
+    }
+    if (is_other)
+        self->others = worker;
+    if (worker == self->others)
+        ; //  many workers' batches: no one worker's latency
+    else if (is_new) {
         //  The job's first batch: its latency counts from the start. A later
         //  worker's first batch says nothing (it may have joined late).
         if (!self->batch_latency_us)

@@ -17,6 +17,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+//  The most worker ids the sink names: every batch may carry a new one, and
+//  each costs an entry here and a word in the summary. Results under any
+//  further id are counted under DV_WORKER_IDS_OTHERS ("*"; a worker that
+//  calls itself "*" is counted there too), so the counts still add up.
+#define DV_WORKER_IDS_MAX    1024
+#define DV_WORKER_IDS_OTHERS "*"
+
 //  What the sink knows of one worker id; results first, so that a lookup in
 //  workers reads as the count.
 typedef struct {
@@ -34,10 +41,14 @@ typedef struct {
     uint64_t received_end;  //  one past the highest task id received (0: none)
     uint64_t duplicates;    //  results dropped because their task was already in
     dv_u256_t sum;          //  of the squares received
-    zhashx_t *workers;      //  worker id -> dv_job_worker_t
-    int64_t started_us;     //  when the job was accepted
-    int64_t finished_us;    //  when the last result came in
-    int64_t clock_us;       //  the time batches are taken at (dv_job_set_clock)
+    zhashx_t *workers;      //  worker id -> dv_job_worker_t, at most
+                            //  DV_WORKER_IDS_MAX of them and the others
+    //  The entry of the ids past DV_WORKER_IDS_MAX, NULL until one comes.
+    //  Owned by workers.
+    dv_job_worker_t *others;
+    int64_t started_us;  //  when the job was accepted
+    int64_t finished_us; //  when the last result came in
+    int64_t clock_us;    //  the time batches are taken at (dv_job_set_clock)
     //  How long a worker takes between two of its batches, smoothed: the
     //  measure of a batch's latency that recovery waits by. 0 until the
     //  first batch (whose latency counts from the job's start).

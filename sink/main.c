@@ -3,15 +3,14 @@
     The sink binds the result socket (a PULL that workers and the ventilator's
     announcement reach) and the control socket (an XPUB: it sees every new
     subscriber, and greets each with a heartbeat at once, so nobody waits for
-    a timer). A job runs: idle -> announced -> every task in -> summary ->
-    KILL, repeated for a linger so that late subscribers hear it -> exit 0.
-    The ventilator repeats its announcement every second while it runs: a
-    job whose ventilator has been silent past --peer-timeout is abandoned
-    (summary, then ABANDONED on control for the linger, exit 1); one that
-    no result ever came for is forgotten instead, and the sink is idle
-    again (a stray announcement must not end it).
-    Under CURVE each message's key must be allowed now and fit its role
-    (roles.h): announcements from the ventilator's key, results from
+    a timer; it takes only the protocol's own topics, see s_on_subscriber). A job runs:
+    idle -> announced -> every task in -> summary -> KILL, repeated for a linger so that
+    late subscribers hear it -> exit 0. The ventilator repeats its announcement every
+    second while it runs: a job whose ventilator has been silent past --peer-timeout is
+    abandoned (summary, then ABANDONED on control for the linger, exit 1); one that no
+    result ever came for is forgotten instead, and the sink is idle again (a stray
+    announcement must not end it). Under CURVE each message's key must be allowed now
+    and fit its role (roles.h): announcements from the ventilator's key, results from
     worker keys, under ids their key owns; others are refused and counted.
 */
 #include "log.h"
@@ -30,11 +29,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-#define S_HEARTBEAT_MS   200
-#define S_KILL_EVERY_MS  100
-#define S_CONTROL_HWM    10000
+#define S_HEARTBEAT_MS  200
+#define S_KILL_EVERY_MS 100
+#define S_CONTROL_HWM   10000
+//  Subscriptions queued per control connection (more wait in the kernel): a
+//  divvy program sends five at most, and each one libzmq takes in before the
+//  sink has closed a hostile connection costs a trie node per byte.
+#define S_SUBSCRIPTIONS_HWM 4
+//  The topic of connections being closed: no divvy message starts with it.
+#define S_CLOSING_TOPIC  "\0\0"
 #define S_OUTPUT_WAIT_MS 10  //  while stdout is full: how often to look again
 #define S_ABANDON_MS     500 //  after a signal: how long stdout may take still
 
@@ -85,6 +91,9 @@ typedef struct {
     dv_rate_limit_t refused_limit;
     dv_rate_limit_t twin_limit;
     dv_rate_limit_t rekey_limit;
+    dv_rate_limit_t subscriber_limit;
+    uint64_t subscribers_closed; //  control connections closed for their subscriptions
+    bool others_said;            //  the warning about worker ids past the cap
 } s_sink_t;
 
 static int
@@ -143,8 +152,9 @@ static int
 s_open_sockets (s_sink_t *self)
 {
     s_options_t *options = &self->options;
+    //  What each connection may queue is a byte budget (net.h).
     const dv_socket_config_t results_config = {
-        .receive_hwm = DV_HWM_DEFAULT,
+        .receive_hwm = DV_RESULTS_HWM,
         .max_message_size = DV_RESULTS_CAP,
         .security = self->security,
         .curve_server = true,
@@ -152,6 +162,7 @@ s_open_sockets (s_sink_t *self)
     //  The last KILLs and heartbeats matter: give them time to leave.
     const dv_socket_config_t control_config = {
         .send_hwm = S_CONTROL_HWM,
+        .receive_hwm = S_SUBSCRIPTIONS_HWM,
         .linger_ms = DV_LINGER_MS,
         .max_message_size = DV_SUBSCRIPTION_CAP,
         .security = self->security,
@@ -163,12 +174,13 @@ s_open_sockets (s_sink_t *self)
         dv_socket_attach (self->results, DV_FLOW_RESULTS, options->results_endpoints,
                           true))
         return -1;
-    self->control = dv_socket_new (ZMQ_XPUB, DV_FLOW_CONTROL, options->control_endpoints,
-                                   true, &control_config);
+    //  Manual before the bind: no subscription may be taken for us.
+    self->control = dv_socket_open (ZMQ_XPUB, DV_FLOW_CONTROL, &control_config);
     if (!self->control)
         return -1;
-    zsock_set_xpub_verbose (self->control, 1);
-    return 0;
+    zsock_set_xpub_manual (self->control, 1);
+    return dv_socket_attach (self->control, DV_FLOW_CONTROL, options->control_endpoints,
+                             true);
 }
 
 static void
@@ -386,7 +398,13 @@ s_on_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
         s_malformed (self, "results that do not fit the job");
         return;
     }
-    if (self->job->last_worker) {
+    if (self->job->others && !self->others_said) {
+        dv_log ("more than %d worker ids: the results of the others are counted "
+                "under '" DV_WORKER_IDS_OTHERS "'",
+                DV_WORKER_IDS_MAX);
+        self->others_said = true;
+    }
+    if (self->job->last_worker && self->job->last_worker != self->job->others) {
         s_check_source (self, self->job->last_worker, &results, source_fd);
         dv_roles_bind_id (self->roles, key, results.worker_id, results.worker_id_length);
     }
@@ -491,16 +509,79 @@ s_check_stall (s_sink_t *self)
                     ranges[0].first_task);
 }
 
-//  A subscription arrived: greet the new subscriber straight away.
+//  Closes the control connection on fd, which sent what the sink does not
+//  take. shutdown, not close: the descriptor stays libzmq's, which sees the
+//  connection end and frees what it held for it. fd comes from the
+//  message's metadata; a listening socket or anything but a connected
+//  socket is left alone (the number may have been reused since).
+static void
+s_close_subscriber (s_sink_t *self, int fd)
+{
+    int listening = 0;
+    socklen_t size = sizeof listening;
+    struct sockaddr_storage peer;
+    socklen_t peer_size = sizeof peer;
+    if (fd < 0 || getsockopt (fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) ||
+        listening || getpeername (fd, (struct sockaddr *) &peer, &peer_size) ||
+        shutdown (fd, SHUT_RDWR))
+        return;
+    self->subscribers_closed++;
+    dv_log_limited (&self->subscriber_limit,
+                    "closed a control connection that subscribed to what the sink "
+                    "does not publish (%" PRIu64 " so far)",
+                    self->subscribers_closed);
+}
+
+//  Subscriptions, one message each (ZMQ_XPUB_MANUAL). libzmq 4.3.4 keeps
+//  every subscription a connection sends, manual mode or not, until that
+//  connection closes: 30,000 random 1000-byte ones took a GiB. So the sink
+//  takes only the protocol's own topics (ZMQ_SUBSCRIBE applies to the
+//  connection of the message just read) and closes any connection that
+//  sends anything else, which frees it all. libzmq pairs each message with
+//  its connection through a queue that a message which is no subscription
+//  (an XSUB may send one) does not join: after one, until the queue is
+//  empty, the connection of what is read is unknown, so those subscribers
+//  are closed too (they connect again and subscribe anew). Greets new
+//  subscribers straight away.
 static void
 s_on_subscriber (s_sink_t *self)
 {
+    void *control = zsock_resolve (self->control);
     zmq_msg_t message;
     zmq_msg_init (&message);
     bool greet = false;
-    while (zmq_msg_recv (&message, zsock_resolve (self->control), ZMQ_DONTWAIT) >= 0)
-        greet |=
-            zmq_msg_size (&message) >= 1 && ((uint8_t *) zmq_msg_data (&message))[0] == 1;
+    bool paired = true; //  the queue pairs messages with their connections
+    int closed_fd = -1; //  the connection closed last (its messages still come)
+    while (zmq_msg_recv (&message, control, ZMQ_DONTWAIT) >= 0) {
+        const uint8_t *data = zmq_msg_data (&message);
+        size_t size = zmq_msg_size (&message);
+        //  -1 for the cancellations libzmq makes when a connection closes.
+        int fd = zmq_msg_get (&message, ZMQ_SRCFD);
+        if (size == 0 || data[0] > 1)
+            paired = false;
+        if (dv_subscription_is_control (data, size)) {
+            zmq_setsockopt (control, data[0] ? ZMQ_SUBSCRIBE : ZMQ_UNSUBSCRIBE, data + 1,
+                            size - 1);
+            greet |= data[0] == 1;
+            if (paired)
+                continue;
+        }
+        if (fd < 0)
+            continue;
+        //  libzmq reads on what the kernel holds after a shutdown, and keeps
+        //  each subscription until the connection ends: a message to it
+        //  alone fails to send, which ends it at once.
+        if (fd == closed_fd)
+            continue;
+        s_close_subscriber (self, fd);
+        closed_fd = fd;
+        if (paired) {
+            zmq_setsockopt (control, ZMQ_SUBSCRIBE, S_CLOSING_TOPIC,
+                            sizeof S_CLOSING_TOPIC - 1);
+            s_publish (self, (const uint8_t *) S_CLOSING_TOPIC,
+                       sizeof S_CLOSING_TOPIC - 1);
+        }
+    }
     zmq_msg_close (&message);
     if (greet)
         s_publish_heartbeat (self);
@@ -601,8 +682,12 @@ s_gather (s_sink_t *self)
                 break;
             }
         }
-        if (taken)
+        if (taken) {
+            //  Subscriptions are read while results flow too: libzmq
+            //  queues them as they come, whether we look or not.
+            s_on_subscriber (self);
             continue;
+        }
         zmq_pollitem_t items[] = {
             {zsock_resolve (self->control), 0, ZMQ_POLLIN, 0},
             {zsock_resolve (dv_peers_monitor (self->workers)), 0, ZMQ_POLLIN, 0},

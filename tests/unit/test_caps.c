@@ -19,7 +19,15 @@
       tasks at a worker:                            TASKS
       results at the sink (PULL):                   RESULTS, ANNOUNCE
     Every cap must also be at least DV_MESSAGE_CAP_MIN (CURVE handshakes).
+
+    The bounds on what a peer may make a program hold, derived from the
+    same sizes: the result socket's high-water mark is the most messages of
+    DV_RESULTS_SIZE_MAX that fit DV_RESULTS_QUEUED_MAX with one more being
+    read; the sink takes a subscription only to the topic of a kind it
+    publishes on control (each checked against a message of that kind), so
+    what libzmq keeps for a connection is bounded.
 */
+#include "net.h"
 #include "protocol.h"
 
 #include <inttypes.h>
@@ -170,6 +178,75 @@ test_results_and_announce_fit (void **state)
     free (buffer);
 }
 
+//  The result socket's mark: as many of the largest messages as fit the
+//  byte budget beside one being read, and not one more.
+static void
+test_results_hwm_fits_the_budget (void **state)
+{
+    (void) state;
+    assert_true (DV_RESULTS_HWM >= 1);
+    uint64_t held = (uint64_t) DV_RESULTS_HWM * DV_RESULTS_SIZE_MAX + DV_RESULTS_CAP;
+    assert_true (held <= DV_RESULTS_QUEUED_MAX);
+    assert_true (held + DV_RESULTS_SIZE_MAX > DV_RESULTS_QUEUED_MAX);
+    assert_true (DV_RESULTS_CAP >= (int64_t) DV_RESULTS_SIZE_MAX);
+}
+
+//  Every kind the sink publishes on control: its topic is a subscription
+//  the sink takes (and a cancellation of it too), within the cap.
+static void
+test_control_topics_taken (void **state)
+{
+    (void) state;
+    size_t sizes[5];
+    dv_heartbeat_t heartbeat = {1, DV_STATE_RUNNING, 0, 1, 1, 0};
+    dv_credit_t credit = {1, 0, 0, 1};
+    dv_range_t range = {0, 1};
+    dv_kill_t kill = {1, 1};
+    dv_refuse_t refuse = {1, 1, DV_REFUSE_BUSY, 2};
+    uint8_t messages[5][DV_RESEND_SIZE (DV_RESEND_RANGES_MAX)];
+    sizes[0] = dv_heartbeat_encode (&heartbeat, messages[0]);
+    sizes[1] = dv_credit_encode (&credit, messages[1]);
+    sizes[2] = dv_resend_encode (1, &range, 1, messages[2]);
+    sizes[3] = dv_kill_encode (&kill, messages[3]);
+    sizes[4] = dv_refuse_encode (&refuse, messages[4]);
+    for (size_t index = 0; index < 5; index++) {
+        assert_true (dv_message_kind (messages[index], sizes[index]) > 0);
+        for (uint8_t verb = 0; verb <= 1; verb++) {
+            uint8_t subscription[3] = {verb, messages[index][0], messages[index][1]};
+            assert_true (dv_subscription_is_control (subscription, sizeof subscription));
+            s_check_fits ("a subscription", sizeof subscription, "control (sink)",
+                          DV_SUBSCRIPTION_CAP);
+        }
+    }
+}
+
+//  Anything else is refused: the kinds the sink does not publish on control,
+//  another version, other lengths (the empty topic too), other first bytes.
+static void
+test_other_subscriptions_refused (void **state)
+{
+    (void) state;
+    const dv_kind_t others[] = {
+        DV_KIND_ANNOUNCE, DV_KIND_TASKS, DV_KIND_RESULTS, DV_KIND_WANT, 0, 10, 255};
+    for (size_t index = 0; index < sizeof others / sizeof others[0]; index++) {
+        uint8_t subscription[3] = {1, DV_PROTOCOL_VERSION, (uint8_t) others[index]};
+        assert_false (dv_subscription_is_control (subscription, sizeof subscription));
+    }
+    uint8_t topic[2];
+    dv_topic (DV_KIND_HEARTBEAT, topic);
+    const uint8_t v1[3] = {1, 1, DV_KIND_HEARTBEAT};
+    const uint8_t verb[3] = {2, topic[0], topic[1]};
+    const uint8_t empty[1] = {1};
+    const uint8_t short_topic[2] = {1, topic[0]};
+    const uint8_t long_topic[4] = {1, topic[0], topic[1], 0};
+    assert_false (dv_subscription_is_control (v1, sizeof v1));
+    assert_false (dv_subscription_is_control (verb, sizeof verb));
+    assert_false (dv_subscription_is_control (empty, sizeof empty));
+    assert_false (dv_subscription_is_control (empty, 0));
+    assert_false (dv_subscription_is_control (short_topic, sizeof short_topic));
+    assert_false (dv_subscription_is_control (long_topic, sizeof long_topic));
+}
+
 int
 main (void)
 {
@@ -180,6 +257,9 @@ main (void)
         cmocka_unit_test (test_want_fits),
         cmocka_unit_test (test_tasks_fit),
         cmocka_unit_test (test_results_and_announce_fit),
+        cmocka_unit_test (test_results_hwm_fits_the_budget),
+        cmocka_unit_test (test_control_topics_taken),
+        cmocka_unit_test (test_other_subscriptions_refused),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

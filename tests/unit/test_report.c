@@ -290,6 +290,55 @@ test_summary_human (void **state)
     dv_job_destroy (&job);
 }
 
+//  One-task batches under more ids than DV_WORKER_IDS_MAX: the first ids are
+//  named, the rest counted under DV_WORKER_IDS_OTHERS, every count exact,
+//  and the human summary's workers line bounded.
+static void
+test_worker_ids_capped (void **state)
+{
+    (void) state;
+    const uint64_t count = DV_WORKER_IDS_MAX + 1000;
+    dv_job_t *job = s_job_done (count);
+    uint8_t buffer[DV_RESULTS_SIZE (1, DV_WORKER_ID_MAX)];
+    for (uint64_t task = 0; task < count; task++) {
+        char id[DV_WORKER_ID_MAX + 1];
+        int length = snprintf (id, sizeof id, "id%" PRIu64, task);
+        size_t size = dv_results_encode_header (42, task, 1, id, (size_t) length, buffer);
+        int64_t value = (int64_t) task + 1;
+        dv_results_put_entry (dv_results_entries (buffer, (size_t) length), 0, value,
+                              dv_square (value));
+        dv_results_t results;
+        assert_int_equal (dv_results_decode (buffer, size, &results), 0);
+        assert_int_equal (dv_job_take (job, &results, NULL, NULL), 0);
+        assert_true ((job->others != NULL) == (task >= DV_WORKER_IDS_MAX));
+    }
+    assert_true (dv_job_complete (job));
+    assert_int_equal (zhashx_size (job->workers), DV_WORKER_IDS_MAX + 1);
+    dv_job_worker_t *others = zhashx_lookup (job->workers, DV_WORKER_IDS_OTHERS);
+    assert_ptr_equal (others, job->others);
+    assert_int_equal (others->results, count - DV_WORKER_IDS_MAX);
+    dv_job_worker_t *first = zhashx_lookup (job->workers, "id0");
+    assert_non_null (first);
+    assert_int_equal (first->results, 1);
+    assert_null (zhashx_lookup (job->workers, "id1024"));
+
+    char *text = NULL;
+    size_t length = 0;
+    FILE *stream = open_memstream (&text, &length);
+    assert_non_null (stream);
+    dv_summary_extra_t extra = {0};
+    dv_summary_print (job, &extra, stream);
+    fclose (stream);
+    //  '*' sorts first.
+    const char *line = strstr (text, ": 1025 workers: *=1000 id0=1 ");
+    assert_non_null (line);
+    //  Each named id and the bucket: "id=count", an id of at most 64 bytes.
+    assert_true (strlen (line) <=
+                 (DV_WORKER_IDS_MAX + 1) * (DV_WORKER_ID_MAX + 1 + 20 + 1) + 32);
+    free (text);
+    dv_job_destroy (&job);
+}
+
 int
 main (void)
 {
@@ -301,6 +350,7 @@ main (void)
         cmocka_unit_test (test_abandon_a_stalled_reader),
         cmocka_unit_test (test_summary_json),
         cmocka_unit_test (test_summary_human),
+        cmocka_unit_test (test_worker_ids_capped),
         cmocka_unit_test (test_speed),
     };
     return cmocka_run_group_tests_name ("report", tests, NULL, NULL);
