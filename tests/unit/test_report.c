@@ -303,7 +303,8 @@ test_worker_ids_capped (void **state)
     for (uint64_t task = 0; task < count; task++) {
         char id[DV_WORKER_ID_MAX + 1];
         int length = snprintf (id, sizeof id, "id%" PRIu64, task);
-        size_t size = dv_results_encode_header (42, task, 1, id, (size_t) length, buffer);
+        size_t size =
+            dv_results_encode_header (42, task, 1, 0, id, (size_t) length, buffer);
         int64_t value = (int64_t) task + 1;
         dv_results_put_entry (dv_results_entries (buffer, (size_t) length), 0, value,
                               dv_square (value));
