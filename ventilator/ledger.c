@@ -37,15 +37,22 @@ dv_ledger_suspect (const dv_ledger_t *self, int64_t now_ms)
     return self->failures && now_ms < self->suspect_until_ms;
 }
 
+//  The index-th batch held, oldest first.
+static dv_range_t *
+s_held (dv_ledger_t *self, uint32_t index)
+{
+    uint32_t slot = self->held_start + index;
+    return &self->held[slot < self->cap ? slot : slot - self->cap];
+}
+
 void
 dv_ledger_sent (dv_ledger_t *self, uint64_t first_task, uint32_t count)
 {
-    if (self->held_count == self->cap) {
-        self->held_start = (self->held_start + 1) % self->cap; //  the oldest goes
+    if (self->held_count == self->cap) { //  the oldest goes
+        self->held_start = self->held_start + 1 < self->cap ? self->held_start + 1 : 0;
         self->held_count--;
     }
-    self->held[(self->held_start + self->held_count++) % self->cap] =
-        (dv_range_t){first_task, count};
+    *s_held (self, self->held_count++) = (dv_range_t){first_task, count};
 }
 
 static bool
@@ -55,26 +62,23 @@ s_meets (const dv_range_t *range, uint64_t first_task, uint64_t count)
            first_task < range->first_task + range->task_count;
 }
 
-//  The index-th batch held, oldest first.
-static dv_range_t *
-s_held (dv_ledger_t *self, uint32_t index)
-{
-    return &self->held[(self->held_start + index) % self->cap];
-}
-
 uint32_t
 dv_ledger_confirm (dv_ledger_t *self, uint64_t first_missing)
 {
-    //  Kept batches move down in place, in order: a write never passes a read.
-    uint32_t kept = 0;
-    for (uint32_t index = 0; index < self->held_count; index++) {
-        dv_range_t batch = *s_held (self, index);
-        if (batch.first_task + batch.task_count > first_missing)
-            *s_held (self, kept++) = batch;
+    //  Batches go out in task order, but for those sent again: confirming
+    //  from the oldest, and stopping at the first one still missing, costs
+    //  only what is confirmed. A batch sent again that waits behind one
+    //  still missing is confirmed with it.
+    uint32_t confirmed = 0;
+    while (self->held_count) {
+        const dv_range_t *oldest = s_held (self, 0);
+        if (oldest->first_task + oldest->task_count > first_missing)
+            break;
+        self->held_start = self->held_start + 1 < self->cap ? self->held_start + 1 : 0;
+        self->held_count--;
+        confirmed++;
     }
-    uint32_t confirmed = self->held_count - kept;
-    self->held_count = kept;
-    kept = 0;
+    uint32_t kept = 0;
     for (uint32_t index = 0; index < self->lost_count; index++)
         if (self->lost[index].first_task + self->lost[index].task_count > first_missing)
             self->lost[kept++] = self->lost[index];

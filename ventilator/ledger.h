@@ -70,8 +70,10 @@ bool dv_ledger_suspect (const dv_ledger_t *self, int64_t now_ms);
 //  holds cap already.
 void dv_ledger_sent (dv_ledger_t *self, uint64_t first_task, uint32_t count);
 
-//  The sink holds every task below first_missing: forgets the batches and
-//  lost ranges wholly below it. When it held any, one failure is forgiven.
+//  The sink holds every task below first_missing: forgets the batches
+//  wholly below it, from the oldest on up to the first that is not (so a
+//  batch sent again waits behind an older one still missing), and the lost
+//  ranges wholly below it. When it held any, one failure is forgiven.
 //  Returns how many of its batches were confirmed.
 uint32_t dv_ledger_confirm (dv_ledger_t *self, uint64_t first_missing);
 
