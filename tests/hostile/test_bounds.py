@@ -29,8 +29,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "faults"))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 from harness import (  # noqa: E402
-    Pipeline, Process, TestFailure, TestSkip, check, check_equal, clean_environment,
-    free_tcp_port, main, scaled)
+    Pipeline, Process, TestFailure, TestSkip, check, check_equal, check_memory,
+    clean_environment, free_tcp_port, main, scaled)
 from test_faults import (  # noqa: E402
     JOB_TIMEOUT, check_exact, figures, finish, start, start_held, worker_args)
 
@@ -148,7 +148,7 @@ def case_subscription_storm():
                     after_job_rss_kib=job_rss, after_job_hwm_kib=job_hwm,
                     over_normal_kib=job_hwm - base_hwm)
             check_equal(sent, STORM_COUNT, "subscriptions the storm sent")
-            check(job_hwm <= base_hwm + STORM_SLACK_KIB,
+            check_memory(job_hwm <= base_hwm + STORM_SLACK_KIB,
                   f"{kind} storm: the sink's peak memory is {job_hwm} KiB, more than "
                   f"{STORM_SLACK_KIB} KiB over a normal job's {base_hwm} KiB")
 
@@ -201,7 +201,7 @@ def case_worker_ids():
     check(len(worker_line[0]) <= WORKERS_LINE_MAX,
           f"the workers line is {len(worker_line[0])} bytes, over {WORKERS_LINE_MAX}")
     check_equal(len(warnings), 1, f"warning lines about worker ids ({warnings})")
-    check(hwm <= IDS_RSS_LIMIT_KIB,
+    check_memory(hwm <= IDS_RSS_LIMIT_KIB,
           f"the sink's peak memory is {hwm} KiB for {IDS_COUNT} ids")
 
 
@@ -254,7 +254,7 @@ def case_results_flood_stalled():
         check(0 < malformed <= FLOOD_COUNT, f"{malformed} malformed messages counted, "
               f"of the {FLOOD_COUNT} sent")
         check_exact(sink, range(1, FLOOD_STALL_COUNT + 1), malformed=malformed)
-        check(grown <= FLOOD_LIMIT_KIB,
+        check_memory(grown <= FLOOD_LIMIT_KIB,
               f"the sink grew by {grown} KiB under the flood, more than the "
               f"{FLOOD_LIMIT_KIB} KiB one connection may queue")
 
