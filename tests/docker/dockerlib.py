@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 SKIP = 77  # meson: the test was skipped
@@ -168,23 +169,42 @@ def require_engine():
     log(f"Docker engine {text.strip()}")
 
 
-def compose_flavours():
+# The two Compose flavours by label, with the command that runs each.
+FLAVOURS = {"v2": "docker compose", "v1": "docker-compose"}
+
+
+def in_ci():
+    """CI mode: CI=true (as CI sets it, and .ci/run). There tools/check has
+    made `docker compose` and installed docker-compose, so a missing flavour
+    is a failure, not a skip."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def compose_flavours(quiet=False):
     """[(label, argv prefix)] for each Compose present: v2 as `docker compose`,
     v1 as `docker-compose` (a docker-compose that is really v2 counts as v2,
     once). DIVVY_TEST_COMPOSE="docker compose,/path/to/docker-compose" picks
-    the commands instead (comma-separated, each split on spaces)."""
+    the commands instead (comma-separated, each split on spaces). Logs each
+    command that is absent (or answers no version), unless quiet."""
     wanted = os.environ.get("DIVVY_TEST_COMPOSE")
     candidates = ([c.split() for c in wanted.split(",") if c.strip()] if wanted
                   else [["docker", "compose"], ["docker-compose"]])
+    note = (lambda _message: None) if quiet else log
     found, versions = [], set()
     for argv in candidates:
+        command = " ".join(argv)
         if not shutil.which(argv[0]):
+            note(f"`{command}`: absent ({argv[0]} is not in PATH)")
             continue
         try:
             rc, text, _ = run([*argv, "version"], 30)
-        except Failure:
+        except Failure as failure:
+            note(f"`{command}`: absent ({failure})")
             continue
         if rc != 0:
+            lines = text.strip().splitlines()
+            note(f"`{command}`: absent (`{command} version` exited {rc}: "
+                 f"{lines[-1] if lines else ''})")
             continue
         match = re.search(r"version:?\s+v?(\d+\.\d+\.\d+)", text, re.IGNORECASE)
         version = match.group(1) if match else "unknown"
@@ -197,6 +217,12 @@ def compose_flavours():
     return found
 
 
+def missing_flavours(flavours):
+    """The labels of FLAVOURS that `flavours` lacks."""
+    labels = {label.split("-")[0] for label, _ in flavours}
+    return [label for label in FLAVOURS if label not in labels]
+
+
 def ensure_base_image(source):
     """The Dockerfile starts from debian:bookworm-slim; without a registry it is
     made by docker/make-base-image.sh (debootstrap, then docker import)."""
@@ -207,6 +233,9 @@ def ensure_base_image(source):
     rc, text, seconds = run([os.path.join(source, "docker", "make-base-image.sh")], 1200)
     check(rc == 0, f"docker/make-base-image.sh failed ({rc}):\n{text[-3000:]}")
     log(f"base image made in {seconds:.0f} s")
+
+
+_build_lock = threading.Lock()
 
 
 class Project:
@@ -252,8 +281,11 @@ class Project:
         args = ["build"]
         if self.label.startswith("v1"):
             args.append("--force-rm")  # no stopped build containers left behind
-        rc, text, seconds = self.compose(*args, "sink", timeout=1200,
-                                         output=os.path.join(self.tmp, "build.log"))
+        # One build at a time: the flavours run side by side and tag the same
+        # image; the second build finds every layer in the cache.
+        with _build_lock:
+            rc, text, seconds = self.compose(*args, "sink", timeout=1200,
+                                             output=os.path.join(self.tmp, "build.log"))
         check(rc == 0, f"[{self.label}] compose build failed ({rc}):\n{text[-4000:]}")
         log(f"[{self.label}] image built (or up to date) in {seconds:.1f} s")
 

@@ -6,6 +6,9 @@ for real, with every Compose flavour present (`docker compose` v2,
     test_compose.py SOURCE_DIR CASE
 
 Cases:
+  flavours        both Compose flavours are there: `docker compose` and
+                  `docker-compose`; a missing one skips (77), fails in CI (CI=true),
+                  where tools/check makes Compose v2 and installs docker-compose
   config          both files load; the rules that keep them portable hold
   default         `up --scale worker=8`: a 100-task job, exact, 8 workers, all exit 0
   million         the same with DIVVY_COUNT=1000000 DIVVY_QUIET=1 DIVVY_JSON=1
@@ -19,6 +22,12 @@ Cases:
   curve           with docker-compose.curve.yml: keys made in a volume, an encrypted
                   job with 8 workers, keys kept by a second up, down -v drops them
 
+Each case runs once per flavour present, and says which flavour is absent. The
+flavours run side by side (one thread each, separate projects; the image is
+built by one at a time), except in the cases whose checks time a container's
+stop (SEQUENTIAL below), where the other flavour's containers would compete
+for the same two cores.
+
 Exit 0 on success, 1 on failure, 77 (skip) without a Docker engine or Compose.
 Every case removes its project before it starts (docker-compose 1.29.2 fails
 to recreate containers on recent engines) and again at the end, whatever
@@ -29,13 +38,14 @@ import itertools
 import os
 import re
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dockerlib import (Failure, Project, check, compose_flavours, describe, docker,  # noqa: E402
-                       ensure_base_image, exit_codes, inspect, last_json_line, log, logs,
-                       parse_summary, require_engine, skip, stop_process, sum_of_squares, wait,
-                       wait_exited)
+from dockerlib import (FLAVOURS, Failure, Project, check, compose_flavours, describe,  # noqa: E402
+                       docker, ensure_base_image, exit_codes, in_ci, inspect, last_json_line,
+                       log, logs, missing_flavours, parse_summary, require_engine, skip,
+                       stop_process, sum_of_squares, wait, wait_exited)
 
 WORKERS = 8
 SERVICES = ("sink", "ventilator", "worker")
@@ -489,46 +499,103 @@ def case_curve(project):
         f"run, down -v removed the volume ({seconds:.1f} s)")
 
 
+def flavours_case(flavours):
+    """Both flavours or, in CI, a failure; elsewhere a skip that says which
+    is absent and how to get it."""
+    missing = missing_flavours(flavours)
+    how = {"v2": "tools/compose-v2 builds it (tools/check runs it when Go is there)",
+           "v1": "apt-get install docker-compose (tools/check does)"}
+    for label in missing:
+        log(f"Compose {label} (`{FLAVOURS[label]}`) is absent: {how[label]}")
+    if not missing:
+        print("flavours: OK with " + ", ".join(f"{label} ({' '.join(argv)})"
+                                              for label, argv in flavours))
+        return 0
+    if in_ci():
+        print(f"flavours: FAIL: CI=true and {', '.join(FLAVOURS[m] for m in missing)} "
+              "absent, after tools/check should have made it", flush=True)
+        return 1
+    skip(f"{', '.join(FLAVOURS[m] for m in missing)} absent: the Compose cases run with "
+         + (", ".join(label for label, _ in flavours) or "no flavour"))
+    return 77
+
+
+def run_case(source, case, flavour):
+    """One case with one flavour, in a project of its own; True if it passed."""
+    project = Project(source, flavour,
+                      f"{case.replace('_', '-')}-{flavour[0].split('-')[0]}",
+                      overrides=OVERRIDES.get(case, ()))
+    log(f"[{project.label}] case {case}, project {project.name}")
+    passed = True
+    start = time.monotonic()
+    try:
+        project.down()  # v1 cannot recreate containers: start from nothing
+        CASES[case](project)
+    except Failure as failure:
+        passed = False
+        log(f"[{project.label}] FAIL: {failure}")
+        try:
+            dump_logs(project)
+        except Exception as error:  # noqa: BLE001
+            log(f"(could not dump logs: {error})")
+    except Exception as error:  # noqa: BLE001 - a thread must report, not vanish
+        passed = False
+        log(f"[{project.label}] FAIL: {type(error).__name__}: {error}")
+    finally:
+        try:
+            project.teardown()
+        except Failure as failure:
+            passed = False
+            log(f"[{project.label}] FAIL at teardown: {failure}")
+    log(f"[{project.label}] case {case} {'passed' if passed else 'FAILED'} in "
+        f"{time.monotonic() - start:.1f} s")
+    return passed
+
+
 OVERRIDES = {"curve": ("docker-compose.curve.yml",)}
+# Cases whose checks time how fast a container stops: one flavour at a time.
+SEQUENTIAL = {"stop", "down"}
 CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
-        print(f"usage: {sys.argv[0]} SOURCE_DIR {{{'|'.join(CASES)}}}", file=sys.stderr)
+    names = ["flavours", *CASES]
+    if len(sys.argv) != 3 or sys.argv[2] not in names:
+        print(f"usage: {sys.argv[0]} SOURCE_DIR {{{'|'.join(names)}}}", file=sys.stderr)
         return 2
     source, case = os.path.abspath(sys.argv[1]), sys.argv[2]
     require_engine()
     flavours = compose_flavours()
+    if case == "flavours":
+        return flavours_case(flavours)
     if not flavours:
         skip("neither `docker compose` (v2) nor `docker-compose` (v1) is installed")
+    for label in missing_flavours(flavours):
+        log(f"Compose {label} (`{FLAVOURS[label]}`) is absent: case {case} runs without it")
     log("Compose flavours: " + ", ".join(f"{label} ({' '.join(argv)})"
                                          for label, argv in flavours))
     if case != "config":
         ensure_base_image(source)
-    failed = False
-    for flavour in flavours:
-        project = Project(source, flavour,
-                          f"{case.replace('_', '-')}-{flavour[0].split('-')[0]}",
-                          overrides=OVERRIDES.get(case, ()))
-        log(f"[{project.label}] case {case}, project {project.name}")
-        try:
-            project.down()  # v1 cannot recreate containers: start from nothing
-            CASES[case](project)
-        except Failure as failure:
-            failed = True
-            log(f"[{project.label}] FAIL: {failure}")
-            try:
-                dump_logs(project)
-            except Exception as error:  # noqa: BLE001
-                log(f"(could not dump logs: {error})")
-        finally:
-            try:
-                project.teardown()
-            except Failure as failure:
-                failed = True
-                log(f"[{project.label}] FAIL at teardown: {failure}")
-    print(f"{case}: {'FAIL' if failed else 'OK'} with " + ", ".join(f[0] for f in flavours))
+    start = time.monotonic()
+    results = {}
+    if case in SEQUENTIAL or len(flavours) == 1:
+        for flavour in flavours:
+            results[flavour[0]] = run_case(source, case, flavour)
+    else:
+        def target(flavour):
+            results[flavour[0]] = run_case(source, case, flavour)
+        threads = [threading.Thread(target=target, args=(f,), name=f[0], daemon=True)
+                   for f in flavours]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():  # a short join keeps SIGTERM's handler running
+                thread.join(0.5)
+    failed = [label for label, _ in flavours if not results.get(label)]
+    how = "one after the other" if case in SEQUENTIAL or len(flavours) == 1 else "side by side"
+    print(f"{case}: {'FAIL' if failed else 'OK'} with " + ", ".join(f[0] for f in flavours)
+          + f" ({how}, {time.monotonic() - start:.1f} s)"
+          + (f"; failed with {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
 
 
