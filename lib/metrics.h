@@ -30,7 +30,16 @@
 
 #define DV_METRICS_CONNECTIONS 16
 #define DV_METRICS_IDLE_S      10
-#define DV_METRICS_HELP        "serve Prometheus metrics over HTTP on [ADDRESS:]PORT (/metrics)"
+//  How often a role publishes its snapshot, at most: what a scrape may lag.
+#define DV_METRICS_PUBLISH_MS 200
+
+//  The option, the same in every role's table (options.h): DIVVY_METRICS.
+// clang-format off
+#define DV_METRICS_OPTION(listen_p)                                                  \
+    {"metrics", DV_OPTION_TEXT, "[ADDR:]PORT",                                        \
+     "serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR: all interfaces)",   \
+     "off", 0, 0, (listen_p)}
+// clang-format on
 
 typedef enum {
     DV_METRIC_COUNTER, //  only goes up; the name ends in _total
