@@ -773,7 +773,7 @@ s_flush_output (s_sink_t *self)
 static bool
 s_report (s_sink_t *self, bool interrupted, bool abandoned)
 {
-    dv_progress_end (&self->progress);
+    dv_progress_finish (&self->progress, self->job);
     if (self->job) {
         dv_summary_extra_t extra = {
             .malformed = self->malformed,
