@@ -41,10 +41,11 @@ dv_progress_format (const dv_job_t *job, int64_t now_us, int columns, char *line
     else if (rate > 0)
         dv_human_duration ((double) (total - job->received) / rate, eta);
     char numbers[160];
-    snprintf (numbers, sizeof numbers, "%5.1f%% %s/%s %s tasks/s %s ETA %s", percent,
-              dv_human_count (job->received, received),
-              dv_human_count (total, total_text),
-              dv_human_count ((uint64_t) (rate + 0.5), rate_text),
+    //  received as wide as total, so that the bar keeps its width.
+    dv_human_count (total, total_text);
+    snprintf (numbers, sizeof numbers, "%5.1f%% %*s/%s %s tasks/s %s ETA %s", percent,
+              (int) strlen (total_text), dv_human_count (job->received, received),
+              total_text, dv_human_count ((uint64_t) (rate + 0.5), rate_text),
               dv_human_duration (seconds, elapsed), eta);
     //  "program: [bar] numbers": the bar takes what is left, 10..30 wide.
     int fixed = (int) strlen (dv_program ()) + 2 + 3 + (int) strlen (numbers);
