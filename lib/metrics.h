@@ -37,7 +37,7 @@
 // clang-format off
 #define DV_METRICS_OPTION(listen_p)                                                  \
     {"metrics", DV_OPTION_TEXT, "[ADDR:]PORT",                                        \
-     "serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR: all interfaces)",   \
+     "serve Prometheus metrics on http://ADDR:PORT/metrics (no ADDR: all interfaces)",\
      "off", 0, 0, (listen_p)}
 // clang-format on
 
