@@ -287,7 +287,6 @@ s_answer (void *context, struct MHD_Connection *connection, const char *url,
 dv_metrics_t *
 dv_metrics_new (const char *listen, const dv_metrics_config_t *config, int *exit_code)
 {
-    *exit_code = DV_EXIT_RUNTIME;
     int fd = s_listen (listen, exit_code);
     if (fd < 0)
         return NULL;
@@ -295,6 +294,7 @@ dv_metrics_new (const char *listen, const dv_metrics_config_t *config, int *exit
     if (!self || s_snapshot_init (&self->staging, config) ||
         s_snapshot_init (&self->published, config)) {
         dv_log ("--metrics: out of memory");
+        *exit_code = DV_EXIT_RUNTIME;
         close (fd);
         if (self) {
             s_snapshot_free (&self->staging);
@@ -322,6 +322,7 @@ dv_metrics_new (const char *listen, const dv_metrics_config_t *config, int *exit
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) DV_METRICS_IDLE_S, MHD_OPTION_END);
     if (!self->daemon) {
         dv_log ("--metrics: cannot start the HTTP server on %s", listen);
+        *exit_code = DV_EXIT_RUNTIME;
         close (fd);
         dv_metrics_destroy (&self);
         return NULL;

@@ -71,8 +71,8 @@ typedef struct dv_metrics_t dv_metrics_t;
 int dv_metrics_check_address (const char *listen);
 
 //  Binds listen and serves /metrics from a thread of its own. Returns NULL
-//  after logging one line: *exit_code is DV_EXIT_USAGE for an address that is
-//  malformed or does not resolve, DV_EXIT_RUNTIME when it cannot be bound (in
+//  after logging one line, and only then sets *exit_code: DV_EXIT_USAGE for an address
+//  that is malformed or does not resolve, DV_EXIT_RUNTIME when it cannot be bound (in
 //  use, not local, no permission). Caller owns the return value.
 dv_metrics_t *dv_metrics_new (const char *listen, const dv_metrics_config_t *config,
                               int *exit_code);

@@ -46,7 +46,6 @@ static const dv_metric_family_t s_worker_results = {
 dv_metrics_t *
 dv_sink_observe_new (const char *listen, int *exit_code)
 {
-    *exit_code = DV_EXIT_OK;
     if (!listen)
         return NULL;
     const dv_metrics_config_t config = {

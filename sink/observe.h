@@ -23,7 +23,8 @@ typedef struct {
     int64_t workers_connected;
 } dv_sink_counts_t;
 
-//  NULL (and *exit_code DV_EXIT_OK) when listen is NULL; else dv_metrics_new.
+//  NULL when listen is NULL; else dv_metrics_new (which sets *exit_code
+//  only when it fails).
 dv_metrics_t *dv_sink_observe_new (const char *listen, int *exit_code);
 
 //  Publishes the job (or NULL: none) and counts. metrics may be NULL.

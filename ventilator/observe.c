@@ -41,7 +41,6 @@ dv_ventilator_observe_init (dv_ventilator_observe_t *self, const char *listen, b
                             int *exit_code)
 {
     *self = (dv_ventilator_observe_t){.quiet = quiet, .said_ms = dv_now_ms ()};
-    *exit_code = DV_EXIT_OK;
     if (!listen)
         return 0;
     const dv_metrics_config_t config = {

@@ -35,8 +35,8 @@ typedef struct {
     int64_t said_ms;
 } dv_ventilator_observe_t;
 
-//  Starts --metrics when listen is not NULL. -1 after logging, with
-//  *exit_code (metrics.h).
+//  Starts --metrics when listen is not NULL. -1 after logging, and only
+//  then sets *exit_code (metrics.h).
 int dv_ventilator_observe_init (dv_ventilator_observe_t *self, const char *listen,
                                 bool quiet, int *exit_code);
 

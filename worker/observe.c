@@ -24,7 +24,6 @@ dv_worker_observe_init (dv_worker_observe_t *self, const char *listen, bool quie
                         const char *id, int *exit_code)
 {
     *self = (dv_worker_observe_t){.quiet = quiet, .id = id, .said_ms = dv_now_ms ()};
-    *exit_code = DV_EXIT_OK;
     if (!listen)
         return 0;
     const dv_metrics_config_t config = {

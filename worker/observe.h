@@ -32,8 +32,8 @@ typedef struct {
     uint64_t said_tasks; //  tasks_squared at the last line
 } dv_worker_observe_t;
 
-//  Starts --metrics when listen is not NULL. -1 after logging, with
-//  *exit_code (metrics.h).
+//  Starts --metrics when listen is not NULL. -1 after logging, and only
+//  then sets *exit_code (metrics.h).
 int dv_worker_observe_init (dv_worker_observe_t *self, const char *listen, bool quiet,
                             const char *id, int *exit_code);
 
