@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+//  How often the ventilator and the workers say how they are doing (a
+//  status line on stderr, unless --quiet).
+#define DV_STATUS_LINE_MS 5000
+
 //  Room for any uint64 with grouping (20 digits, 6 commas) and a NUL.
 #define DV_HUMAN_COUNT_MAX 27
 //  Room for any duration text and a NUL.

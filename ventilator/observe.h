@@ -9,12 +9,11 @@
 #ifndef DV_VENTILATOR_OBSERVE_H_INCLUDED
 #define DV_VENTILATOR_OBSERVE_H_INCLUDED
 
+#include "human.h"
 #include "metrics.h"
 
 #include <stdbool.h>
 #include <stdint.h>
-
-#define DV_STATUS_LINE_MS 5000 //  the same as the workers'
 
 typedef struct {
     bool job_accepted;

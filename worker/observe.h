@@ -8,13 +8,11 @@
 #ifndef DV_WORKER_OBSERVE_H_INCLUDED
 #define DV_WORKER_OBSERVE_H_INCLUDED
 
+#include "human.h"
 #include "metrics.h"
 
 #include <stdbool.h>
 #include <stdint.h>
-
-//  How often the ventilator and the workers say how they are doing.
-#define DV_STATUS_LINE_MS 5000
 
 typedef struct {
     uint64_t job_id; //  of the last batch; 0 before the first
