@@ -1,5 +1,6 @@
 # divvy: one image for all three roles (ventilator, worker, sink), plus
-# divvy-keygen (role keygen) for CURVE certificates.
+# divvy-keygen (role keygen) for CURVE certificates, and divvy-status (the
+# sink's healthcheck and readiness probe: docker-compose.yml, docker/kubernetes).
 #
 #   docker build -t divvy:latest .
 #   docker run --rm divvy:latest --help
@@ -36,7 +37,7 @@ FROM ${BUILD_BASE} AS build
 ARG DEBIAN_FRONTEND=noninteractive
 # Keep this list in sync with BUILD_DEPS in docker/make-base-image.sh.
 RUN set -eu; \
-    pkgs="gcc libc6-dev meson ninja-build pkg-config libczmq-dev libzmq3-dev"; \
+    pkgs="gcc libc6-dev meson ninja-build pkg-config libczmq-dev libzmq3-dev libmicrohttpd-dev"; \
     if ! dpkg -s $pkgs >/dev/null 2>&1; then \
         apt-get update; \
         apt-get install -y --no-install-recommends $pkgs; \
@@ -48,14 +49,14 @@ COPY . .
 # suites need cmocka and python3 and run outside the image (.ci/run).
 RUN meson setup build --buildtype=release -Dtests=false \
  && meson compile -C build ventilator/ventilator worker/worker sink/sink \
-        keygen/divvy-keygen
+        keygen/divvy-keygen status/divvy-status
 
 # ---- runtime --------------------------------------------------------------
 FROM ${BASE} AS runtime
 ARG DEBIAN_FRONTEND=noninteractive
-# libczmq4 brings libzmq5 (and libsodium); nothing else is needed at run time.
+# libczmq4 brings libzmq5 (and libsodium); libmicrohttpd12 serves --metrics.
 RUN set -eu; \
-    pkgs="libczmq4"; \
+    pkgs="libczmq4 libmicrohttpd12"; \
     if ! dpkg -s $pkgs >/dev/null 2>&1; then \
         apt-get update; \
         apt-get install -y --no-install-recommends $pkgs; \
@@ -69,6 +70,7 @@ COPY --from=build /src/build/ventilator/ventilator \
                   /src/build/worker/worker \
                   /src/build/sink/sink \
                   /src/build/keygen/divvy-keygen \
+                  /src/build/status/divvy-status \
                   /usr/local/bin/
 COPY docker/entrypoint.sh /usr/local/bin/divvy
 # The mode is set here, not with COPY --chmod: that needs BuildKit, and
@@ -76,10 +78,11 @@ COPY docker/entrypoint.sh /usr/local/bin/divvy
 # not at run time, if a shared library is missing or the entrypoint is broken.
 RUN chmod 0755 /usr/local/bin/divvy \
  && ! ldd /usr/local/bin/ventilator /usr/local/bin/worker /usr/local/bin/sink \
-      /usr/local/bin/divvy-keygen | grep 'not found' \
+      /usr/local/bin/divvy-keygen /usr/local/bin/divvy-status | grep 'not found' \
  && /usr/local/bin/divvy --help >/dev/null \
  && /usr/local/bin/divvy sink --version \
- && /usr/local/bin/divvy keygen --help >/dev/null
+ && /usr/local/bin/divvy keygen --help >/dev/null \
+ && /usr/local/bin/divvy-status --help >/dev/null
 USER 10001:10001
 WORKDIR /home/divvy
 # Default ports: tasks (ventilator), results and control (sink).

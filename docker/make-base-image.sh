@@ -41,7 +41,7 @@ set -eu
 SUITE=bookworm
 VARIANT=minbase
 # Keep in sync with the package lists in the Dockerfile.
-BUILD_DEPS=gcc,libc6-dev,meson,ninja-build,pkg-config,libczmq-dev,libzmq3-dev,libczmq4
+BUILD_DEPS=gcc,libc6-dev,meson,ninja-build,pkg-config,libczmq-dev,libzmq3-dev,libczmq4,libmicrohttpd-dev,libmicrohttpd12
 
 prog=${0##*/}
 log() { printf '%s: %s\n' "$prog" "$*" >&2; }

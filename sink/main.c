@@ -23,6 +23,7 @@
 #include "peers.h"
 #include "protocol.h"
 #include "output.h"
+#include "observe.h"
 #include "report.h"
 
 #include <inttypes.h>
@@ -55,6 +56,7 @@ typedef struct {
     int64_t resend_after_ms;
     int64_t max_tasks;
     int64_t peer_timeout_s;
+    const char *metrics; //  [ADDRESS:]PORT, or NULL
     dv_security_options_t curve;
 } s_options_t;
 
@@ -94,6 +96,7 @@ typedef struct {
     dv_rate_limit_t subscriber_limit;
     uint64_t subscribers_closed; //  control connections closed for their subscriptions
     bool others_said;            //  the warning about worker ids past the cap
+    dv_metrics_t *metrics;       //  --metrics, or NULL
 } s_sink_t;
 
 static int
@@ -132,6 +135,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         {"peer-timeout", DV_OPTION_INTEGER, "SECONDS",
          "abandon a job whose ventilator has been silent this long", "30", 1, 86400,
          &options->peer_timeout_s},
+        DV_METRICS_OPTION (&options->metrics),
         DV_SECURITY_OPTIONS (&options->curve),
     };
     const dv_command_t command = {
@@ -213,6 +217,10 @@ s_publish_heartbeat (s_sink_t *self)
     }
     uint8_t buffer[DV_HEARTBEAT_SIZE];
     s_publish (self, buffer, dv_heartbeat_encode (&heartbeat, buffer));
+    dv_sink_counts_t counts = {
+        self->state,   self->malformed,       dv_roles_refused (self->roles),
+        self->resends, self->tasks_requested, dv_peers_connected (self->workers)};
+    dv_sink_observe_update (self->metrics, self->job, &counts);
     if (self->state == DV_STATE_DONE) {
         dv_kill_t kill = {heartbeat.job_id, heartbeat.shape};
         s_publish (self, buffer, dv_kill_encode (&kill, buffer));
@@ -765,7 +773,7 @@ s_flush_output (s_sink_t *self)
 static bool
 s_report (s_sink_t *self, bool interrupted, bool abandoned)
 {
-    dv_progress_end (&self->progress);
+    dv_progress_finish (&self->progress, self->job);
     if (self->job) {
         dv_summary_extra_t extra = {
             .malformed = self->malformed,
@@ -805,7 +813,10 @@ main (int argc, char **argv)
         return DV_EXIT_RUNTIME;
     }
     int exit_code = DV_EXIT_RUNTIME;
-    if (s_open_sockets (&self))
+    self.metrics = dv_sink_observe_new (self.options.metrics, &exit_code);
+    if (self.options.metrics && !self.metrics)
+        ; //  said why; exit_code says how
+    else if (s_open_sockets (&self))
         exit_code = dv_socket_exit_code ();
     else {
         int gathered = s_gather (&self);
@@ -828,5 +839,6 @@ main (int argc, char **argv)
     dv_security_destroy (&self.security);
     dv_job_destroy (&self.job);
     dv_output_destroy (&self.output);
+    dv_metrics_destroy (&self.metrics);
     return exit_code;
 }

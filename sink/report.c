@@ -2,6 +2,7 @@
 #include "report.h"
 #include "log.h"
 #include "clock.h"
+#include "human.h"
 
 #include <inttypes.h>
 #include <errno.h>
@@ -21,6 +22,66 @@ dv_progress_init (dv_progress_t *self)
     self->shown = false;
 }
 
+//  The progress text for a line of at most columns - 1 characters (0: no
+//  limit): the bar shrinks to fit, and goes when there is no room for one.
+void
+dv_progress_format (const dv_job_t *job, int64_t now_us, int columns, char *line,
+                    size_t size)
+{
+    uint64_t total = job->announce.task_count;
+    double percent = 100.0 * (double) job->received / (double) total;
+    int64_t end_us = job->finished_us ? job->finished_us : now_us;
+    double seconds = (double) (end_us - job->started_us) / 1e6;
+    double rate = seconds > 0 ? (double) job->received / seconds : 0;
+    char received[DV_HUMAN_COUNT_MAX], total_text[DV_HUMAN_COUNT_MAX];
+    char rate_text[DV_HUMAN_COUNT_MAX], elapsed[DV_HUMAN_DURATION_MAX];
+    char eta[DV_HUMAN_DURATION_MAX] = "?";
+    if (job->received == total)
+        snprintf (eta, sizeof eta, "0 s");
+    else if (rate > 0)
+        dv_human_duration ((double) (total - job->received) / rate, eta);
+    char numbers[160];
+    //  received as wide as total, so that the bar keeps its width.
+    dv_human_count (total, total_text);
+    snprintf (numbers, sizeof numbers, "%5.1f%% %*s/%s %s tasks/s %s ETA %s", percent,
+              (int) strlen (total_text), dv_human_count (job->received, received),
+              total_text, dv_human_count ((uint64_t) (rate + 0.5), rate_text),
+              dv_human_duration (seconds, elapsed), eta);
+    //  "program: [bar] numbers": the bar takes what is left, 10..30 wide.
+    int fixed = (int) strlen (dv_program ()) + 2 + 3 + (int) strlen (numbers);
+    int bar_width = columns ? columns - 1 - fixed : 30;
+    if (bar_width > 30)
+        bar_width = 30;
+    if (bar_width >= 10) {
+        char bar[31];
+        int filled = (int) (percent * bar_width / 100);
+        for (int index = 0; index < bar_width; index++)
+            bar[index] = index < filled ? '#' : '.';
+        bar[bar_width] = '\0';
+        snprintf (line, size, "%s: [%s] %s", dv_program (), bar, numbers);
+    } else
+        snprintf (line, size, "%s: %s", dv_program (), numbers);
+    if (columns > 1 && strlen (line) > (size_t) columns - 1)
+        line[columns - 1] = '\0';
+}
+
+static void
+s_progress_show (dv_progress_t *self, const dv_job_t *job)
+{
+    char line[256];
+    if (self->terminal) {
+        dv_progress_format (job, dv_now_us (), dv_human_columns (STDERR_FILENO), line,
+                            sizeof line);
+        //  Clear what a longer line before left (the terminal may have narrowed).
+        fprintf (stderr, "\r%s\033[K", line);
+        self->shown = true;
+    } else {
+        dv_progress_format (job, dv_now_us (), 0, line, sizeof line);
+        //  The program name comes with dv_log: skip the one in line.
+        dv_log ("progress: %s", line + strlen (dv_program ()) + 2);
+    }
+}
+
 void
 dv_progress_update (dv_progress_t *self, const dv_job_t *job)
 {
@@ -29,22 +90,7 @@ dv_progress_update (dv_progress_t *self, const dv_job_t *job)
         now - self->last_ms < (self->terminal ? S_PROGRESS_TTY_MS : S_PROGRESS_LOG_MS))
         return;
     self->last_ms = now;
-    uint64_t total = job->announce.task_count;
-    double percent = 100.0 * (double) job->received / (double) total;
-    double seconds = (double) (dv_now_us () - job->started_us) / 1e6;
-    double rate = seconds > 0 ? (double) job->received / seconds : 0;
-    if (self->terminal) {
-        char bar[31];
-        int filled = (int) (percent * 30 / 100);
-        for (int index = 0; index < 30; index++)
-            bar[index] = index < filled ? '#' : '.';
-        bar[30] = '\0';
-        fprintf (stderr, "\r%s: [%s] %5.1f%% %" PRIu64 "/%" PRIu64 " %.0f tasks/s ",
-                 dv_program (), bar, percent, job->received, total, rate);
-        self->shown = true;
-    } else
-        dv_log ("progress: %" PRIu64 "/%" PRIu64 " tasks (%.1f%%), %.0f tasks/s",
-                job->received, total, percent, rate);
+    s_progress_show (self, job);
 }
 
 void
@@ -53,6 +99,14 @@ dv_progress_end (dv_progress_t *self)
     if (self->shown)
         fputc ('\n', stderr);
     self->shown = false;
+}
+
+void
+dv_progress_finish (dv_progress_t *self, const dv_job_t *job)
+{
+    if (self->shown && job)
+        s_progress_show (self, job);
+    dv_progress_end (self);
 }
 
 static double

@@ -25,6 +25,15 @@ void dv_progress_init (dv_progress_t *self);
 void dv_progress_update (dv_progress_t *self, const dv_job_t *job);
 //  Ends a live line, if one is showing.
 void dv_progress_end (dv_progress_t *self);
+//  The same after a last update of a live line (at 100% for a job that
+//  completed), so that the summary starts on its own line. job may be NULL.
+void dv_progress_finish (dv_progress_t *self, const dv_job_t *job);
+
+//  The progress text, "sink: [####....] 42.0% 420/1,000 35 tasks/s 12.0 s
+//  ETA 16.6 s", at most columns - 1 characters (0: no limit; the bar
+//  shrinks, then goes). For tests.
+void dv_progress_format (const dv_job_t *job, int64_t now_us, int columns, char *line,
+                         size_t size);
 
 typedef struct {
     uint64_t malformed;       //  messages dropped as malformed

@@ -14,6 +14,7 @@
 #include "dispatch.h"
 #include "gate.h"
 #include "net.h"
+#include "observe.h"
 #include "options.h"
 #include "plan.h"
 #include "protocol.h"
@@ -44,6 +45,8 @@ typedef struct {
     const char *job; //  NULL: random
     int64_t window;  //  batches in flight; 0: auto
     int64_t peer_timeout_s;
+    bool quiet;
+    const char *metrics; //  [ADDRESS:]PORT, or NULL
     dv_security_options_t curve;
 } s_options_t;
 
@@ -67,6 +70,8 @@ typedef struct {
     int64_t first_announced_ms;
     bool failed; //  the job cannot go on (said already)
     uint64_t malformed;
+    uint64_t tasks_sent;             //  first time or again
+    dv_ventilator_observe_t observe; //  metrics and the status line
     uint8_t *batch_buffer;
     dv_rate_limit_t resend_limit;
 } s_ventilator_t;
@@ -110,6 +115,9 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         {"peer-timeout", DV_OPTION_INTEGER, "SECONDS",
          "give up when the sink, once heard, is silent this long", "30", 1, 86400,
          &options->peer_timeout_s},
+        {"quiet", DV_OPTION_FLAG, NULL, "no status line every 5 s during the job", "off",
+         0, 0, &options->quiet},
+        DV_METRICS_OPTION (&options->metrics),
         DV_SECURITY_OPTIONS (&options->curve),
     };
     bool given[sizeof table / sizeof table[0]] = {false};
@@ -407,9 +415,27 @@ s_announce (s_ventilator_t *self)
 
 //  Announces a running job again; says what we wait for. -1 (logged) when
 //  the sink has gone silent.
+static dv_ventilator_counts_t
+s_counts (s_ventilator_t *self)
+{
+    const dv_plan_t *plan = &self->plan;
+    return (dv_ventilator_counts_t){
+        self->job_accepted,
+        plan->task_count,
+        self->tasks_sent,
+        plan->tasks_resent,
+        plan->received,
+        plan->window_tasks,
+        plan->next_task > plan->received ? plan->next_task - plan->received : 0,
+        dv_gate_connected (self->gate),
+        self->malformed + dv_session_malformed (self->session)};
+}
+
 static int
 s_check_sink (s_ventilator_t *self)
 {
+    dv_ventilator_counts_t counts = s_counts (self);
+    dv_ventilator_observe_tick (&self->observe, &counts);
     if (self->job_accepted)
         s_announce (self);
     const char *waiting = NULL;
@@ -524,6 +550,7 @@ s_run (s_ventilator_t *self)
                 dv_plan_fair_share (&self->plan,
                                     dv_dispatch_worker_count (self->dispatch))) == 0) {
             dv_plan_batch_sent (&self->plan, first_task, count);
+            self->tasks_sent += count;
             continue;
         }
         //  Nothing to send, or no worker to take it: wait for a change (a
@@ -550,9 +577,14 @@ main (int argc, char **argv)
         return DV_EXIT_USAGE;
     }
     int exit_code = DV_EXIT_RUNTIME;
-    if (s_open_sockets (&self))
+    if (dv_ventilator_observe_init (&self.observe, self.options.metrics,
+                                    self.options.quiet, &exit_code))
+        ; //  said why; exit_code says how
+    else if (s_open_sockets (&self))
         exit_code = dv_socket_exit_code ();
     else if (s_run (&self) == 0) {
+        dv_ventilator_counts_t counts = s_counts (&self);
+        dv_ventilator_observe_final (&self.observe, &counts);
         //  Like the workers, stay until the sink has gone: it exits first.
         dv_session_wait_for_sink_exit (self.session);
         uint64_t refused = dv_roles_refused (self.roles);
@@ -570,6 +602,7 @@ main (int argc, char **argv)
         exit_code = dv_interrupted_exit_code ();
     }
     s_close_sockets (&self);
+    dv_ventilator_observe_destroy (&self.observe);
     dv_security_destroy (&self.security);
     dv_source_free (&self.source);
     free (self.batch_buffer);

@@ -13,6 +13,7 @@
 #include "process.h"
 #include "exit_codes.h"
 #include "net.h"
+#include "observe.h"
 #include "options.h"
 #include "protocol.h"
 #include "session.h"
@@ -36,6 +37,8 @@ typedef struct {
     int64_t task_delay_us;
     int64_t prefetch;
     int64_t peer_timeout_s;
+    bool quiet;
+    const char *metrics; //  [ADDRESS:]PORT, or NULL
     dv_security_options_t curve;
 } s_options_t;
 
@@ -49,8 +52,10 @@ typedef struct {
     dv_session_t *session; //  the sink's control socket
     uint64_t job_id;       //  the job of the last batch, 0 before the first
     uint64_t tasks_done;
+    uint64_t batches_done;
     uint64_t malformed;
-    dv_credit_policy_t credit; //  how many batches to ask for, and when
+    dv_worker_observe_t observe; //  metrics and the status line
+    dv_credit_policy_t credit;   //  how many batches to ask for, and when
     int64_t last_batch_ms;
     uint8_t *result_buffer;
     dv_rate_limit_t malformed_limit;
@@ -85,6 +90,9 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         {"peer-timeout", DV_OPTION_INTEGER, "SECONDS",
          "give up when the sink, once heard, is silent this long", "30", 1, 86400,
          &options->peer_timeout_s},
+        {"quiet", DV_OPTION_FLAG, NULL, "no status line every 5 s during a job", "off", 0,
+         0, &options->quiet},
+        DV_METRICS_OPTION (&options->metrics),
         DV_SECURITY_OPTIONS (&options->curve),
     };
     const dv_command_t command = {
@@ -237,6 +245,7 @@ s_square_batch (s_worker_t *self, const uint8_t *data, size_t size)
         }
     }
     self->tasks_done += tasks.count;
+    self->batches_done++;
     uint32_t batches = dv_credit_policy_after_batch (&self->credit, tasks.count,
                                                      dv_now_us () - started_us);
     if (batches)
@@ -249,6 +258,9 @@ s_square_batch (s_worker_t *self, const uint8_t *data, size_t size)
 static int
 s_check_sink (s_worker_t *self)
 {
+    dv_worker_counts_t counts = {self->job_id, self->tasks_done, self->batches_done,
+                                 self->malformed};
+    dv_worker_observe_tick (&self->observe, &counts);
     char waiting[256];
     if (!self->job_id)
         snprintf (waiting, sizeof waiting, "no tasks yet from %s (--tasks)",
@@ -354,12 +366,18 @@ main (int argc, char **argv)
         return DV_EXIT_USAGE;
     }
     int exit_code = DV_EXIT_RUNTIME;
-    if (s_open_sockets (&self))
+    if (dv_worker_observe_init (&self.observe, self.options.metrics, self.options.quiet,
+                                self.id, &exit_code))
+        ; //  said why; exit_code says how
+    else if (s_open_sockets (&self))
         exit_code = dv_socket_exit_code ();
     else if (s_run (&self) == 0) {
         //  The sink repeats KILL for its linger and exits first, which is
         //  what `docker compose up --exit-code-from sink` needs to report
         //  the sink's own exit code: stay until it has gone quiet.
+        dv_worker_counts_t counts = {self.job_id, self.tasks_done, self.batches_done,
+                                     self.malformed};
+        dv_worker_observe_final (&self.observe, &counts);
         dv_session_wait_for_sink_exit (self.session);
         uint64_t job_id = dv_session_job_id (self.session);
         if (dv_session_job (self.session) == DV_SINK_JOB_ABANDONED)
@@ -377,6 +395,7 @@ main (int argc, char **argv)
         exit_code = dv_interrupted_exit_code ();
     }
     s_close_sockets (&self);
+    dv_worker_observe_destroy (&self.observe);
     dv_security_destroy (&self.security);
     free (self.result_buffer);
     return exit_code;

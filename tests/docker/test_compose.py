@@ -19,6 +19,7 @@ Cases:
   down            `down` on a running job removes everything, quickly
   kill_workers    `docker kill` two of 8 workers mid-job: still exact (RESEND), up 0,
                   the killed ones 137, the survivors 0
+  healthy         the sink's healthcheck (divvy-status) turns healthy during a job
   curve           with docker-compose.curve.yml: keys made in a volume, an encrypted
                   job with 8 workers, keys kept by a second up, down -v drops them
 
@@ -347,6 +348,43 @@ def case_stop(project):
     time.sleep(2)
     stop_and_check(project, workers[1], "a worker whose sink and ventilator are gone",
                    grace=10)
+
+
+def case_healthy(project):
+    """The sink's healthcheck (divvy-status on its control socket) turns it
+    healthy while a job runs; the health log shows the running job; the job
+    then ends exact and every container exits 0."""
+    project.build()
+    rc, text, _ = project.compose("up", "-d", "--scale", f"worker={WORKERS}", timeout=120,
+                                  variables={"DIVVY_COUNT": "20000", "DIVVY_BATCH": "10",
+                                             "DIVVY_TASK_DELAY_US": "3000",
+                                             "DIVVY_QUIET": "1"})
+    check(rc == 0, f"up -d exited {rc}:\n{text[-2000:]}")
+    sink = sink_id(project)
+    deadline = time.monotonic() + 120
+    #  Healthy, and a probe that saw the job running, while the sink runs.
+    while True:
+        info = inspect([sink])[0]
+        health = info["State"].get("Health") or {}
+        check(health, "the sink container has no healthcheck")
+        running = [entry.get("Output", "") for entry in health.get("Log") or []
+                   if entry.get("ExitCode") == 0 and
+                   re.match(r"running: job \d+, [\d,]+ of 20,000 tasks", entry.get("Output", ""))]
+        if health.get("Status") == "healthy" and running:
+            break
+        check(info["State"]["Running"],
+              f"the sink exited before a probe saw its job running: {health}")
+        check(time.monotonic() < deadline,
+              f"no healthy probe of the running job within 120 s: {health}")
+        time.sleep(0.5)  # polling the engine's view, not synchronising
+    log(f"[{project.label}] the sink turned healthy during the job: {running[-1].strip()!r}")
+    infos = wait_exited(project.containers(), 300)
+    codes = exit_codes(infos)
+    check(all(code == 0 for code in codes.values()), f"exit codes: {codes}")
+    summary = parse_summary(logs(sink, "stderr"))
+    check(summary["received"] == summary["tasks"] == 20000 and summary["verified"],
+          f"the sink's summary: {summary}")
+    log(f"[{project.label}] healthy: job exact, all {len(infos)} containers exited 0")
 
 
 def case_down(project):

@@ -9,7 +9,8 @@ Checks: every manifest is listed in kustomization.yaml and loads; the kinds
 `ventilator` and `worker`); each Service selects the pods of its Job and
 targets ports they declare; every pod has enableServiceLinks: false, runs
 divvy:latest (never pulled when present) as the image's UID with the role as
-its argument, and is given only DIVVY_* variables; the workers are a
+its argument, and is given only DIVVY_* variables; the sink's readiness probe
+runs divvy-status against its control port; the workers are a
 work-queue Job (parallelism, no completions) and the ventilator's
 DIVVY_MIN_WORKERS equals that parallelism; the endpoints name the Services
 and their ports. With kubectl present, `kubectl kustomize` must render the
@@ -110,6 +111,31 @@ def check_pod(role, job, uid):
     return container
 
 
+def check_readiness(source, sink):
+    """The sink's readiness probe runs divvy-status, which the image installs,
+    against the control port the container declares, with a timeout inside
+    the probe's own."""
+    probe = sink.get("readinessProbe") or {}
+    command = (probe.get("exec") or {}).get("command") or []
+    if not check(command, "sink: a readinessProbe that execs a command"):
+        return
+    with open(os.path.join(source, "Dockerfile")) as handle:
+        dockerfile = handle.read()
+    check(command[0] == "/usr/local/bin/divvy-status" and
+          "/src/build/status/divvy-status" in dockerfile,
+          f"sink readinessProbe: {command[0]} must be the image's /usr/local/bin/divvy-status")
+    options = dict(zip(command[1::2], command[2::2]))
+    declared = {p.get("name"): p.get("containerPort") for p in sink.get("ports") or []}
+    check(options.get("--control") == f"tcp://127.0.0.1:{declared.get('control')}",
+          f"sink readinessProbe: --control {options.get('--control')}, expected the "
+          f"container's control port {declared.get('control')} on 127.0.0.1")
+    timeout_ms = int(options.get("--timeout", "5000"))
+    check(timeout_ms < 1000 * probe.get("timeoutSeconds", 1),
+          f"sink readinessProbe: --timeout {timeout_ms} ms must end before the probe's "
+          f"timeoutSeconds {probe.get('timeoutSeconds', 1)}")
+    check(probe.get("periodSeconds", 10) <= 5, "sink readinessProbe: periodSeconds <= 5")
+
+
 def main():
     if len(sys.argv) != 2:
         print(f"usage: {sys.argv[0]} SOURCE_DIR", file=sys.stderr)
@@ -191,6 +217,8 @@ def main():
             elif role != "sink" and not (role == "ventilator" and variable == "DIVVY_TASKS"):
                 check(env.get(variable) == f"tcp://{service}:{port}",
                       f"{role}: {variable}={env.get(variable)}, expected tcp://{service}:{port}")
+
+    check_readiness(source, containers.get("sink") or {})
 
     kubectl = shutil.which("kubectl")
     if kubectl:

@@ -290,6 +290,36 @@ test_summary_human (void **state)
     dv_job_destroy (&job);
 }
 
+//  The progress line at every width from 20 to 200 columns (and 50, where
+//  the old one wrapped): never longer than the width minus one; the
+//  numbers grouped; elapsed and ETA shown; a completed job at 100%.
+static void
+test_progress_fits (void **state)
+{
+    (void) state;
+    dv_job_t *job = s_job_done (3000000);
+    job->received = 1234567;
+    int64_t now_us = job->started_us + 10 * 1000000;
+    char line[256];
+    for (int columns = 20; columns <= 200; columns++) {
+        dv_progress_format (job, now_us, columns, line, sizeof line);
+        assert_true (strlen (line) <= (size_t) columns - 1);
+    }
+    dv_progress_format (job, now_us, 50, line, sizeof line);
+    assert_true (strlen (line) <= 49);
+    dv_progress_format (job, now_us, 0, line, sizeof line);
+    assert_non_null (
+        strstr (line, " 41.2% 1,234,567/3,000,000 123,457 tasks/s 10.0 s ETA 14.3 s"));
+    dv_progress_format (job, now_us, 120, line, sizeof line);
+    assert_non_null (strstr (line, "[############......"));
+    job->received = 3000000;
+    job->finished_us = now_us;
+    dv_progress_format (job, now_us + 5000000, 0, line, sizeof line);
+    assert_non_null (
+        strstr (line, "100.0% 3,000,000/3,000,000 300,000 tasks/s 10.0 s ETA 0 s"));
+    dv_job_destroy (&job);
+}
+
 //  One-task batches under more ids than DV_WORKER_IDS_MAX: the first ids are
 //  named, the rest counted under DV_WORKER_IDS_OTHERS, every count exact,
 //  and the human summary's workers line bounded.
@@ -351,6 +381,7 @@ main (void)
         cmocka_unit_test (test_abandon_a_stalled_reader),
         cmocka_unit_test (test_summary_json),
         cmocka_unit_test (test_summary_human),
+        cmocka_unit_test (test_progress_fits),
         cmocka_unit_test (test_worker_ids_capped),
         cmocka_unit_test (test_speed),
     };
