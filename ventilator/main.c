@@ -307,6 +307,7 @@ s_on_credit (s_ventilator_t *self, const dv_credit_t *credit)
                 credit->received ? " (resuming a job the sink holds)" : "");
     }
     dv_plan_received (&self->plan, credit->received);
+    dv_plan_first_missing (&self->plan, credit->first_missing);
 }
 
 //  Takes the sink's REFUSE of our job: the job cannot go on.
