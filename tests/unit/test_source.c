@@ -82,7 +82,7 @@ s_expect_refused (const char *text, const char *suffix)
     dv_source_t source;
     const char *path = s_write (text);
     assert_int_equal (s_read (&source, path), -1);
-    assert_null (source.values);
+    assert_null (source.file);
     char expected[512];
     snprintf (expected, sizeof expected, "test: %s%s\n", path, suffix);
     assert_string_equal (s_logged, expected);
@@ -145,7 +145,7 @@ test_file_blank_lines_and_signs (void **state)
     assert_int_equal (dv_source_value (&source, 2), 3);
     assert_int_equal (dv_source_value (&source, 3), 4); //  no final newline
     dv_source_free (&source);
-    assert_null (source.values);
+    assert_null (source.file);
 }
 
 static void
@@ -210,7 +210,7 @@ test_file_missing (void **state)
     char path[sizeof s_directory + 32];
     snprintf (path, sizeof path, "%s/no-such-file", s_directory);
     assert_int_equal (s_read (&source, path), -1);
-    assert_null (source.values);
+    assert_null (source.file);
     char expected[512];
     snprintf (expected, sizeof expected,
               "test: cannot read --input '%s': No such file or directory\n", path);
