@@ -2,7 +2,7 @@
 """bench/memory.py: peak memory (VmHWM) of the sink and the ventilator
 against the job's size.
 
-  bench/memory.py BUILD_DIR sink COUNT...
+  bench/memory.py BUILD_DIR sink COUNT... [-- VENTILATOR_OPTION...]
       For each COUNT, a range job (ventilator --count COUNT --batch 65536,
       2 workers, sink --quiet --json, stdout to /dev/null) over ipc; prints
       the sink's and the ventilator's peak RSS (KiB) and the seconds taken.
@@ -64,9 +64,12 @@ def main():
     build = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="divvy-memory-") as directory:
         if sys.argv[2] == "sink":
-            for count in sys.argv[3:]:
+            counts, extra = sys.argv[3:], []
+            if "--" in counts:
+                counts, extra = counts[:counts.index("--")], counts[counts.index("--") + 1:]
+            for count in counts:
                 peaks, codes, seconds = run_job(
-                    build, directory, ["--count", count, "--batch", "65536"])
+                    build, directory, ["--count", count, "--batch", "65536", *extra])
                 print(f"count={count} sink_hwm_kib={peaks['sink']} "
                       f"ventilator_hwm_kib={peaks['ventilator']} seconds={seconds:.1f} "
                       f"exit={codes}", flush=True)

@@ -14,6 +14,7 @@ dv_seen_init (dv_seen_t *self, uint64_t task_count, uint64_t span)
     while (bits < span && bits < task_count)
         bits *= 2;
     self->ring_bits = bits;
+    self->ring_mask = bits - 1;
     //  calloc maps zero pages: memory is touched as the window moves over it.
     self->ring = calloc ((size_t) (bits / 64), sizeof (uint64_t));
     return self->ring ? 0 : -1;
@@ -42,7 +43,7 @@ dv_seen_in_window (const dv_seen_t *self, uint64_t first, uint64_t count)
 static uint64_t *
 s_word (const dv_seen_t *self, uint64_t id)
 {
-    return &self->ring[(id % self->ring_bits) / 64];
+    return &self->ring[(id & self->ring_mask) / 64];
 }
 
 static uint64_t
@@ -59,21 +60,6 @@ dv_seen_has (const dv_seen_t *self, uint64_t id)
     if (id >= self->received_end)
         return false;
     return *s_word (self, id) & s_bit (id);
-}
-
-bool
-dv_seen_add (dv_seen_t *self, uint64_t id)
-{
-    if (id < self->first_missing)
-        return false;
-    uint64_t *word = s_word (self, id);
-    if (*word & s_bit (id))
-        return false;
-    *word |= s_bit (id);
-    self->received++;
-    if (id >= self->received_end)
-        self->received_end = id + 1;
-    return true;
 }
 
 void

@@ -25,6 +25,7 @@ typedef struct {
     uint64_t task_count; //  N >= 1: task ids 0 .. N-1
     uint64_t span;       //  the window: ids at or past first_missing + span are refused
     uint64_t ring_bits;  //  min (span, N rounded up to a power of two), >= 64
+    uint64_t ring_mask;  //  ring_bits - 1: id & ring_mask is where id is in the ring
     uint64_t *ring;      //  ring_bits bits, owned
     uint64_t first_missing; //  the lowest id not in (task_count when none)
     uint64_t received;      //  distinct ids in
@@ -51,8 +52,23 @@ bool dv_seen_has (const dv_seen_t *self, uint64_t id);
 
 //  Marks id in. id must lie in the job and the window as they were when its
 //  batch was checked (dv_seen_in_window). Returns true when it is new, false
-//  for a duplicate. first_missing moves on at dv_seen_settle.
-bool dv_seen_add (dv_seen_t *self, uint64_t id);
+//  for a duplicate. first_missing moves on at dv_seen_settle. Inline: it
+//  runs once per result.
+static inline bool
+dv_seen_add (dv_seen_t *self, uint64_t id)
+{
+    if (id < self->first_missing)
+        return false;
+    uint64_t *word = &self->ring[(id & self->ring_mask) / 64];
+    uint64_t bit = (uint64_t) 1 << (id % 64);
+    if (*word & bit)
+        return false;
+    *word |= bit;
+    self->received++;
+    if (id >= self->received_end)
+        self->received_end = id + 1;
+    return true;
+}
 
 //  Moves first_missing past every id in, clearing the ring bits it passes.
 //  Call once after each batch's dv_seen_add calls.
