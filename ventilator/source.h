@@ -19,9 +19,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-//  The most file offsets kept, and the stride they start at.
+//  The most file offsets kept, and the stride they start at (a test may
+//  build with smaller ones, to see the stride double).
+#ifndef DV_SOURCE_OFFSETS_MAX
 #define DV_SOURCE_OFFSETS_MAX 65536
-#define DV_SOURCE_STRIDE_MIN  1024
+#endif
+#ifndef DV_SOURCE_STRIDE_MIN
+#define DV_SOURCE_STRIDE_MIN 1024
+#endif
 
 typedef struct {
     uint64_t count; //  N >= 1: task ids are 0..N-1
