@@ -86,6 +86,32 @@ typedef enum {
 //  Results, at the sink: result batches and the ventilator's announcements.
 #define DV_RESULTS_CAP DV_RECEIVE_CAP (DV_MAX_OF (DV_RESULTS_SIZE_MAX, DV_ANNOUNCE_SIZE))
 
+//  The window's span, in task ids: the one bound on how far ahead of the
+//  sink's first missing task a result may be. The ventilator sends no new
+//  task at or past dv_window_end of the first missing task it last heard of
+//  (CREDIT; it only lags the sink's), and the sink refuses a result batch
+//  that reaches past dv_window_end of its own first missing task (malformed:
+//  counted, never stored). So the sink's state for a job is DV_WINDOW_SPAN
+//  bits (1 MiB) at most, whatever the job's size, and what is below its first
+//  missing task needs none. A power of two, at least DV_BATCH_MAX (a whole
+//  batch always fits once the tasks before it are in).
+#define DV_WINDOW_SPAN (UINT64_C (1) << 23)
+
+//  One past the last task id that may be sent or taken while first_missing
+//  is the sink's first missing task, for a window of span task ids
+//  (DV_WINDOW_SPAN but in tests); saturating.
+static inline uint64_t
+dv_window_end_of (uint64_t first_missing, uint64_t span)
+{
+    return first_missing > UINT64_MAX - span ? UINT64_MAX : first_missing + span;
+}
+
+static inline uint64_t
+dv_window_end (uint64_t first_missing)
+{
+    return dv_window_end_of (first_missing, DV_WINDOW_SPAN);
+}
+
 //  The sink publishes on control at least this often while it runs (a heartbeat
 //  every 200 ms; KILL every 100 ms once the job is done): silence for
 //  DV_SINK_GONE_MS after KILL means it has exited.

@@ -20,10 +20,7 @@ dv_job_new (const dv_announce_t *announce)
     self->announce = *announce;
     self->shape = dv_announce_shape (announce);
     self->tag_keys[0] = announce->tag_key;
-    //  calloc of a large bitmap maps zero pages: memory is touched as tasks arrive.
-    uint64_t words = announce->task_count / 64 + 1;
-    if (words > SIZE_MAX / sizeof (uint64_t) ||
-        !(self->seen = calloc ((size_t) words, sizeof (uint64_t))) ||
+    if (dv_seen_init (&self->seen, announce->task_count, DV_WINDOW_SPAN) ||
         !(self->workers = zhashx_new ())) {
         dv_job_destroy (&self);
         return NULL;
@@ -39,7 +36,7 @@ dv_job_destroy (dv_job_t **self_p)
     dv_job_t *self = *self_p;
     if (!self)
         return;
-    free (self->seen);
+    dv_seen_free (&self->seen);
     zhashx_destroy (&self->workers);
     free (self);
     *self_p = NULL;
@@ -104,78 +101,25 @@ s_count_worker (dv_job_t *self, const char *id, size_t id_length, uint64_t deliv
     self->last_worker = worker;
 }
 
-static bool
-s_seen (const dv_job_t *self, uint64_t task_id)
-{
-    return self->seen[task_id / 64] & ((uint64_t) 1 << (task_id % 64));
-}
-
-//  The first task id from id on (at most task_count) whose seen bit is not
-//  seen, a whole word at a time where the word is all seen.
-static uint64_t
-s_skip (const dv_job_t *self, uint64_t id, bool seen)
-{
-    uint64_t task_count = self->announce.task_count;
-    uint64_t full_word = seen ? UINT64_MAX : 0;
-    while (id < task_count) {
-        if (id % 64 == 0 && self->seen[id / 64] == full_word)
-            id += 64;
-        else if (s_seen (self, id) == seen)
-            id++;
-        else
-            break;
-    }
-    return id < task_count ? id : task_count;
-}
-
-static void
-s_advance_first_missing (dv_job_t *self)
-{
-    self->first_missing = s_skip (self, self->first_missing, true);
-}
-
 uint32_t
 dv_job_missing (const dv_job_t *self, dv_range_t *ranges, uint32_t range_max,
                 uint64_t *task_total)
 {
-    return dv_job_missing_below (self, self->announce.task_count, ranges, range_max,
-                                 task_total);
+    return dv_seen_missing (&self->seen, self->announce.task_count, ranges, range_max,
+                            task_total);
 }
 
 bool
 dv_job_has_all (const dv_job_t *self, const dv_range_t *ranges, uint32_t range_count)
 {
-    for (uint32_t index = 0; index < range_count; index++) {
-        uint64_t end = ranges[index].first_task + ranges[index].task_count;
-        if (end > self->announce.task_count ||
-            s_skip (self, ranges[index].first_task, true) < end)
-            return false;
-    }
-    return true;
+    return dv_seen_has_all (&self->seen, ranges, range_count);
 }
 
 uint32_t
 dv_job_missing_below (const dv_job_t *self, uint64_t below, dv_range_t *ranges,
                       uint32_t range_max, uint64_t *task_total)
 {
-    uint64_t task_count =
-        below < self->announce.task_count ? below : self->announce.task_count;
-    uint32_t range_count = 0;
-    *task_total = 0;
-    uint64_t id = self->first_missing;
-    while (id < task_count && range_count < range_max) {
-        uint64_t first = s_skip (self, id, true);
-        if (first >= task_count)
-            break;
-        id = s_skip (self, first, false);
-        if (id > task_count)
-            id = task_count;
-        ranges[range_count].first_task = first;
-        ranges[range_count].task_count = id - first;
-        *task_total += id - first;
-        range_count++;
-    }
-    return range_count;
+    return dv_seen_missing (&self->seen, below, ranges, range_max, task_total);
 }
 
 bool
@@ -210,8 +154,10 @@ dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_r
              void *context)
 {
     if (results->job_id != self->announce.job_id ||
-        results->first_task + results->count > self->announce.task_count)
+        !dv_seen_in_job (&self->seen, results->first_task, results->count))
         return DV_JOB_MISFIT;
+    if (!dv_seen_in_window (&self->seen, results->first_task, results->count))
+        return DV_JOB_BEYOND_WINDOW;
     self->last_worker = NULL;
     //  Check every square before counting any: a batch is true or malformed.
     for (uint32_t index = 0; index < results->count; index++) {
@@ -231,14 +177,10 @@ dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_r
         return DV_JOB_BAD_TAG;
     uint64_t fresh = 0;
     for (uint32_t index = 0; index < results->count; index++) {
-        uint64_t task_id = results->first_task + index;
-        uint64_t bit = (uint64_t) 1 << (task_id % 64);
-        uint64_t *word = &self->seen[task_id / 64];
-        if (*word & bit) {
+        if (!dv_seen_add (&self->seen, results->first_task + index)) {
             self->duplicates++;
             continue;
         }
-        *word |= bit;
         int64_t value;
         dv_u128_t square;
         dv_results_entry (results, index, &value, &square);
@@ -247,10 +189,10 @@ dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_r
         if (on_result)
             on_result (context, value, square);
     }
-    self->received += fresh;
-    if (results->first_task + results->count > self->received_end)
-        self->received_end = results->first_task + results->count;
-    s_advance_first_missing (self);
+    dv_seen_settle (&self->seen);
+    self->received = self->seen.received;
+    self->first_missing = self->seen.first_missing;
+    self->received_end = self->seen.received_end;
     if (fresh)
         s_count_worker (self, results->worker_id, results->worker_id_length, fresh);
     if (dv_job_complete (self) && !self->finished_us)

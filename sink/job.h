@@ -1,17 +1,20 @@
 /*  job.h: one job's bookkeeping at the sink, the single source of truth.
 
-    A bitmap of task ids seen (one bit per task) makes every result count
-    exactly once: a duplicate is dropped and counted. A result batch is taken
-    whole or not at all: if any square is wrong, or any id is out of range,
-    or a value is not its task's (for a range job, range_start + id; for a
-    list job, the batch tag under the job's key does not match), the batch
-    is malformed and nothing of it counts.
+    The task ids received (seen.h: what is below the first missing task needs
+    no memory, a ring of DV_WINDOW_SPAN bits holds the window above it) make
+    every result count exactly once: a duplicate is dropped and counted. A
+    result batch is taken whole or not at all: if any square is wrong, or any
+    id is out of range or past the window, or a value is not its task's (for
+    a range job, range_start + id; for a list job, the batch tag under the
+    job's key does not match), the batch is malformed and nothing of it
+    counts. Memory does not grow with the job's size.
 */
 #ifndef DV_JOB_H_INCLUDED
 #define DV_JOB_H_INCLUDED
 
 #include "exact.h"
 #include "protocol.h"
+#include "seen.h"
 
 #include <czmq.h>
 #include <stdbool.h>
@@ -34,8 +37,9 @@ typedef struct {
 
 typedef struct {
     dv_announce_t announce;
-    uint64_t shape;         //  dv_announce_shape (&announce)
-    uint64_t *seen;         //  bitmap of task ids received
+    uint64_t shape; //  dv_announce_shape (&announce)
+    dv_seen_t seen; //  the task ids received
+    //  Copies of seen's, for readers, as of the last dv_job_take.
     uint64_t received;      //  distinct tasks received
     uint64_t first_missing; //  lowest task id not received (task_count when none)
     uint64_t received_end;  //  one past the highest task id received (0: none)
@@ -62,8 +66,9 @@ typedef struct {
     dv_tag_key_t tag_keys[2];
 } dv_job_t;
 
-//  Starts bookkeeping for an announced job. Returns NULL when the bitmap
-//  cannot be allocated. Caller owns the return value.
+//  Starts bookkeeping for an announced job. Returns NULL when its state
+//  (at most DV_WINDOW_SPAN / 8 bytes, whatever the job's size) cannot be
+//  allocated. Caller owns the return value.
 dv_job_t *dv_job_new (const dv_announce_t *announce);
 
 void dv_job_destroy (dv_job_t **self_p);
@@ -76,11 +81,14 @@ typedef enum {
     DV_JOB_TAKEN = 0,
     DV_JOB_MISFIT = -1,  //  other job id, ids out of range, a wrong square or value
     DV_JOB_BAD_TAG = -2, //  a list job's batch whose tag does not match its values
+    //  Tasks past the window (dv_window_end of the first missing task): no
+    //  ventilator sends them, and they would need memory.
+    DV_JOB_BEYOND_WINDOW = -3,
 } dv_job_take_t;
 
-//  Takes in a result batch already decoded. Returns DV_JOB_MISFIT or
-//  DV_JOB_BAD_TAG when it is malformed for this job; otherwise records it,
-//  calls on_result for every new result, and returns DV_JOB_TAKEN.
+//  Takes in a result batch already decoded. Returns DV_JOB_MISFIT,
+//  DV_JOB_BAD_TAG or DV_JOB_BEYOND_WINDOW when it is malformed for this job; otherwise
+//  records it, calls on_result for every new result, and returns DV_JOB_TAKEN.
 dv_job_take_t dv_job_take (dv_job_t *self, const dv_results_t *results,
                            dv_job_result_fn *on_result, void *context);
 

@@ -108,7 +108,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         .control_endpoints = dv_endpoint_default (DV_FLOW_CONTROL, true),
         .linger_ms = 1000,
         .resend_after_ms = 1000,
-        .max_tasks = (int64_t) 1 << 32,
+        .max_tasks = INT64_MAX,
         .peer_timeout_s = 30,
     };
     const dv_option_t table[] = {
@@ -130,8 +130,8 @@ s_parse_options (s_options_t *options, int argc, char **argv)
          "when no new result came for MS, ask the ventilator for the missing tasks",
          "1000", 10, 3600000, &options->resend_after_ms},
         {"max-tasks", DV_OPTION_INTEGER, "N",
-         "refuse jobs larger than N tasks (the bitmap takes N/8 bytes)", "4294967296", 1,
-         INT64_MAX, &options->max_tasks},
+         "refuse jobs larger than N tasks (memory does not grow with N)",
+         "9223372036854775807", 1, INT64_MAX, &options->max_tasks},
         {"peer-timeout", DV_OPTION_INTEGER, "SECONDS",
          "abandon a job whose ventilator has been silent this long", "30", 1, 86400,
          &options->peer_timeout_s},
@@ -400,6 +400,11 @@ s_on_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
         self->job, &results, self->options.quiet ? NULL : dv_output_result, self->output);
     if (taken == DV_JOB_BAD_TAG) {
         s_malformed (self, "results whose values are not their tasks' (wrong tag)");
+        return;
+    }
+    if (taken == DV_JOB_BEYOND_WINDOW) {
+        s_malformed (self, "results past the window (DV_WINDOW_SPAN tasks beyond the "
+                           "first missing one)");
         return;
     }
     if (taken != DV_JOB_TAKEN) {

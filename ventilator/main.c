@@ -73,6 +73,10 @@ typedef struct {
     uint64_t tasks_sent;             //  first time or again
     dv_ventilator_observe_t observe; //  metrics and the status line
     uint8_t *batch_buffer;
+    //  The batch batch_buffer holds (count 0: none): one that waits for a
+    //  worker is not read from the input again.
+    uint64_t encoded_first;
+    uint32_t encoded_count;
     dv_rate_limit_t resend_limit;
 } s_ventilator_t;
 
@@ -315,6 +319,7 @@ s_on_credit (s_ventilator_t *self, const dv_credit_t *credit)
                 credit->received ? " (resuming a job the sink holds)" : "");
     }
     dv_plan_received (&self->plan, credit->received);
+    dv_plan_first_missing (&self->plan, credit->first_missing);
 }
 
 //  Takes the sink's REFUSE of our job: the job cannot go on.
@@ -501,14 +506,22 @@ s_try_to_start (s_ventilator_t *self)
     return 0;
 }
 
+//  Returns 0 when a list job's input no longer reads as it did (said).
 static size_t
 s_encode_batch (s_ventilator_t *self, uint64_t first_task, uint32_t count)
 {
+    if (self->encoded_count == count && self->encoded_first == first_task)
+        return DV_TASKS_SIZE (count);
+    self->encoded_count = 0;
     size_t size =
         dv_tasks_encode_header (self->job_id, first_task, count, self->batch_buffer);
     for (uint32_t index = 0; index < count; index++)
         dv_tasks_put_value (self->batch_buffer, index,
                             dv_source_value (&self->source, first_task + index));
+    if (self->source.failed)
+        return 0;
+    self->encoded_first = first_task;
+    self->encoded_count = count;
     //  A range needs no tag: the sink knows each value from its task id.
     if (!self->source.is_range)
         dv_tasks_put_tag (self->batch_buffer,
@@ -543,12 +556,14 @@ s_run (s_ventilator_t *self)
         }
         uint64_t first_task;
         uint32_t count;
+        size_t size = 0;
         if (dv_plan_next_batch (&self->plan, &first_task, &count) &&
-            dv_dispatch_send (
-                self->dispatch, self->batch_buffer,
-                s_encode_batch (self, first_task, count),
-                dv_plan_fair_share (&self->plan,
-                                    dv_dispatch_worker_count (self->dispatch))) == 0) {
+            !(size = s_encode_batch (self, first_task, count)))
+            return -1;
+        if (size && dv_dispatch_send (
+                        self->dispatch, self->batch_buffer, size,
+                        dv_plan_fair_share (&self->plan, dv_dispatch_worker_count (
+                                                             self->dispatch))) == 0) {
             dv_plan_batch_sent (&self->plan, first_task, count);
             self->tasks_sent += count;
             continue;

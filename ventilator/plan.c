@@ -32,7 +32,9 @@ dv_plan_window_tasks (uint32_t batch_size, uint64_t window_batches)
                  : window > S_AUTO_WINDOW_MAX ? S_AUTO_WINDOW_MAX
                                               : window;
     }
-    return window * batch_size;
+    window *= batch_size;
+    //  Tasks in flight lie between the first missing one and the span's end.
+    return window < DV_WINDOW_SPAN ? window : DV_WINDOW_SPAN;
 }
 
 void
@@ -63,6 +65,11 @@ dv_plan_next_batch (const dv_plan_t *self, uint64_t *first_task, uint32_t *count
             return false;
         *first_task = self->next_task;
         available = self->task_count - self->next_task;
+        //  The whole batch inside the sink's window, or wait until it is
+        //  (DV_WINDOW_SPAN >= DV_BATCH_MAX: once the tasks before it are in).
+        uint64_t whole = available < self->batch_size ? available : self->batch_size;
+        if (self->next_task + whole > dv_window_end (self->first_missing))
+            return false;
     }
     *count = available < self->batch_size ? (uint32_t) available : self->batch_size;
     return true;
@@ -116,6 +123,7 @@ void
 dv_plan_restart (dv_plan_t *self)
 {
     self->received = 0;
+    self->first_missing = 0;
     self->next_task = 0;
     self->resend_count = self->resend_index = 0;
 }
@@ -124,6 +132,7 @@ void
 dv_plan_resume (dv_plan_t *self, uint64_t first_missing)
 {
     self->next_task = first_missing < self->task_count ? first_missing : self->task_count;
+    dv_plan_first_missing (self, first_missing);
 }
 
 void
@@ -131,4 +140,13 @@ dv_plan_received (dv_plan_t *self, uint64_t received)
 {
     if (received > self->received)
         self->received = received;
+}
+
+void
+dv_plan_first_missing (dv_plan_t *self, uint64_t first_missing)
+{
+    if (first_missing > self->task_count)
+        first_missing = self->task_count;
+    if (first_missing > self->first_missing)
+        self->first_missing = first_missing;
 }

@@ -1,8 +1,10 @@
 /*  plan.h: the ventilator's send plan, a pure decision of what to send next.
 
     Tasks 0 .. task_count-1 go out in batches of batch_size, in order, never
-    more than window_tasks ahead of what the sink has received; tasks the
-    sink asks for again (RESEND) go first. The plan holds no socket, reads no
+    more than window_tasks ahead of what the sink has received, and never a
+    batch past dv_window_end of the sink's first missing task (the span the
+    sink keeps memory for, lib/protocol.h); tasks the sink asks for again
+    (RESEND) go first. The plan holds no socket, reads no
     clock and logs nothing: the caller sends, waits and says what happened.
 
     A value type (dv_plan_init, no _destroy): it owns no memory, its resend
@@ -19,11 +21,12 @@
 #include <stdint.h>
 
 typedef struct {
-    uint64_t task_count;   //  N >= 1
-    uint32_t batch_size;   //  1 .. DV_BATCH_MAX
-    uint64_t window_tasks; //  >= 1: sent and not yet received, at most
-    uint64_t next_task;    //  the first task never sent yet, <= task_count
-    uint64_t received;     //  the sink's count of distinct results, monotonic
+    uint64_t task_count;    //  N >= 1
+    uint32_t batch_size;    //  1 .. DV_BATCH_MAX
+    uint64_t window_tasks;  //  >= 1: sent and not yet received, at most
+    uint64_t next_task;     //  the first task never sent yet, <= task_count
+    uint64_t received;      //  the sink's count of distinct results, monotonic
+    uint64_t first_missing; //  the sink's first missing task, as last heard, monotonic
     //  Tasks the sink asked for again, still to send: the latest RESEND's
     //  ranges below next_task (a newer RESEND replaces them).
     dv_range_t resend[DV_RESEND_RANGES_MAX];
@@ -37,7 +40,7 @@ typedef struct {
 uint32_t dv_plan_batch_size (uint64_t task_count, uint64_t workers, uint64_t batch);
 
 //  The window in tasks for window_batches batches of batch_size (0: auto,
-//  65536 tasks' worth within 16 .. 4096 batches).
+//  65536 tasks' worth within 16 .. 4096 batches), at most DV_WINDOW_SPAN.
 uint64_t dv_plan_window_tasks (uint32_t batch_size, uint64_t window_batches);
 
 //  A plan at the start of a job: nothing sent, nothing received.
@@ -74,5 +77,9 @@ void dv_plan_resume (dv_plan_t *self, uint64_t first_missing);
 
 //  The sink reports received distinct results; the count never goes back.
 void dv_plan_received (dv_plan_t *self, uint64_t received);
+
+//  The sink reports its first missing task (CREDIT); it never goes back.
+//  A peer's word: above task_count it counts as task_count.
+void dv_plan_first_missing (dv_plan_t *self, uint64_t first_missing);
 
 #endif

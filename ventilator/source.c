@@ -1,4 +1,7 @@
-/*  source.c: task values from a range or from a file of integers. */
+/*  source.c: task values from a range or from a file of integers, streamed
+    (see source.h).
+*/
+#define _GNU_SOURCE //  O_TMPFILE
 #include "source.h"
 #include "log.h"
 #include "options.h"
@@ -7,9 +10,14 @@
 #include <inttypes.h>
 #include <ctype.h>
 #include <errno.h>
-#include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+//  stdio's buffer for the input: large reads, few system calls.
+#define S_FILE_BUFFER (1 << 16)
 
 int
 dv_source_range (dv_source_t *self, int64_t start, uint64_t count)
@@ -36,77 +44,193 @@ s_trim (char *line)
     return line;
 }
 
+//  The next line's integer: 1 and *value, 0 at the end of the file, -1 for
+//  a line that is no integer (*text is it then), -2 when spool (if any)
+//  cannot take the line as read. Blank lines are skipped; *bytes grows by
+//  what was read, *line_number by the lines.
+static int
+s_next (dv_source_t *self, FILE *file, FILE *spool, int64_t *value, char **text,
+        uint64_t *bytes, uint64_t *line_number)
+{
+    ssize_t length;
+    while ((length = getline (&self->line, &self->line_capacity, file)) != -1) {
+        if (spool && fwrite (self->line, 1, (size_t) length, spool) != (size_t) length)
+            return -2;
+        *bytes += (uint64_t) length;
+        (*line_number)++;
+        *text = s_trim (self->line);
+        if (!**text)
+            continue;
+        return dv_parse_int64 (*text, value) ? -1 : 1;
+    }
+    return 0;
+}
+
+//  Keeps offset as that of task task_id when it is on the stride; past
+//  DV_SOURCE_OFFSETS_MAX, every other offset goes and the stride doubles.
+static int
+s_keep_offset (dv_source_t *self, uint64_t task_id, uint64_t offset)
+{
+    if (task_id % self->stride)
+        return 0;
+    if (self->offset_count == DV_SOURCE_OFFSETS_MAX) {
+        for (uint64_t index = 0; index < self->offset_count / 2; index++)
+            self->offsets[index] = self->offsets[2 * index];
+        self->offset_count /= 2;
+        self->stride *= 2;
+        if (task_id % self->stride)
+            return 0;
+    }
+    self->offsets[self->offset_count++] = offset;
+    return 0;
+}
+
+//  An unlinked temporary file in $TMPDIR (else /tmp), open for reading and
+//  writing; NULL after logging.
+static FILE *
+s_spool_open (void)
+{
+    const char *directory = getenv ("TMPDIR");
+    if (!directory || !*directory)
+        directory = "/tmp";
+    int fd = open (directory, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+        //  A file system without O_TMPFILE: a named file, unlinked at once.
+        char path[4096];
+        snprintf (path, sizeof path, "%s/divvy-stdin-XXXXXX", directory);
+        fd = mkstemp (path);
+        if (fd >= 0)
+            unlink (path);
+    }
+    FILE *file = fd < 0 ? NULL : fdopen (fd, "w+");
+    if (!file) {
+        dv_log ("cannot spool stdin (--input -) to a temporary file in %s: %s "
+                "(set TMPDIR to a writable directory)",
+                directory, strerror (errno));
+        if (fd >= 0)
+            close (fd);
+    }
+    return file;
+}
+
 int
 dv_source_read (dv_source_t *self, const char *path)
 {
-    *self = (dv_source_t){.is_range = false};
+    *self = (dv_source_t){.is_range = false, .stride = DV_SOURCE_STRIDE_MIN};
     bool is_stdin = !strcmp (path, "-");
-    const char *name = is_stdin ? "stdin" : path;
-    FILE *file = is_stdin ? stdin : fopen (path, "r");
-    if (!file) {
+    snprintf (self->name, sizeof self->name, "%s", is_stdin ? "stdin" : path);
+    FILE *input = is_stdin ? stdin : fopen (path, "r");
+    if (!input) {
         dv_log ("cannot read --input '%s': %s", path, strerror (errno));
         return -1;
     }
-    size_t capacity = 0;
-    char *line = NULL;
-    size_t line_capacity = 0;
-    uint64_t line_number = 0;
-    int rc = 0;
-    while (getline (&line, &line_capacity, file) != -1) {
-        line_number++;
-        char *text = s_trim (line);
-        if (!*text)
-            continue;
+    FILE *spool = NULL;
+    self->offsets = malloc (DV_SOURCE_OFFSETS_MAX * sizeof *self->offsets);
+    int rc = self->offsets ? 0 : -1;
+    if (rc)
+        dv_log ("out of memory");
+    if (!rc && is_stdin && !(spool = s_spool_open ()))
+        rc = -1;
+    if (!rc)
+        setvbuf (input, NULL, _IOFBF, S_FILE_BUFFER);
+    dv_digest_t digest;
+    dv_digest_init (&digest);
+    uint64_t offset = 0, line_number = 0;
+    while (!rc) {
+        uint64_t line_start = offset;
         int64_t value;
-        if (dv_parse_int64 (text, &value)) {
-            bool numeric =
-                text[text[0] == '-' || text[0] == '+'] &&
-                strspn (text + (text[0] == '-' || text[0] == '+'), "0123456789") ==
-                    strlen (text + (text[0] == '-' || text[0] == '+'));
-            dv_log ("%s:%" PRIu64 ": '%.40s%s' is %s", name, line_number, text,
+        char *text;
+        int next = s_next (self, input, spool, &value, &text, &offset, &line_number);
+        if (next == 0)
+            break;
+        if (next == -2) {
+            dv_log ("cannot spool stdin (--input -) to a temporary file: %s",
+                    strerror (errno));
+            rc = -1;
+            break;
+        }
+        if (next < 0) {
+            bool signed_ = text[0] == '-' || text[0] == '+';
+            bool numeric = text[signed_] && strspn (text + signed_, "0123456789") ==
+                                                strlen (text + signed_);
+            dv_log ("%s:%" PRIu64 ": '%.40s%s' is %s", self->name, line_number, text,
                     strlen (text) > 40 ? "..." : "",
                     numeric ? "out of the 64-bit integer range" : "not an integer");
             rc = -1;
             break;
         }
-        if (self->count == capacity) {
-            capacity = capacity ? capacity * 2 : 4096;
-            int64_t *grown = realloc (self->values, capacity * sizeof *grown);
-            if (!grown) {
-                dv_log ("%s: out of memory after %" PRIu64 " values", name, self->count);
-                rc = -1;
-                break;
-            }
-            self->values = grown;
-        }
-        self->values[self->count++] = value;
+        s_keep_offset (self, self->count, line_start);
+        dv_digest_add (&digest, value);
+        dv_u256_add_u128 (&self->sum, dv_square (value));
+        self->count++;
     }
-    if (rc == 0 && ferror (file)) {
+    if (rc == 0 && ferror (input)) {
         dv_log ("cannot read --input '%s': %s", path, strerror (errno));
         rc = -1;
     }
     if (rc == 0 && self->count == 0) {
-        dv_log ("%s holds no integers: nothing to do", name);
+        dv_log ("%s holds no integers: nothing to do", self->name);
         rc = -1;
     }
-    free (line);
-    if (!is_stdin)
-        fclose (file);
+    if (rc == 0 && spool && (fflush (spool) || ferror (spool))) {
+        dv_log ("cannot spool stdin (--input -) to a temporary file: %s",
+                strerror (errno));
+        rc = -1;
+    }
+    self->digest = digest.state;
+    if (is_stdin)
+        self->file = spool;
+    else
+        self->file = input;
+    if (rc == 0 && fseeko (self->file, 0, SEEK_SET)) {
+        dv_log ("cannot read --input '%s' again: %s", path, strerror (errno));
+        rc = -1;
+    }
     if (rc)
         dv_source_free (self);
     return rc;
 }
 
+//  Says once that the file no longer reads as the first pass read it.
+static int64_t
+s_fail (dv_source_t *self, const char *why)
+{
+    if (!self->failed)
+        dv_log ("--input %s no longer holds what it did when the job started (%s): "
+                "stopping",
+                self->name, why);
+    self->failed = true;
+    return 0;
+}
+
+int64_t
+dv_source_read_value (dv_source_t *self, uint64_t task_id)
+{
+    if (self->failed || !self->file)
+        return s_fail (self, "not open");
+    //  Far back or far ahead: from the kept offset at or before it.
+    if (task_id < self->cursor || task_id - self->cursor >= self->stride) {
+        uint64_t index = task_id / self->stride;
+        if (fseeko (self->file, (off_t) self->offsets[index], SEEK_SET))
+            return s_fail (self, strerror (errno));
+        self->cursor = index * self->stride;
+    }
+    uint64_t bytes = 0, line_number = 0;
+    for (;;) {
+        int64_t value;
+        char *text;
+        int next = s_next (self, self->file, NULL, &value, &text, &bytes, &line_number);
+        if (next <= 0)
+            return s_fail (self, next ? "a line is no integer now" : "it is shorter");
+        if (self->cursor++ == task_id)
+            return value;
+    }
+}
+
 uint64_t
 dv_source_digest (const dv_source_t *self)
 {
-    if (self->is_range)
-        return 0;
-    dv_digest_t digest;
-    dv_digest_init (&digest);
-    for (uint64_t task_id = 0; task_id < self->count; task_id++)
-        dv_digest_add (&digest, self->values[task_id]);
-    return digest.state;
+    return self->is_range ? 0 : self->digest;
 }
 
 dv_u256_t
@@ -114,15 +238,17 @@ dv_source_sum_of_squares (const dv_source_t *self)
 {
     if (self->is_range)
         return dv_range_sum_of_squares (self->start, self->count);
-    dv_u256_t sum = {{0}};
-    for (uint64_t task_id = 0; task_id < self->count; task_id++)
-        dv_u256_add_u128 (&sum, dv_square (self->values[task_id]));
-    return sum;
+    return self->sum;
 }
 
 void
 dv_source_free (dv_source_t *self)
 {
-    free (self->values);
-    self->values = NULL;
+    if (self->file)
+        fclose (self->file);
+    self->file = NULL;
+    free (self->offsets);
+    self->offsets = NULL;
+    free (self->line);
+    self->line = NULL;
 }

@@ -1950,6 +1950,94 @@ def case_waiting_names_endpoints():
             check_clean_stderr(process)
 
 
+#  Memory flat in the job's size: the ventilator streams --input (a RESEND
+#  reads the file again, from a kept offset), stdin is spooled first, and
+#  the sink keeps a ring over the window (DV_WINDOW_SPAN), not a bit per
+#  task. A worker killed mid-job must not change the answer in any of them.
+
+INPUT_KILL_COUNT = 300000
+#  Past DV_WINDOW_SPAN (lib/protocol.h, 2^23): the sink's ring wraps, and
+#  what the victim held is asked for again after it.
+HUGE_RANGE_COUNT = 20000000
+DV_WINDOW_SPAN = 1 << 23
+
+
+def input_values(count, seed):
+    rng = random.Random(seed)
+    return [rng.randrange(-2 ** 63, 2 ** 63) for _ in range(count)]
+
+
+def kill_mid_job(pipeline, sink, workers, ventilator, count, values=None,
+                 quiet_sum=None):
+    """Kills workers[0] once a quarter of the job is in; the job completes
+    exactly (each line once, or with --quiet the JSON sum quiet_sum) and
+    the sink asked again for what the victim held."""
+    watcher = Watcher(pipeline, pipeline.control)
+    at = watcher.wait_received(count // 4)
+    kill(workers[0])
+    finish([sink, ventilator] + workers[1:])
+    if values is not None:
+        summary = check_exact(sink, values)
+    else:
+        summary = parse_summary(sink.lines("stdout")[-1])
+        check_equal(summary["complete"], True, "JSON complete")
+        check_equal(summary["verified"], True, "JSON verified")
+        check_equal(summary["tasks"], count, "JSON tasks")
+        check_equal(summary["sum_of_squares"], str(quiet_sum), "JSON sum_of_squares")
+        check_equal(summary["malformed"], 0, "JSON malformed")
+    watcher.stop()
+    check(summary["resends"] >= 1 and summary["tasks_requested_again"] >= 1,
+          f"no RESEND after a worker died holding tasks: {summary}")
+    return at, summary
+
+
+def input_kill_job(name, from_stdin):
+    values = input_values(INPUT_KILL_COUNT, 10)
+    text = "".join(f"{value}\n" for value in values)
+    with Pipeline(name) as pipeline:
+        path = pipeline.path("input.txt")
+        if not from_stdin:
+            with open(path, "w") as output:
+                output.write(text)
+        sink = start(pipeline, "sink", ["--json", "--resend-after", 300])
+        workers = [start(pipeline, "worker", worker_args(index, 5, 400),
+                         name=f"worker{index}") for index in (1, 2, 3)]
+        ventilator = start(pipeline, "ventilator",
+                           ["--input", "-" if from_stdin else path, "--batch", 100,
+                            "--min-workers", 3],
+                           stdin_data=text.encode() if from_stdin else None)
+        at, summary = kill_mid_job(pipeline, sink, workers, ventilator,
+                                   INPUT_KILL_COUNT, values=values)
+        figures(name, killed_at_received=at, resends=summary["resends"],
+                tasks_requested_again=summary["tasks_requested_again"],
+                duplicates=summary["duplicates"], seconds=summary["seconds"])
+
+
+def case_input_worker_killed():
+    input_kill_job("input_worker_killed", False)
+
+
+def case_stdin_worker_killed():
+    input_kill_job("stdin_worker_killed", True)
+
+
+def case_huge_range_worker_killed():
+    count = HUGE_RANGE_COUNT
+    with Pipeline("huge_range_worker_killed") as pipeline:
+        sink = start(pipeline, "sink", ["--json", "--quiet", "--resend-after", 300])
+        workers = [start(pipeline, "worker", ["--id", f"w{index}"],
+                         name=f"worker{index}") for index in (1, 2, 3)]
+        ventilator = start(pipeline, "ventilator",
+                           ["--count", count, "--batch", 4096, "--min-workers", 3])
+        #  Squares of 1..count: n(n+1)(2n+1)/6.
+        at, summary = kill_mid_job(pipeline, sink, workers, ventilator, count,
+                                   quiet_sum=count * (count + 1) * (2 * count + 1) // 6)
+        figures("huge_range_worker_killed", count=count, window_span=DV_WINDOW_SPAN,
+                killed_at_received=at, resends=summary["resends"],
+                tasks_requested_again=summary["tasks_requested_again"],
+                duplicates=summary["duplicates"], seconds=summary["seconds"])
+
+
 CASES = {
     "kill_two_of_eight": case_kill_two_of_eight,
     "sigstop_worker": case_sigstop_worker,
@@ -1980,6 +2068,9 @@ CASES = {
     "refused_says_why": case_refused_says_why,
     "duplicate_worker_id": case_duplicate_worker_id,
     "waiting_names_endpoints": case_waiting_names_endpoints,
+    "input_worker_killed": case_input_worker_killed,
+    "stdin_worker_killed": case_stdin_worker_killed,
+    "huge_range_worker_killed": case_huge_range_worker_killed,
 }
 
 if __name__ == "__main__":

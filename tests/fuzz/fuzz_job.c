@@ -32,8 +32,9 @@
     under a key the job does not hold, is a bad tag), which results are new
     and in what order on_result sees them. After the
     announcement and after every batch, the job must match the model exactly:
-      - received <= task_count, received == the bitmap's popcount, no bit set
-        past task_count, every bit as the model says; first_missing right;
+      - received <= task_count; every id in or not as the model says (none
+        past task_count); the ring's popcount == the ids in at or above
+        first_missing; first_missing right;
       - duplicates counted; the sum of squares and each worker's count right;
         complete exactly when received == task_count, finished_us set then;
       - dv_job_missing: ranges ascending, disjoint, not touching, inside the
@@ -286,14 +287,16 @@ s_check_job (const dv_job_t *job, const s_model_t *model, dv_range_t *ranges,
     FUZZ_CHECK (job->received <= task_count);
     FUZZ_CHECK (job->duplicates == model->duplicates);
 
-    //  The bitmap, including the unused tail of its last word (the model's
-    //  never has a bit there).
+    //  Every id as the model says, none past the job; the ring holds the
+    //  ids in at or above first_missing and nothing else.
+    for (uint64_t id = 0; id < task_count + 64; id++)
+        FUZZ_CHECK (dv_seen_has (&job->seen, id) ==
+                    (id < task_count && s_model_seen (model, id)));
     uint64_t popcount = 0;
-    for (uint64_t word = 0; word < task_count / 64 + 1; word++) {
-        FUZZ_CHECK (job->seen[word] == model->seen[word]);
-        popcount += (uint64_t) __builtin_popcountll (job->seen[word]);
-    }
-    FUZZ_CHECK (popcount == job->received);
+    for (uint64_t word = 0; word < job->seen.ring_bits / 64; word++)
+        popcount += (uint64_t) __builtin_popcountll (job->seen.ring[word]);
+    FUZZ_CHECK (popcount == job->received - job->first_missing);
+    FUZZ_CHECK (job->seen.received == job->received);
     FUZZ_CHECK (job->first_missing == s_model_next (model, 0, false));
     FUZZ_CHECK (dv_job_complete (job) == (model->received == task_count));
     FUZZ_CHECK ((job->finished_us != 0) == (model->received == task_count));

@@ -22,6 +22,12 @@ every report is one line on stdout, flushed. pyzmq (Debian's python3-zmq).
   Both wait (SECONDS, or 120 s) for the sink's KILL on CONTROL before they
   close: over ipc, libzmq 4.3.4 may lose what a sender still had queued
   when it closes (libzmq issue 4660).
+  scatter RESULTS CONTROL JOB TASKS COUNT STRIDE
+      A PUSH on the sink's result socket announces a range job of TASKS
+      tasks (values 1..TASKS), once (no repeat: the sink abandons it after
+      its --peer-timeout), then sends COUNT one-task batches, task
+      k * STRIDE for k = 0 .. COUNT-1. Reports "sent N", then waits (120 s
+      at most) for the sink's ABANDONED heartbeat before it closes.
   idle HOST PORT COUNT SECONDS
       Opens COUNT TCP connections that never send a byte, and notes when
       the peer closes each one. After SECONDS, or once every connection
@@ -138,6 +144,34 @@ def mode_ids(endpoint, control, job, count):
     context.term()
 
 
+def mode_scatter(endpoint, control, job, tasks, count, stride):
+    job, tasks, count, stride = int(job), int(tasks), int(count), int(stride)
+    context = zmq.Context()
+    sub = context.socket(zmq.SUB)
+    sub.setsockopt(zmq.LINGER, 0)
+    sub.setsockopt(zmq.SUBSCRIBE, bytes([2, 5]))  # heartbeats
+    sub.connect(control)
+    push = context.socket(zmq.PUSH)
+    push.setsockopt(zmq.LINGER, 60000)
+    push.setsockopt(zmq.SNDHWM, 0)
+    push.connect(endpoint)
+    push.send(announce(job, tasks, start=1))
+    for index in range(count):
+        task = index * stride
+        push.send(results(job, task, [task + 1]))
+    say(f"sent {count}")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if sub.poll(100):
+            frame = sub.recv()
+            if len(frame) > 16 and frame[16] == 3:
+                say("abandoned")
+                break
+    sub.close()
+    push.close()
+    context.term()
+
+
 def mode_flood(endpoint, control, size, count, seconds):
     size, count = int(size), int(count)
     frame = bytearray(size)
@@ -195,6 +229,7 @@ def mode_idle(host, port, count, seconds):
 
 
 MODES = {"subscribe": (mode_subscribe, 4), "ids": (mode_ids, 4),
+         "scatter": (mode_scatter, 6),
          "flood": (mode_flood, 5), "idle": (mode_idle, 4)}
 
 if __name__ == "__main__":

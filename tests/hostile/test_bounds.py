@@ -397,12 +397,63 @@ def case_fd_exhaustion():
               f"handshake interval: not by the handshake timer")
 
 
+#  6. A forged job without CURVE: an announcement of 2^32 tasks, then
+#  131,072 one-task results, one per 2^15 tasks (one per page of the old
+#  bitmap: it took 532 MB). The sink keeps a ring over the window
+#  (DV_WINDOW_SPAN task ids past the first missing one) and refuses what
+#  lies past it as malformed: the results inside count, the rest are
+#  dropped, and its memory stays within the ring (and slack) of an idle
+#  sink's. The forger never announces again: the job is abandoned.
+
+DV_WINDOW_SPAN = 1 << 23     # lib/protocol.h
+SCATTER_TASKS = 1 << 32
+SCATTER_COUNT = 131072
+SCATTER_STRIDE = 1 << 15
+SCATTER_SLACK_KIB = 8 * MIB
+SCATTER_PEER_TIMEOUT_S = 3
+
+
+def case_forged_window():
+    need_pyzmq()
+    #  Task 0 comes first (the first missing task is 1 after it); task
+    #  k * stride counts while it lies below 1 + DV_WINDOW_SPAN.
+    accepted = sum(1 for k in range(SCATTER_COUNT)
+                   if k * SCATTER_STRIDE + 1 <= (1 if k == 0 else 1 + DV_WINDOW_SPAN))
+    with Pipeline("forged_window") as pipeline:
+        sink = start(pipeline, "sink", ["--json", "--linger", 500, "--peer-timeout",
+                                        SCATTER_PEER_TIMEOUT_S])
+        pipeline.wait_bound(pipeline.results, sink)
+        idle_hwm = status_kib(sink, "VmHWM")
+        forger = peer(pipeline, "scatter", "scatter", pipeline.results, pipeline.control,
+                      4242, SCATTER_TASKS, SCATTER_COUNT, SCATTER_STRIDE)
+        rss, hwm = memory_at_summary(sink)
+        sink.expect_exit(1, JOB_TIMEOUT)  # abandoned
+        forger.expect_exit(0, 60)
+        summary = json.loads(sink.lines("stdout")[-1])
+        figures("forged_window", announced_tasks=SCATTER_TASKS, results_sent=SCATTER_COUNT,
+                taken=summary["results"], malformed=summary["malformed"],
+                idle_hwm_kib=idle_hwm, sink_rss_kib=rss, sink_hwm_kib=hwm,
+                grown_kib=hwm - idle_hwm)
+        check_equal(summary["results"], accepted, "results counted (inside the window)")
+        check_equal(summary["malformed"], SCATTER_COUNT - accepted,
+                    "results refused as past the window")
+        check_equal(summary["complete"], False, "JSON complete")
+        check(any("past the window" in line for line in sink.lines("stderr")),
+              "the sink did not say why it dropped the results")
+        ring_kib = DV_WINDOW_SPAN // 8 // 1024
+        check_memory(hwm <= idle_hwm + ring_kib + SCATTER_SLACK_KIB,
+                     f"the sink's peak is {hwm} KiB after the forged job, more than "
+                     f"the ring ({ring_kib} KiB) and {SCATTER_SLACK_KIB} KiB over its "
+                     f"idle {idle_hwm} KiB")
+
+
 CASES = {
     "subscription_storm": case_subscription_storm,
     "worker_ids": case_worker_ids,
     "results_flood_stalled": case_results_flood_stalled,
     "idle_connections_dropped": case_idle_connections_dropped,
     "fd_exhaustion": case_fd_exhaustion,
+    "forged_window": case_forged_window,
 }
 
 if __name__ == "__main__":

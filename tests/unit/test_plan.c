@@ -61,6 +61,46 @@ test_auto_sizes (void **state)
     assert_int_equal (dv_plan_window_tasks (1024, 0), 65536);       //  64 batches
     assert_int_equal (dv_plan_window_tasks (65536, 0), 16 * 65536); //  at least 16
     assert_int_equal (dv_plan_window_tasks (10, 3), 30);
+    //  Never more in flight than the sink's window holds.
+    assert_int_equal (dv_plan_window_tasks (65536, 1 << 20), DV_WINDOW_SPAN);
+}
+
+//  The span: with the count window wide open, a lost task at the sink's
+//  first gap stops new tasks at dv_window_end of it, a whole batch at a
+//  time, and its arrival (CREDIT's first_missing) lets them go on.
+static void
+test_span_bound (void **state)
+{
+    (void) state;
+    uint32_t batch = 65536;
+    uint64_t task_count = 4 * DV_WINDOW_SPAN;
+    dv_plan_t plan;
+    dv_plan_init (&plan, task_count, batch, UINT64_MAX);
+    uint64_t sent = 0;
+    while (s_has_batch (&plan)) {
+        s_send (&plan, sent, batch);
+        sent += batch;
+        //  Everything but task 0 arrives.
+        dv_plan_received (&plan, sent - 1);
+        dv_plan_first_missing (&plan, 0);
+    }
+    assert_int_equal (sent, dv_window_end (0));
+    //  A batch that would cross the end waits, though part of it fits.
+    dv_plan_first_missing (&plan, batch / 2);
+    assert_false (s_has_batch (&plan));
+    dv_plan_first_missing (&plan, batch);
+    s_send (&plan, sent, batch);
+    //  It never goes back, and a peer's word past the job is the job's end.
+    dv_plan_first_missing (&plan, 1);
+    assert_int_equal (plan.first_missing, batch);
+    dv_plan_first_missing (&plan, UINT64_MAX);
+    assert_int_equal (plan.first_missing, task_count);
+    //  A resume starts from the sink's first gap, and so does the span.
+    dv_plan_restart (&plan);
+    assert_int_equal (plan.first_missing, 0);
+    dv_plan_resume (&plan, 3 * DV_WINDOW_SPAN);
+    assert_int_equal (plan.first_missing, 3 * DV_WINDOW_SPAN);
+    s_send (&plan, 3 * DV_WINDOW_SPAN, batch);
 }
 
 static void
@@ -363,6 +403,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_auto_sizes),
         cmocka_unit_test (test_window_bound),
+        cmocka_unit_test (test_span_bound),
         cmocka_unit_test (test_last_batch_shorter),
         cmocka_unit_test (test_resend_first_and_clipped),
         cmocka_unit_test (test_newer_resend_replaces),

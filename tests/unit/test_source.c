@@ -82,7 +82,7 @@ s_expect_refused (const char *text, const char *suffix)
     dv_source_t source;
     const char *path = s_write (text);
     assert_int_equal (s_read (&source, path), -1);
-    assert_null (source.values);
+    assert_null (source.file);
     char expected[512];
     snprintf (expected, sizeof expected, "test: %s%s\n", path, suffix);
     assert_string_equal (s_logged, expected);
@@ -145,7 +145,7 @@ test_file_blank_lines_and_signs (void **state)
     assert_int_equal (dv_source_value (&source, 2), 3);
     assert_int_equal (dv_source_value (&source, 3), 4); //  no final newline
     dv_source_free (&source);
-    assert_null (source.values);
+    assert_null (source.file);
 }
 
 static void
@@ -210,7 +210,7 @@ test_file_missing (void **state)
     char path[sizeof s_directory + 32];
     snprintf (path, sizeof path, "%s/no-such-file", s_directory);
     assert_int_equal (s_read (&source, path), -1);
-    assert_null (source.values);
+    assert_null (source.file);
     char expected[512];
     snprintf (expected, sizeof expected,
               "test: cannot read --input '%s': No such file or directory\n", path);
@@ -237,6 +237,89 @@ test_sum_of_squares_exact (void **state)
     dv_source_free (&source);
 }
 
+//  Values read again in any order, as RESENDs ask: forward, back across
+//  kept offsets, far ahead; the stride doubled whenever the offsets filled.
+static void
+test_file_seeks (void **state)
+{
+    (void) state;
+    enum { VALUES = 20000 };
+    static char text[VALUES * 12];
+    size_t length = 0;
+    for (int value = 0; value < VALUES; value++)
+        length += (size_t) snprintf (text + length, sizeof text - length, "%s%d\n",
+                                     value % 7 ? "" : "\n  ", value * 3 - 7);
+    dv_source_t source;
+    assert_int_equal (s_read (&source, s_write (text)), 0);
+    assert_int_equal (source.count, VALUES);
+    assert_true (source.offset_count <= DV_SOURCE_OFFSETS_MAX);
+    assert_true (source.stride >= DV_SOURCE_STRIDE_MIN);
+    assert_true (source.offset_count * source.stride >= VALUES);
+    uint64_t seed = 99;
+    for (int probe = 0; probe < 3000; probe++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        uint64_t task = (seed >> 33) % VALUES;
+        uint64_t run = 1 + (seed >> 20) % 40;
+        for (uint64_t id = task; id < task + run && id < VALUES; id++)
+            assert_int_equal (dv_source_value (&source, id), (int64_t) id * 3 - 7);
+    }
+    assert_false (source.failed);
+    dv_source_free (&source);
+}
+
+//  stdin is copied to an unlinked temporary file and read again from it.
+static void
+test_stdin_spooled (void **state)
+{
+    (void) state;
+    const char *path = s_write ("5\n\n-6\n7");
+    int saved = dup (STDIN_FILENO);
+    int input = open (path, O_RDONLY);
+    assert_true (saved >= 0 && input >= 0);
+    dup2 (input, STDIN_FILENO);
+    close (input);
+    dv_source_t source;
+    int rc = s_read (&source, "-");
+    dup2 (saved, STDIN_FILENO);
+    close (saved);
+    assert_int_equal (rc, 0);
+    assert_string_equal (source.name, "stdin");
+    assert_int_equal (source.count, 3);
+    assert_int_equal (dv_source_value (&source, 2), 7);
+    assert_int_equal (dv_source_value (&source, 0), 5);
+    assert_int_equal (dv_source_value (&source, 1), -6);
+    s_expect_sum (&source, "110");
+    dv_source_free (&source);
+}
+
+//  A file cut short after the checking pass: a value past its new end is
+//  not made up (read after a seek back); the source says so and is failed.
+static void
+test_file_changed (void **state)
+{
+    (void) state;
+    //  Larger than stdio's buffer, so that the seek back reads the file.
+    enum { VALUES = 100000 };
+    static char text[VALUES * 2 + 1];
+    for (int value = 0; value < VALUES; value++)
+        memcpy (text + 2 * value, "1\n", 2);
+    dv_source_t source;
+    const char *path = s_write (text);
+    assert_int_equal (s_read (&source, path), 0);
+    assert_int_equal (dv_source_value (&source, VALUES - 1), 1);
+    assert_int_equal (truncate (path, 10), 0); //  five lines left
+    fflush (stderr);
+    int saved = dup (STDERR_FILENO);
+    int log_fd = open ("/dev/null", O_WRONLY);
+    dup2 (log_fd, STDERR_FILENO);
+    dv_source_value (&source, VALUES / 2); //  back: a seek, and the file ends early
+    dup2 (saved, STDERR_FILENO);
+    close (saved);
+    close (log_fd);
+    assert_true (source.failed);
+    dv_source_free (&source);
+}
+
 int
 main (void)
 {
@@ -250,6 +333,9 @@ main (void)
         cmocka_unit_test (test_file_empty),
         cmocka_unit_test (test_file_missing),
         cmocka_unit_test (test_sum_of_squares_exact),
+        cmocka_unit_test (test_file_seeks),
+        cmocka_unit_test (test_stdin_spooled),
+        cmocka_unit_test (test_file_changed),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
