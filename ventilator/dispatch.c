@@ -156,6 +156,7 @@ dv_dispatch_take_credit (dv_dispatch_t *self)
 {
     uint64_t malformed = 0;
     size_t known = self->worker_count;
+    self->now_ms = dv_now_ms ();
     zmq_msg_t routing_id, body;
     zmq_msg_init (&routing_id);
     zmq_msg_init (&body);
@@ -187,10 +188,15 @@ dv_dispatch_take_credit (dv_dispatch_t *self)
             int64_t credit = worker->credit + want.batches;
             if (want.is_reset) {
                 //  A real worker restates its credit only when idle, holding
-                //  nothing. One that restates while it holds batches the sink
-                //  has not confirmed gets only what it lacks of its part
-                //  (2 at least, so that an idle worker is never starved).
-                int64_t lacking = cap - (int64_t) worker->ledger.held_count;
+                //  nothing: after DV_CREDIT_REFRESH_MS without a batch. One
+                //  that restates while it may still hold batches, those sent
+                //  within that spell, gets only what it lacks of its part (2
+                //  at least, so that an idle worker is never starved). Not
+                //  every batch still unconfirmed: after a loss, first_missing
+                //  stays below the batches delivered since (ledger.h).
+                int64_t lacking =
+                    cap - (int64_t) dv_ledger_held_since (
+                              &worker->ledger, self->now_ms - DV_CREDIT_REFRESH_MS);
                 cap = lacking < 2 ? (cap < 2 ? cap : 2) : lacking;
                 credit = want.batches;
             }
@@ -208,7 +214,6 @@ dv_dispatch_take_credit (dv_dispatch_t *self)
             int64_t cap = s_credit_cap (self, worker);
             worker->credit = worker->credit < cap ? worker->credit : cap;
         }
-    self->now_ms = dv_now_ms ();
     s_count_trusted (self);
     return malformed;
 }
@@ -270,7 +275,7 @@ s_send_round (dv_dispatch_t *self, const void *data, size_t size, uint64_t share
         zmq_send (self->tasks, data, size, ZMQ_DONTWAIT);
         worker->credit--;
         worker->taken++;
-        dv_ledger_sent (&worker->ledger, first_task, count);
+        dv_ledger_sent (&worker->ledger, first_task, count, self->now_ms);
         self->next++;
         return 0;
     }

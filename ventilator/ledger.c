@@ -12,8 +12,12 @@ int
 dv_ledger_init (dv_ledger_t *self, uint32_t cap)
 {
     *self = (dv_ledger_t){.cap = cap ? cap : 1};
-    self->held = malloc (self->cap * sizeof *self->held);
-    return self->held ? 0 : -1;
+    //  One allocation: the ranges, then their times.
+    self->held = malloc (self->cap * (sizeof *self->held + sizeof *self->held_ms));
+    if (!self->held)
+        return -1;
+    self->held_ms = (int64_t *) (self->held + self->cap);
+    return 0;
 }
 
 void
@@ -21,6 +25,7 @@ dv_ledger_free (dv_ledger_t *self)
 {
     free (self->held);
     self->held = NULL;
+    self->held_ms = NULL;
     self->held_count = self->held_start = 0;
 }
 
@@ -37,22 +42,41 @@ dv_ledger_suspect (const dv_ledger_t *self, int64_t now_ms)
     return self->failures && now_ms < self->suspect_until_ms;
 }
 
-//  The index-th batch held, oldest first.
+//  The ring slot of the index-th batch held, oldest first.
+static uint32_t
+s_slot (const dv_ledger_t *self, uint32_t index)
+{
+    uint32_t slot = self->held_start + index;
+    return slot < self->cap ? slot : slot - self->cap;
+}
+
 static dv_range_t *
 s_held (dv_ledger_t *self, uint32_t index)
 {
-    uint32_t slot = self->held_start + index;
-    return &self->held[slot < self->cap ? slot : slot - self->cap];
+    return &self->held[s_slot (self, index)];
 }
 
 void
-dv_ledger_sent (dv_ledger_t *self, uint64_t first_task, uint32_t count)
+dv_ledger_sent (dv_ledger_t *self, uint64_t first_task, uint32_t count, int64_t now_ms)
 {
     if (self->held_count == self->cap) { //  the oldest goes
         self->held_start = self->held_start + 1 < self->cap ? self->held_start + 1 : 0;
         self->held_count--;
     }
-    *s_held (self, self->held_count++) = (dv_range_t){first_task, count};
+    uint32_t slot = s_slot (self, self->held_count++);
+    self->held[slot] = (dv_range_t){first_task, count};
+    self->held_ms[slot] = now_ms;
+}
+
+uint32_t
+dv_ledger_held_since (const dv_ledger_t *self, int64_t since_ms)
+{
+    //  Sent in time order: count back from the newest.
+    uint32_t count = 0;
+    while (count < self->held_count &&
+           self->held_ms[s_slot (self, self->held_count - 1 - count)] >= since_ms)
+        count++;
+    return count;
 }
 
 static bool
@@ -113,8 +137,12 @@ dv_ledger_take_back (dv_ledger_t *self, const dv_range_t *ranges, uint32_t range
         if (missing) {
             s_remember_lost (self, batch);
             taken++;
-        } else
-            *s_held (self, kept++) = batch;
+        } else {
+            int64_t sent_ms = self->held_ms[s_slot (self, index)];
+            uint32_t slot = s_slot (self, kept++);
+            self->held[slot] = batch;
+            self->held_ms[slot] = sent_ms;
+        }
     }
     self->held_count = kept;
     if (taken) {

@@ -13,6 +13,14 @@
     than that, and a worker that works through its batches in order, as real
     ones do, has delivered all but its latest.
 
+    What it holds unconfirmed is not what it holds now: while a lost batch
+    keeps first_missing low (a worker died), every batch above it stays
+    unconfirmed, delivered or not. So a worker that restates its credit (a
+    reset WANT, which real workers send only after DV_CREDIT_REFRESH_MS
+    without a batch) is deemed to hold only what it was sent within that
+    spell (dv_ledger_held_since); what it lost of the older ones a RESEND
+    will lay at its door.
+
     Trust follows. A worker's credit is capped by its cap (dispatch.c says
     how), halved per failure. Each
     RESEND that names batches it held is a failure: its credit goes, its cap
@@ -43,6 +51,7 @@
 
 typedef struct {
     dv_range_t *held;    //  a ring of cap: batches sent and not confirmed
+    int64_t *held_ms;    //  beside each, when it was sent
     uint32_t held_start; //  where the oldest is
     uint32_t held_count; //  <= cap
     uint32_t cap;        //  batches kept at most, and credit while trusted, >= 1
@@ -66,9 +75,14 @@ uint32_t dv_ledger_cap (const dv_ledger_t *self);
 //  True while a failure keeps it suspect, at now_ms.
 bool dv_ledger_suspect (const dv_ledger_t *self, int64_t now_ms);
 
-//  Records a batch sent to it, forgetting the oldest one it holds when it
-//  holds cap already.
-void dv_ledger_sent (dv_ledger_t *self, uint64_t first_task, uint32_t count);
+//  Records a batch sent to it at now_ms (never earlier than the batch
+//  before), forgetting the oldest one it holds when it holds cap already.
+void dv_ledger_sent (dv_ledger_t *self, uint64_t first_task, uint32_t count,
+                     int64_t now_ms);
+
+//  How many of the batches it holds unconfirmed were sent at since_ms or
+//  later.
+uint32_t dv_ledger_held_since (const dv_ledger_t *self, int64_t since_ms);
 
 //  The sink holds every task below first_missing: forgets the batches
 //  wholly below it, from the oldest on up to the first that is not (so a

@@ -24,7 +24,7 @@ static void
 s_fill (dv_ledger_t *ledger, uint64_t first, uint32_t batch, uint32_t count)
 {
     for (uint32_t sent = 0; sent < count; sent++)
-        dv_ledger_sent (ledger, first + (uint64_t) sent * batch, batch);
+        dv_ledger_sent (ledger, first + (uint64_t) sent * batch, batch, 0);
 }
 
 static void
@@ -119,7 +119,7 @@ test_cap_never_below_one (void **state)
     assert_int_equal (dv_ledger_init (&ledger, S_CAP), 0);
     int64_t now = 0;
     for (int failure = 0; failure < 2 * DV_RESEND_RANGES_MAX; failure++) {
-        dv_ledger_sent (&ledger, (uint64_t) failure, 1);
+        dv_ledger_sent (&ledger, (uint64_t) failure, 1, 0);
         dv_range_t missing[] = {{(uint64_t) failure, 1}};
         assert_int_equal (dv_ledger_take_back (&ledger, missing, 1, now), 1);
     }
