@@ -49,6 +49,10 @@ typedef enum {
 #define DV_REFUSE_SIZE    (DV_HEADER_SIZE + 24)
 //  Most batches one WANT may ask for.
 #define DV_WANT_BATCHES_MAX 65536
+//  A worker restates its credit (a reset WANT) only after this long without
+//  a batch: the ventilator counts what it sent a worker within this spell
+//  as still held when that worker restates.
+#define DV_CREDIT_REFRESH_MS 1000
 //  Most ranges in one RESEND.
 #define DV_RESEND_RANGES_MAX   64
 #define DV_RESEND_SIZE(ranges) (DV_HEADER_SIZE + (size_t) (ranges) *16)

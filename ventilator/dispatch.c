@@ -2,9 +2,14 @@
 
     ROUTER_MANDATORY makes a send to a worker that has gone fail with
     EHOSTUNREACH instead of vanishing, so its entry is dropped at once.
+
+    Trust is judged on the clock of the last read of credit (once per drain,
+    not once per batch: the clock shows in profiles), and which workers are
+    trusted is counted again whenever that can change.
 */
 #include "dispatch.h"
 #include "clock.h"
+#include "ledger.h"
 #include "protocol.h"
 
 #include <errno.h>
@@ -24,8 +29,9 @@
 typedef struct {
     uint8_t routing_id[S_ROUTING_ID_MAX];
     size_t routing_id_size;
-    int64_t credit; //  batches this worker will still take
-    uint64_t taken; //  batches sent since its last credit message
+    int64_t credit;     //  batches this worker will still take
+    uint64_t taken;     //  batches sent since its last credit message
+    dv_ledger_t ledger; //  what it holds unconfirmed; how far it is trusted
     //  Its CURVE key, "" without (dv_dispatch_set_admit).
     char key[S_KEY_SIZE];
 } s_worker_t;
@@ -39,15 +45,21 @@ struct dv_dispatch_t {
     int64_t held_since_us; //  since when workers at their share were passed over
     dv_dispatch_admit_fn *admit;
     void *admit_context;
+    uint32_t worker_cap;  //  batches a trusted worker may hold and have credit for
+    int64_t now_ms;       //  the clock at the last read of credit
+    size_t trusted_count; //  workers not suspect at now_ms
+    bool any_lost;        //  some worker has lost tasks not confirmed since
 };
 
 dv_dispatch_t *
-dv_dispatch_new (zsock_t *tasks)
+dv_dispatch_new (zsock_t *tasks, uint32_t worker_cap)
 {
     dv_dispatch_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
     self->tasks = zsock_resolve (tasks);
+    self->worker_cap = worker_cap ? worker_cap : 1;
+    self->now_ms = dv_now_ms ();
     int mandatory = 1;
     zmq_setsockopt (self->tasks, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
     return self;
@@ -58,6 +70,8 @@ dv_dispatch_destroy (dv_dispatch_t **self_p)
 {
     if (!*self_p)
         return;
+    for (size_t index = 0; index < (*self_p)->worker_count; index++)
+        dv_ledger_free (&(*self_p)->workers[index].ledger);
     free ((*self_p)->workers);
     free (*self_p);
     *self_p = NULL;
@@ -87,7 +101,10 @@ s_find_or_add (dv_dispatch_t *self, const void *routing_id, size_t size)
         self->workers = grown;
         self->capacity = capacity;
     }
-    s_worker_t *worker = &self->workers[self->worker_count++];
+    s_worker_t *worker = &self->workers[self->worker_count];
+    if (dv_ledger_init (&worker->ledger, self->worker_cap))
+        return NULL;
+    self->worker_count++;
     memcpy (worker->routing_id, routing_id, size);
     worker->routing_id_size = size;
     worker->credit = 0;
@@ -95,18 +112,51 @@ s_find_or_add (dv_dispatch_t *self, const void *routing_id, size_t size)
     return worker;
 }
 
+//  Counts the workers not suspect now.
+static void
+s_count_trusted (dv_dispatch_t *self)
+{
+    self->trusted_count = 0;
+    self->any_lost = false;
+    for (size_t index = 0; index < self->worker_count; index++) {
+        const dv_ledger_t *ledger = &self->workers[index].ledger;
+        if (!dv_ledger_suspect (ledger, self->now_ms))
+            self->trusted_count++;
+        self->any_lost |= ledger->lost_count != 0;
+    }
+}
+
 static void
 s_remove (dv_dispatch_t *self, size_t index)
 {
+    dv_ledger_free (&self->workers[index].ledger);
     self->workers[index] = self->workers[--self->worker_count];
+    s_count_trusted (self);
     if (self->next >= self->worker_count)
         self->next = 0;
+}
+
+//  The most credit a worker may have: its share of the window (the cap over
+//  the workers known, at least 2: a worker asks for at least two), and no
+//  more than its ledger allows (halved per failure). A real worker asks for less than its
+//  share, and the workers' shares together are the window; a greedy one
+//  asking for everything cannot take the others' part of it.
+static int64_t
+s_credit_cap (dv_dispatch_t *self, const s_worker_t *worker)
+{
+    int64_t share =
+        (int64_t) (self->worker_cap / (self->worker_count ? self->worker_count : 1));
+    int64_t cap = dv_ledger_cap (&worker->ledger);
+    share = share < 2 ? 2 : share;
+    return share < cap ? share : cap;
 }
 
 uint64_t
 dv_dispatch_take_credit (dv_dispatch_t *self)
 {
     uint64_t malformed = 0;
+    size_t known = self->worker_count;
+    self->now_ms = dv_now_ms ();
     zmq_msg_t routing_id, body;
     zmq_msg_init (&routing_id);
     zmq_msg_init (&body);
@@ -134,24 +184,74 @@ dv_dispatch_take_credit (dv_dispatch_t *self)
             s_find_or_add (self, zmq_msg_data (&routing_id), zmq_msg_size (&routing_id));
         if (worker) {
             snprintf (worker->key, sizeof worker->key, "%s", key ? key : "");
-            worker->credit = want.is_reset ? want.batches : worker->credit + want.batches;
+            int64_t cap = s_credit_cap (self, worker);
+            int64_t credit = worker->credit + want.batches;
+            if (want.is_reset) {
+                //  A real worker restates its credit only when idle, holding
+                //  nothing: after DV_CREDIT_REFRESH_MS without a batch. One
+                //  that restates while it may still hold batches, those sent
+                //  within that spell, gets only what it lacks of its part (2
+                //  at least, so that an idle worker is never starved). Not
+                //  every batch still unconfirmed: after a loss, first_missing
+                //  stays below the batches delivered since (ledger.h).
+                int64_t lacking =
+                    cap - (int64_t) dv_ledger_held_since (
+                              &worker->ledger, self->now_ms - DV_CREDIT_REFRESH_MS);
+                cap = lacking < 2 ? (cap < 2 ? cap : 2) : lacking;
+                credit = want.batches;
+            }
+            worker->credit = credit < cap ? credit : cap;
             worker->taken = 0;
         }
     }
     zmq_msg_close (&routing_id);
     zmq_msg_close (&body);
+    //  Newcomers make every share smaller, the credit granted already too:
+    //  a fake that asked first must not keep a lone worker's share.
+    if (self->worker_count != known)
+        for (size_t index = 0; index < self->worker_count; index++) {
+            s_worker_t *worker = &self->workers[index];
+            int64_t cap = s_credit_cap (self, worker);
+            worker->credit = worker->credit < cap ? worker->credit : cap;
+        }
+    s_count_trusted (self);
     return malformed;
 }
 
-//  One round of the round robin, skipping workers over share (0: none).
+//  True when a batch may go to this worker as far as trust goes: a suspect
+//  only when no worker is trusted.
+static bool
+s_trusted_enough (dv_dispatch_t *self, const s_worker_t *worker)
+{
+    return !self->trusted_count || !dv_ledger_suspect (&worker->ledger, self->now_ms);
+}
+
+//  True when some worker that may be trusted with the batch did not lose it.
+static bool
+s_other_may_take (dv_dispatch_t *self, uint64_t first_task, uint32_t count)
+{
+    for (size_t index = 0; index < self->worker_count; index++) {
+        const s_worker_t *worker = &self->workers[index];
+        if (s_trusted_enough (self, worker) &&
+            !dv_ledger_lost (&worker->ledger, first_task, count))
+            return true;
+    }
+    return false;
+}
+
+//  One round of the round robin, skipping workers over share (0: none), out
+//  of credit, not trusted enough, or (avoid) that lost the batch.
 static int
-s_send_round (dv_dispatch_t *self, const void *data, size_t size, uint64_t share)
+s_send_round (dv_dispatch_t *self, const void *data, size_t size, uint64_t share,
+              uint64_t first_task, uint32_t count, bool avoid)
 {
     for (size_t tried = 0; tried < self->worker_count;) {
         if (self->next >= self->worker_count)
             self->next = 0;
         s_worker_t *worker = &self->workers[self->next];
-        if (worker->credit <= 0 || (share && worker->taken >= share)) {
+        if (worker->credit <= 0 || (share && worker->taken >= share) ||
+            !s_trusted_enough (self, worker) ||
+            (avoid && dv_ledger_lost (&worker->ledger, first_task, count))) {
             self->next++;
             tried++;
             continue;
@@ -175,6 +275,7 @@ s_send_round (dv_dispatch_t *self, const void *data, size_t size, uint64_t share
         zmq_send (self->tasks, data, size, ZMQ_DONTWAIT);
         worker->credit--;
         worker->taken++;
+        dv_ledger_sent (&worker->ledger, first_task, count, self->now_ms);
         self->next++;
         return 0;
     }
@@ -182,9 +283,13 @@ s_send_round (dv_dispatch_t *self, const void *data, size_t size, uint64_t share
 }
 
 int
-dv_dispatch_send (dv_dispatch_t *self, const void *data, size_t size, uint64_t share)
+dv_dispatch_send (dv_dispatch_t *self, const void *data, size_t size, uint64_t share,
+                  uint64_t first_task, uint32_t count)
 {
-    if (s_send_round (self, data, size, share) == 0) {
+    //  Tasks a worker lost go to another while one may take them: the one
+    //  that lost them waits until no other is left.
+    bool avoid = self->any_lost && s_other_may_take (self, first_task, count);
+    if (s_send_round (self, data, size, share, first_task, count, avoid) == 0) {
         self->held_since_us = 0;
         return 0;
     }
@@ -198,13 +303,56 @@ dv_dispatch_send (dv_dispatch_t *self, const void *data, size_t size, uint64_t s
         self->held_since_us = now;
     if (now - self->held_since_us < S_SHARE_GRACE_US)
         return -1;
-    return s_send_round (self, data, size, 0);
+    return s_send_round (self, data, size, 0, first_task, count, avoid);
+}
+
+void
+dv_dispatch_confirm (dv_dispatch_t *self, uint64_t first_missing)
+{
+    for (size_t index = 0; index < self->worker_count; index++)
+        dv_ledger_confirm (&self->workers[index].ledger, first_missing);
+    s_count_trusted (self);
+}
+
+uint32_t
+dv_dispatch_take_back (dv_dispatch_t *self, const dv_resend_t *resend)
+{
+    dv_range_t ranges[DV_RESEND_RANGES_MAX];
+    uint32_t range_count = 0;
+    for (; range_count < resend->range_count && range_count < DV_RESEND_RANGES_MAX;
+         range_count++)
+        ranges[range_count] = dv_resend_range (resend, range_count);
+    uint32_t holders = 0;
+    self->now_ms = dv_now_ms ();
+    for (size_t index = 0; index < self->worker_count; index++) {
+        s_worker_t *worker = &self->workers[index];
+        if (dv_ledger_take_back (&worker->ledger, ranges, range_count, self->now_ms)) {
+            worker->credit = 0; //  it asks again, and gets its halved cap
+            holders++;
+        }
+    }
+    s_count_trusted (self);
+    return holders;
+}
+
+void
+dv_dispatch_forget (dv_dispatch_t *self)
+{
+    for (size_t index = 0; index < self->worker_count; index++)
+        dv_ledger_forget (&self->workers[index].ledger);
+    s_count_trusted (self);
 }
 
 size_t
 dv_dispatch_worker_count (dv_dispatch_t *self)
 {
     return self->worker_count;
+}
+
+size_t
+dv_dispatch_eligible_count (dv_dispatch_t *self)
+{
+    return self->trusted_count ? self->trusted_count : self->worker_count;
 }
 
 bool

@@ -78,6 +78,7 @@ typedef struct {
     uint64_t encoded_first;
     uint32_t encoded_count;
     dv_rate_limit_t resend_limit;
+    dv_rate_limit_t holders_limit;
 } s_ventilator_t;
 
 static int
@@ -245,7 +246,8 @@ s_open_sockets (s_ventilator_t *self)
     //  workers, the ones that were waiting for us.
     self->tasks = dv_socket_open (ZMQ_ROUTER, DV_FLOW_TASKS, &tasks_config);
     if (!self->tasks || !(self->gate = dv_gate_new (self->tasks, options->min_workers)) ||
-        !(self->dispatch = dv_dispatch_new (self->tasks)) ||
+        !(self->dispatch =
+              dv_dispatch_new (self->tasks, dv_plan_worker_cap (&self->plan))) ||
         dv_socket_attach (self->tasks, DV_FLOW_TASKS, options->tasks_endpoints, true))
         return -1;
     self->roles = dv_security_roles (self->security);
@@ -289,12 +291,20 @@ s_restart_job (s_ventilator_t *self)
     self->job_accepted = false;
     self->first_announced_ms = self->announced_ms = 0;
     dv_plan_restart (&self->plan);
+    dv_dispatch_forget (self->dispatch);
 }
 
-//  Takes the sink's RESEND: the tasks it lacks that were sent already.
+//  Takes the sink's RESEND: the tasks it lacks that were sent already, taken
+//  back from the workers that held them (they lose credit and trust).
 static void
 s_on_resend (s_ventilator_t *self, const dv_resend_t *resend)
 {
+    uint32_t holders = dv_dispatch_take_back (self->dispatch, resend);
+    if (holders)
+        dv_log_limited (&self->holders_limit,
+                        "%" PRIu32 " worker%s held tasks the sink lacks: %s credit "
+                        "taken back, trusted less",
+                        holders, holders == 1 ? "" : "s", holders == 1 ? "its" : "their");
     uint64_t tasks = dv_plan_take_resend (&self->plan, resend);
     if (tasks)
         dv_log_limited (&self->resend_limit,
@@ -320,6 +330,8 @@ s_on_credit (s_ventilator_t *self, const dv_credit_t *credit)
     }
     dv_plan_received (&self->plan, credit->received);
     dv_plan_first_missing (&self->plan, credit->first_missing);
+    //  Below first_missing every batch is in: its holder delivered it.
+    dv_dispatch_confirm (self->dispatch, credit->first_missing);
 }
 
 //  Takes the sink's REFUSE of our job: the job cannot go on.
@@ -560,10 +572,11 @@ s_run (s_ventilator_t *self)
         if (dv_plan_next_batch (&self->plan, &first_task, &count) &&
             !(size = s_encode_batch (self, first_task, count)))
             return -1;
-        if (size && dv_dispatch_send (
-                        self->dispatch, self->batch_buffer, size,
-                        dv_plan_fair_share (&self->plan, dv_dispatch_worker_count (
-                                                             self->dispatch))) == 0) {
+        if (size && dv_dispatch_send (self->dispatch, self->batch_buffer, size,
+                                      dv_plan_fair_share (&self->plan,
+                                                          dv_dispatch_eligible_count (
+                                                              self->dispatch)),
+                                      first_task, count) == 0) {
             dv_plan_batch_sent (&self->plan, first_task, count);
             self->tasks_sent += count;
             continue;

@@ -90,6 +90,15 @@ dv_plan_batch_sent (dv_plan_t *self, uint64_t first_task, uint32_t count)
         self->next_task += count;
 }
 
+uint32_t
+dv_plan_worker_cap (const dv_plan_t *self)
+{
+    uint64_t batches = self->window_tasks / self->batch_size;
+    return (uint32_t) (batches < 2                        ? 2
+                       : batches > DV_PLAN_WORKER_CAP_MAX ? DV_PLAN_WORKER_CAP_MAX
+                                                          : batches);
+}
+
 uint64_t
 dv_plan_fair_share (const dv_plan_t *self, uint64_t worker_count)
 {

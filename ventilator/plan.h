@@ -43,6 +43,15 @@ uint32_t dv_plan_batch_size (uint64_t task_count, uint64_t workers, uint64_t bat
 //  65536 tasks' worth within 16 .. 4096 batches), at most DV_WINDOW_SPAN.
 uint64_t dv_plan_window_tasks (uint32_t batch_size, uint64_t window_batches);
 
+//  The per-worker cap: one window's worth of batches, the most the sink can
+//  lack at once, within 2 (a worker asks for at least two) ..
+//  DV_PLAN_WORKER_CAP_MAX (what the ventilator keeps per worker stays
+//  small). The ventilator remembers a worker's latest this many batches, to
+//  know who held what the sink asks for again, and gives no worker more
+//  credit than its part of it (dispatch.c), halved per failure.
+#define DV_PLAN_WORKER_CAP_MAX 4096
+uint32_t dv_plan_worker_cap (const dv_plan_t *self);
+
 //  A plan at the start of a job: nothing sent, nothing received.
 void dv_plan_init (dv_plan_t *self, uint64_t task_count, uint32_t batch_size,
                    uint64_t window_tasks);

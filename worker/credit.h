@@ -16,12 +16,13 @@
 #ifndef DV_CREDIT_H_INCLUDED
 #define DV_CREDIT_H_INCLUDED
 
+#include "protocol.h" //  DV_CREDIT_REFRESH_MS: idle this long, restate from scratch
+
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DV_CREDIT_WANT_MIN   2       //  batches asked for at least
-#define DV_CREDIT_REFRESH_MS 1000    //  idle this long: restate credit from scratch
-#define DV_CREDIT_AHEAD_US   20000.0 //  work to ask for ahead, at the measured speed
+#define DV_CREDIT_WANT_MIN 2       //  batches asked for at least
+#define DV_CREDIT_AHEAD_US 20000.0 //  work to ask for ahead, at the measured speed
 
 typedef struct {
     uint64_t prefetch;    //  tasks to ask for ahead at most, >= 1
