@@ -572,11 +572,11 @@ s_run (s_ventilator_t *self)
         if (dv_plan_next_batch (&self->plan, &first_task, &count) &&
             !(size = s_encode_batch (self, first_task, count)))
             return -1;
-        if (size && dv_dispatch_send (self->dispatch, self->batch_buffer, size,
-                                      dv_plan_fair_share (&self->plan,
-                                                          dv_dispatch_eligible_count (
-                                                              self->dispatch)),
-                                      first_task, count) == 0) {
+        if (size && dv_dispatch_send (
+                        self->dispatch, self->batch_buffer, size,
+                        dv_plan_fair_share (&self->plan,
+                                            dv_dispatch_eligible_count (self->dispatch)),
+                        first_task, count) == 0) {
             dv_plan_batch_sent (&self->plan, first_task, count);
             self->tasks_sent += count;
             continue;
