@@ -187,8 +187,8 @@ dv_dispatch_take_credit (dv_dispatch_t *self)
             int64_t cap = s_credit_cap (self, worker);
             int64_t credit = worker->credit + want.batches;
             if (want.is_reset) {
-                //  A real worker restates its credit only when idle, holding
-                //  nothing: after DV_CREDIT_REFRESH_MS without a batch. One
+                //  A real worker restates its credit only when dry, holding
+                //  nothing (worker/credit.h). One
                 //  that restates while it may still hold batches, those sent
                 //  within that spell, gets only what it lacks of its part (2
                 //  at least, so that an idle worker is never starved). Not

@@ -16,8 +16,8 @@
     What it holds unconfirmed is not what it holds now: while a lost batch
     keeps first_missing low (a worker died), every batch above it stays
     unconfirmed, delivered or not. So a worker that restates its credit (a
-    reset WANT, which real workers send only after DV_CREDIT_REFRESH_MS
-    without a batch) is deemed to hold only what it was sent within that
+    reset WANT, which real workers send only after a dry spell, and within
+    DV_CREDIT_REFRESH_MS only while they get nothing) is deemed to hold only what it was sent within that
     spell (dv_ledger_held_since); what it lost of the older ones a RESEND
     will lay at its door.
 

@@ -7,7 +7,8 @@
 void
 dv_credit_policy_init (dv_credit_policy_t *self, uint64_t prefetch)
 {
-    *self = (dv_credit_policy_t){.prefetch = prefetch, .wanted = DV_CREDIT_WANT_MIN};
+    *self = (dv_credit_policy_t){
+        .prefetch = prefetch, .wanted = DV_CREDIT_WANT_MIN, .dry_ms = DV_CREDIT_DRY_MS};
 }
 
 uint32_t
@@ -15,6 +16,7 @@ dv_credit_policy_after_batch (dv_credit_policy_t *self, uint32_t count, int64_t 
 {
     if (self->outstanding)
         self->outstanding--;
+    self->dry_ms = DV_CREDIT_DRY_MS;
     double us_per_task = (double) batch_us / count;
     self->us_per_task =
         self->us_per_task > 0 ? 0.8 * self->us_per_task + 0.2 * us_per_task : us_per_task;
@@ -36,10 +38,15 @@ void
 dv_credit_policy_sent (dv_credit_policy_t *self, uint32_t batches, bool reset)
 {
     self->outstanding = reset ? batches : self->outstanding + batches;
+    //  A restate that brings nothing (the window is full, or no ventilator)
+    //  must not become a stream of them: each one waits twice as long.
+    if (reset)
+        self->dry_ms = self->dry_ms * 2 < DV_CREDIT_REFRESH_MS ? self->dry_ms * 2
+                                                               : DV_CREDIT_REFRESH_MS;
 }
 
 uint32_t
 dv_credit_policy_idle (const dv_credit_policy_t *self, int64_t idle_ms)
 {
-    return idle_ms >= DV_CREDIT_REFRESH_MS ? self->wanted : 0;
+    return idle_ms >= self->dry_ms ? self->wanted : 0;
 }

@@ -336,11 +336,17 @@ s_run (s_worker_t *self)
             }
             continue;
         }
-        if (s_wait (self, S_WAIT_TASKS, S_POLL_MS)) {
+        int64_t dry_left =
+            (int64_t) self->credit.dry_ms - (dv_now_ms () - self->last_batch_ms);
+        if (s_wait (self, S_WAIT_TASKS,
+                    dry_left < 1           ? 1
+                    : dry_left < S_POLL_MS ? (int) dry_left
+                                           : S_POLL_MS)) {
             rc = -1;
             break;
         }
-        //  Idle: our credit may have died with a ventilator; state it afresh.
+        //  Dry: the ventilator may have granted less than we asked, or our
+        //  credit died with it; state it afresh.
         uint32_t batches =
             dv_credit_policy_idle (&self->credit, dv_now_ms () - self->last_batch_ms);
         if (batches) {

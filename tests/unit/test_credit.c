@@ -122,14 +122,25 @@ test_reset (void **state)
     s_start (&policy, 4096);
     s_batch (&policy, 16, 16);
     assert_int_equal (policy.outstanding, 256);
-    //  Not idle long enough: nothing to restate.
+    //  Not dry long enough: nothing to restate.
     assert_int_equal (dv_credit_policy_idle (&policy, 0), 0);
-    assert_int_equal (dv_credit_policy_idle (&policy, DV_CREDIT_REFRESH_MS - 1), 0);
-    //  Idle: restate what we want, from scratch.
-    uint32_t batches = dv_credit_policy_idle (&policy, DV_CREDIT_REFRESH_MS);
+    assert_int_equal (dv_credit_policy_idle (&policy, DV_CREDIT_DRY_MS - 1), 0);
+    //  Dry: restate what we want, from scratch.
+    uint32_t batches = dv_credit_policy_idle (&policy, DV_CREDIT_DRY_MS);
     assert_int_equal (batches, 256);
     dv_credit_policy_sent (&policy, batches, true);
     assert_int_equal (policy.outstanding, 256);
+    //  No batch since: each further restate waits twice as long, up to
+    //  DV_CREDIT_REFRESH_MS; a batch brings the first wait back.
+    assert_int_equal (dv_credit_policy_idle (&policy, 2 * DV_CREDIT_DRY_MS - 1), 0);
+    assert_int_equal (dv_credit_policy_idle (&policy, 2 * DV_CREDIT_DRY_MS), 256);
+    for (int restate = 0; restate < 20; restate++)
+        dv_credit_policy_sent (&policy, 256, true);
+    assert_int_equal (dv_credit_policy_idle (&policy, DV_CREDIT_REFRESH_MS - 1), 0);
+    assert_int_equal (dv_credit_policy_idle (&policy, DV_CREDIT_REFRESH_MS), 256);
+    s_batch (&policy, 16, 16);
+    assert_int_equal (dv_credit_policy_idle (&policy, DV_CREDIT_DRY_MS), 256);
+    dv_credit_policy_sent (&policy, 256, true);
     dv_credit_policy_sent (&policy, 3, true); //  a reset replaces, never adds
     assert_int_equal (policy.outstanding, 3);
     dv_credit_policy_sent (&policy, 3, false);
