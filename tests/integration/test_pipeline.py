@@ -68,7 +68,7 @@ def job_started(ventilator, timeout):
     job id, task count, batch size and (when it says) the workers."""
     found = ventilator.wait_for_line(
         "stderr", r"^ventilator: job (\d+): (\d+) tasks in batches of (\d+)(.*)$", timeout)
-    workers = re.search(r"(\d+) workers", found.group(4))
+    workers = re.search(r"(\d+) workers? connected", found.group(4))
     return JobStart(found.group(1), int(found.group(2)), int(found.group(3)),
                     int(workers.group(1)) if workers else None)
 
@@ -427,7 +427,7 @@ def case_help_version():
                 variable = "DIVVY_" + name.upper().replace("-", "_")
                 check(variable in text,
                       f"{role} --help lists --{name} without its variable {variable}")
-            for must in ("--help", "--version", "Exit codes", "130", "143"):
+            for must in ("--help", "--version", "Exit status", "130", "143"):
                 check(must in text, f"{role} --help does not mention {must!r}:\n{text}")
             for code in ("0", "1", "2"):
                 check(re.search(rf"^\s+{code}\s", text, re.M),
