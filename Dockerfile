@@ -8,15 +8,14 @@
 #   docker run --rm divvy:latest worker --tasks tcp://vent:5557 ...
 #   docker run --rm -v keys:/keys divvy:latest keygen /keys/server /keys/worker
 #
-# The entrypoint is /usr/local/bin/divvy (docker/entrypoint.sh), a tiny POSIX
-# sh script that takes the role as its first argument and `exec`s
-# /usr/local/bin/<role> with the remaining arguments (keygen runs
-# /usr/local/bin/divvy-keygen). Because it execs, the
-# program itself is PID 1 and receives SIGTERM directly (CZMQ handles it: 143
-# after a clean shutdown, 0 after a completed job); no init is needed. An
-# unknown role is one line on stderr and exit 2. With no arguments the image
-# prints the entrypoint's help. In Compose pick the role with
-# `command: ["sink"]`; in Kubernetes with `args: ["worker"]`.
+# The entrypoint is /usr/local/bin/divvy, the divvy command itself: the
+# first argument is the subcommand (`divvy sink`, `divvy worker`, ...), run in
+# the same process, so the role is PID 1 and receives SIGTERM directly (CZMQ
+# handles it: 143 after a clean shutdown, 0 after a completed job). An
+# unknown subcommand is one line on stderr and exit 2. With no arguments the
+# image prints divvy's help. In Compose pick the role with
+# `command: ["sink"]` (that is, `divvy sink`); in Kubernetes with
+# `args: ["worker"]`. The divvy-ROLE programs are there too, for scripts.
 #
 # Runs as the non-root user divvy, UID/GID 10001 (fixed, so that Kubernetes'
 # runAsUser and file ownership outside the image can rely on it). /keys is an
@@ -45,11 +44,11 @@ RUN set -eu; \
     fi
 WORKDIR /src
 COPY . .
-# Build only the programs the image ships (the three roles and divvy-keygen). -Dtests=false: the test
+# Build only the programs the image ships (divvy and the divvy-ROLE programs). -Dtests=false: the test
 # suites need cmocka and python3 and run outside the image (.ci/run).
 RUN meson setup build --buildtype=release -Dtests=false \
- && meson compile -C build ventilator/ventilator worker/worker sink/sink \
-        keygen/divvy-keygen status/divvy-status
+ && meson compile -C build divvy/divvy ventilator/divvy-ventilator \
+        worker/divvy-worker sink/divvy-sink keygen/divvy-keygen status/divvy-status
 
 # ---- runtime --------------------------------------------------------------
 FROM ${BASE} AS runtime
@@ -66,18 +65,17 @@ RUN set -eu; \
     useradd --uid 10001 --gid 10001 --create-home --home-dir /home/divvy \
         --shell /usr/sbin/nologin divvy; \
     install -d -m 0700 -o 10001 -g 10001 /keys
-COPY --from=build /src/build/ventilator/ventilator \
-                  /src/build/worker/worker \
-                  /src/build/sink/sink \
+COPY --from=build /src/build/divvy/divvy \
+                  /src/build/ventilator/divvy-ventilator \
+                  /src/build/worker/divvy-worker \
+                  /src/build/sink/divvy-sink \
                   /src/build/keygen/divvy-keygen \
                   /src/build/status/divvy-status \
                   /usr/local/bin/
-COPY docker/entrypoint.sh /usr/local/bin/divvy
-# The mode is set here, not with COPY --chmod: that needs BuildKit, and
-# docker-compose 1.29.2 builds with the classic builder. Fail the build here,
-# not at run time, if a shared library is missing or the entrypoint is broken.
-RUN chmod 0755 /usr/local/bin/divvy \
- && ! ldd /usr/local/bin/ventilator /usr/local/bin/worker /usr/local/bin/sink \
+# Fail the build here, not at run time, if a shared library is missing or
+# the command is broken.
+RUN ! ldd /usr/local/bin/divvy /usr/local/bin/divvy-ventilator \
+      /usr/local/bin/divvy-worker /usr/local/bin/divvy-sink \
       /usr/local/bin/divvy-keygen /usr/local/bin/divvy-status | grep 'not found' \
  && /usr/local/bin/divvy --help >/dev/null \
  && /usr/local/bin/divvy sink --version \

@@ -3,6 +3,7 @@
     PATH_secret (mode 0600), in CZMQ's zcert format: what --curve-cert,
     --curve-server and the --curve-allow directory take.
 */
+#include "keygen.h"
 #include "log.h"
 #include "process.h"
 #include "exit_codes.h"
@@ -44,23 +45,28 @@ s_make (const char *path, bool force)
 }
 
 int
-main (int argc, char **argv)
+dv_keygen_main (int argc, char **argv)
 {
-    dv_process_init ("divvy-keygen");
+    dv_process_init ("keygen");
     bool force = false;
     const dv_option_t table[] = {
         {"force", DV_OPTION_FLAG, NULL, "overwrite existing certificates", "off", 0, 0,
          &force},
     };
     const dv_command_t command = {
-        "divvy-keygen",
-        "Make CURVE certificates: for each PATH, PATH (public) and PATH_secret.\n"
-        "Prints each PATH with its public key. Usage: divvy-keygen [--force] PATH...",
+        "keygen",
+        "Make CURVE certificates: for each PATH, PATH (public) and PATH_secret\n"
+        "(mode 0600), in CZMQ's zcert format. Prints each PATH with its public key.\n"
+        "Existing certificates are kept unless --force.",
         table,
         sizeof table / sizeof table[0],
-        "Exit codes: 0 written, 1 cannot write, 2 bad usage.\n",
+        "Exit status:\n"
+        "  0    written\n"
+        "  1    a certificate exists (without --force) or cannot be written\n"
+        "  2    bad usage: no PATH, or an unknown option\n",
         true,
         NULL,
+        "PATH...",
     };
     int parsed = dv_options_parse (&command, argc, argv);
     if (parsed != DV_OPTIONS_RUN)

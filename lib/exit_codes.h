@@ -12,7 +12,7 @@
 
 //  Exit-code text for --help, the same in every program.
 #define DV_EXIT_CODES_HELP                                                               \
-    "Exit codes:\n"                                                                      \
+    "Exit status:\n"                                                                     \
     "  0    the job completed (also --help, --version)\n"                                \
     "  1    runtime failure: cannot bind, peer gone, job refused, sum wrong\n"           \
     "  2    bad option, endpoint or input; nothing was sent\n"                           \

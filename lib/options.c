@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+
+extern char **environ;
 
 //  getopt_long returns an option's val: table entries are S_FIRST_INDEX + index,
 //  clear of the characters it returns for errors (':' and '?').
@@ -31,8 +34,10 @@ dv_parse_int64 (const char *text, int64_t *value)
     char *end;
     errno = 0;
     long long parsed = strtoll (text, &end, 10);
-    if (errno || *end)
+    if (*end || (errno && errno != ERANGE))
         return -1;
+    if (errno == ERANGE)
+        return DV_PARSE_RANGE;
     *value = (int64_t) parsed;
     return 0;
 }
@@ -48,8 +53,10 @@ dv_parse_uint64 (const char *text, uint64_t *value)
     char *end;
     errno = 0;
     unsigned long long parsed = strtoull (text, &end, hex ? 16 : 10);
-    if (errno || *end)
+    if (*end || (errno && errno != ERANGE))
         return -1;
+    if (errno == ERANGE)
+        return DV_PARSE_RANGE;
     *value = (uint64_t) parsed;
     return 0;
 }
@@ -81,12 +88,14 @@ s_set (const dv_command_t *command, const dv_option_t *option, const char *text,
             *(const char **) option->value = text;
             return 0;
         case DV_OPTION_INTEGER: {
-            int64_t parsed;
-            if (dv_parse_int64 (text, &parsed)) {
+            int64_t parsed = 0;
+            int rc = dv_parse_int64 (text, &parsed);
+            if (rc && rc != DV_PARSE_RANGE) {
                 dv_log ("--%s (%s): '%s' is not an integer", option->name, source, text);
                 return -1;
             }
-            if (parsed < option->minimum || parsed > option->maximum) {
+            if (rc == DV_PARSE_RANGE || parsed < option->minimum ||
+                parsed > option->maximum) {
                 dv_log ("--%s (%s): %s is out of range %" PRId64 "..%" PRId64,
                         option->name, source, text, option->minimum, option->maximum);
                 return -1;
@@ -114,9 +123,16 @@ s_set (const dv_command_t *command, const dv_option_t *option, const char *text,
 static void
 s_print_help (const dv_command_t *command)
 {
-    printf ("Usage: %s [OPTION]...\n%s\n\nOptions (each also read from the variable "
-            "shown; a flag wins):\n",
-            command->program, command->summary);
+    const char *arguments = command->arguments ? command->arguments : "";
+    const char *space = command->arguments ? " " : "";
+    //  help2man reads this: "Usage:" and "or:" lines make the SYNOPSIS,
+    //  "Options:" and "Exit status:" their sections.
+    printf ("Usage: divvy %s [OPTION]...%s%s\n  or:  divvy-%s [OPTION]...%s%s\n%s\n\n"
+            "Every option is also read from the variable in brackets after it (DIVVY_\n"
+            "and its name); a flag wins, an empty variable counts as unset.\n\n"
+            "Options:\n",
+            command->program, space, arguments, command->program, space, arguments,
+            command->summary);
     for (size_t index = 0; index < command->option_count; index++) {
         const dv_option_t *option = &command->options[index];
         char variable[S_NAME_MAX];
@@ -129,8 +145,9 @@ s_print_help (const dv_command_t *command)
             printf ("; default: %s", option->default_text);
         printf ("]\n");
     }
-    printf ("  %-24s %s\n  %-24s %s\n\n%s", "--help", "show this help and exit",
-            "--version", "show the version and exit",
+    printf ("  %-24s %s\n  %-24s %s\n\n%s", "-h, --help", "show this help and exit",
+            "--version",
+            "show the versions of divvy, its protocol and libraries, and exit",
             command->epilogue ? command->epilogue : "");
 }
 
@@ -143,9 +160,79 @@ dv_options_given (const dv_command_t *command, const char *name)
     return false;
 }
 
+//  Edit distance (Levenshtein) between a and b, each cut at S_NAME_MAX.
+static size_t
+s_distance (const char *a, size_t a_length, const char *b)
+{
+    size_t b_length = strlen (b);
+    a_length = a_length < S_NAME_MAX ? a_length : S_NAME_MAX;
+    b_length = b_length < S_NAME_MAX ? b_length : S_NAME_MAX;
+    size_t row[S_NAME_MAX + 1];
+    for (size_t column = 0; column <= b_length; column++)
+        row[column] = column;
+    for (size_t line = 1; line <= a_length; line++) {
+        size_t diagonal = row[0];
+        row[0] = line;
+        for (size_t column = 1; column <= b_length; column++) {
+            size_t above = row[column];
+            size_t cost = a[line - 1] == b[column - 1] ? 0 : 1;
+            size_t best = diagonal + cost;
+            if (above + 1 < best)
+                best = above + 1;
+            if (row[column - 1] + 1 < best)
+                best = row[column - 1] + 1;
+            row[column] = best;
+            diagonal = above;
+        }
+    }
+    return row[b_length];
+}
+
+//  One warning line for each DIVVY_* variable that is no option of the
+//  command (a typo in a Compose file must not pass silently), naming the
+//  closest option. The known names are the table's, nothing else.
+static void
+s_warn_unknown_variables (const dv_command_t *command)
+{
+    size_t prefix = strlen ("DIVVY_");
+    for (char **entry = environ; entry && *entry; entry++) {
+        if (strncmp (*entry, "DIVVY_", prefix))
+            continue;
+        const char *equals = strchr (*entry, '=');
+        size_t length = equals ? (size_t) (equals - *entry) : strlen (*entry);
+        const dv_option_t *closest = NULL;
+        size_t closest_distance = SIZE_MAX;
+        bool known = false;
+        for (size_t index = 0; index < command->option_count && !known; index++) {
+            char variable[S_NAME_MAX];
+            s_variable_name (command->options[index].name, variable);
+            if (strlen (variable) == length && !strncmp (variable, *entry, length))
+                known = true;
+            size_t distance =
+                s_distance (*entry + prefix, length - prefix, variable + prefix);
+            if (distance < closest_distance) {
+                closest = &command->options[index];
+                closest_distance = distance;
+            }
+        }
+        if (known)
+            continue;
+        if (closest) {
+            char variable[S_NAME_MAX];
+            s_variable_name (closest->name, variable);
+            dv_log ("warning: %.*s is not a variable of divvy %s, ignored; "
+                    "the closest is %s (--%s)",
+                    (int) length, *entry, command->program, variable, closest->name);
+        } else
+            dv_log ("warning: %.*s is not a variable of divvy %s (it has none), ignored",
+                    (int) length, *entry, command->program);
+    }
+}
+
 int
 dv_options_parse (const dv_command_t *command, int argc, char **argv)
 {
+    s_warn_unknown_variables (command);
     for (size_t index = 0; index < command->option_count; index++) {
         const dv_option_t *option = &command->options[index];
         char variable[S_NAME_MAX];
@@ -179,14 +266,14 @@ dv_options_parse (const dv_command_t *command, int argc, char **argv)
     optind = 0;
     while (outcome == DV_OPTIONS_RUN) {
         int previous = optind ? optind : 1;
-        int found = getopt_long (argc, argv, "+:", long_options, NULL);
+        int found = getopt_long (argc, argv, "+:h", long_options, NULL);
         if (found == -1)
             break;
-        if (found == S_HELP_INDEX) {
+        if (found == S_HELP_INDEX || found == 'h') {
             s_print_help (command);
             outcome = DV_OPTIONS_DONE;
         } else if (found == S_VERSION_INDEX) {
-            printf ("%s (divvy) %s\n", command->program, DV_VERSION_TEXT);
+            dv_version_print (command->program, stdout);
             outcome = DV_OPTIONS_DONE;
         } else if (found == ':') {
             dv_log ("option %s needs a value (try --help)", argv[previous]);

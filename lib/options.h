@@ -31,14 +31,16 @@ typedef struct {
 } dv_option_t;
 
 typedef struct {
-    const char *program; //  "sink"
+    const char *program; //  "sink": the subcommand, `divvy sink` or divvy-sink
     const char *summary; //  one sentence: what the program does
     const dv_option_t *options;
     size_t option_count;
-    const char *epilogue; //  --help text after the options (exit codes)
-    bool takes_arguments; //  positional arguments follow; optind is the first
-    bool *given;          //  or NULL: option_count flags, set for each option that
-                          //  a flag or a variable gave a value (defaults are not)
+    const char *epilogue;  //  --help text after the options (exit codes)
+    bool takes_arguments;  //  positional arguments follow; optind is the first
+    bool *given;           //  or NULL: option_count flags, set for each option that
+                           //  a flag or a variable gave a value (defaults are not)
+    const char *arguments; //  or NULL: the positional arguments in the usage line
+                           //  of --help, as "PATH..."
 } dv_command_t;
 
 #define DV_OPTIONS_RUN  0  //  parsed: run the program
@@ -46,7 +48,9 @@ typedef struct {
 #define DV_OPTIONS_BAD  -1 //  an error was printed: exit DV_EXIT_USAGE
 
 //  Parses the environment, then argv. Positional arguments are errors unless
-//  the command takes_arguments.
+//  the command takes_arguments. -h is --help. A DIVVY_* variable that names
+//  no option of the command gets one warning line on stderr naming the
+//  closest option, and is otherwise ignored (the names come from the table).
 int dv_options_parse (const dv_command_t *command, int argc, char **argv);
 
 //  After dv_options_parse of a command with given: whether the option name
@@ -55,7 +59,9 @@ bool dv_options_given (const dv_command_t *command, const char *name);
 
 //  Parses text as a whole int64 / uint64 in decimal (uint64 also 0x hex):
 //  no sign for unsigned, no spaces, no trailing characters, no overflow.
-//  Returns 0 and sets *value, or -1.
+//  Returns 0 and sets *value; DV_PARSE_RANGE when text is a well-formed
+//  number outside the type's range; -1 when it is no such number at all.
+#define DV_PARSE_RANGE -2
 int dv_parse_int64 (const char *text, int64_t *value);
 int dv_parse_uint64 (const char *text, uint64_t *value);
 

@@ -2,7 +2,10 @@
 #include "security.h"
 #include "log.h"
 
+#include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct dv_security_t {
     zcert_t *cert;       //  ours, with its secret key
@@ -15,9 +18,23 @@ struct dv_security_t {
 static zcert_t *
 s_load (const char *option, const char *path, bool with_secret)
 {
+    //  zcert_load says nothing of why; name the file that is missing or
+    //  unreadable, and the reason. (It reads PATH_secret when there is one.)
+    char secret_path[4096];
+    snprintf (secret_path, sizeof secret_path, "%s_secret", path);
+    if (access (path, R_OK)) {
+        dv_log ("%s: cannot read the certificate '%s': %s", option, path,
+                strerror (errno));
+        return NULL;
+    }
+    if (with_secret && access (secret_path, R_OK) && errno != ENOENT) {
+        dv_log ("%s: cannot read the secret key '%s': %s", option, secret_path,
+                strerror (errno));
+        return NULL;
+    }
     zcert_t *cert = zcert_load (path);
     if (!cert) {
-        dv_log ("%s: cannot read the certificate '%s'", option, path);
+        dv_log ("%s: '%s' is not a CZMQ certificate", option, path);
         return NULL;
     }
     if (with_secret &&
@@ -48,8 +65,12 @@ dv_security_new (dv_security_t **self_p, const dv_security_options_t *options,
         return -1;
     }
     struct stat status;
-    if (needs_allow &&
-        (stat (options->allow_dir, &status) || !S_ISDIR (status.st_mode))) {
+    if (needs_allow && stat (options->allow_dir, &status)) {
+        dv_log ("--curve-allow: cannot read the directory '%s': %s", options->allow_dir,
+                strerror (errno));
+        return -1;
+    }
+    if (needs_allow && !S_ISDIR (status.st_mode)) {
         dv_log ("--curve-allow: '%s' is not a directory", options->allow_dir);
         return -1;
     }

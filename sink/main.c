@@ -13,6 +13,7 @@
     and fit its role (roles.h): announcements from the ventilator's key, results from
     worker keys, under ids their key owns; others are refused and counted.
 */
+#include "sink.h"
 #include "log.h"
 #include "clock.h"
 #include "process.h"
@@ -147,6 +148,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         sizeof table / sizeof table[0],
         DV_EXIT_CODES_HELP,
         false,
+        NULL,
         NULL,
     };
     return dv_options_parse (&command, argc, argv);
@@ -801,7 +803,7 @@ s_report (s_sink_t *self, bool interrupted, bool abandoned)
 }
 
 int
-main (int argc, char **argv)
+dv_sink_main (int argc, char **argv)
 {
     dv_process_init ("sink");
     s_sink_t self = {0};

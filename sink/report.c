@@ -159,7 +159,8 @@ dv_summary_print (const dv_job_t *job, const dv_summary_extra_t *extra, FILE *st
     zlistx_t *ids = zhashx_keys (job->workers);
     zlistx_set_comparator (ids, (zlistx_comparator_fn *) strcmp);
     zlistx_sort (ids);
-    fprintf (stream, "%s: %zu workers:", dv_program (), zlistx_size (ids));
+    fprintf (stream, "%s: %zu worker%s:", dv_program (), zlistx_size (ids),
+             zlistx_size (ids) == 1 ? "" : "s");
     for (const char *id = zlistx_first (ids); id; id = zlistx_next (ids))
         fprintf (stream, " %s=%" PRIu64, id,
                  *(uint64_t *) zhashx_lookup (job->workers, id));

@@ -79,12 +79,13 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         "rate, ETA), done or abandoned; once, or live with --watch.",
         table,
         sizeof table / sizeof table[0],
-        "Exit codes:\n"
+        "Exit status:\n"
         "  0    a sink answered (--watch: and its job ended)\n"
         "  1    no sink answered within --timeout (--watch: or it went silent)\n"
         "  2    bad option or endpoint\n"
         "  130  stopped by SIGINT, 143 by SIGTERM\n",
         false,
+        NULL,
         NULL,
     };
     return dv_options_parse (&command, argc, argv);

@@ -32,8 +32,12 @@ dv_gate_check (const char *spec, int64_t *fixed_count)
         dv_log ("--min-workers: dns: needs a name, as in dns:worker");
         return -1;
     }
-    if (dv_parse_int64 (spec, fixed_count) || *fixed_count < 1 ||
-        *fixed_count > 1000000) {
+    int rc = dv_parse_int64 (spec, fixed_count);
+    if (rc == DV_PARSE_RANGE || (!rc && (*fixed_count < 1 || *fixed_count > 1000000))) {
+        dv_log ("--min-workers: %s is out of range 1..1000000", spec);
+        return -1;
+    }
+    if (rc) {
         dv_log ("--min-workers: '%s' is neither a number from 1 to 1000000 nor dns:NAME",
                 spec);
         return -1;

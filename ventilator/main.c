@@ -7,6 +7,7 @@
     KILL and exit 0. Nothing is sent before the options and the input are
     known to be good.
 */
+#include "ventilator.h"
 #include "log.h"
 #include "clock.h"
 #include "process.h"
@@ -134,6 +135,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         DV_EXIT_CODES_HELP,
         false,
         given,
+        NULL,
     };
     int parsed = dv_options_parse (&command, argc, argv);
     options->count_given = dv_options_given (&command, "count");
@@ -150,7 +152,12 @@ s_prepare (s_ventilator_t *self)
     if (dv_gate_check (options->min_workers, &fixed_workers))
         return -1;
     if (options->job) {
-        if (dv_parse_uint64 (options->job, &self->job_id) || !self->job_id) {
+        int rc = dv_parse_uint64 (options->job, &self->job_id);
+        if (rc == DV_PARSE_RANGE) {
+            dv_log ("--job: %s is out of range 1..%" PRIu64, options->job, UINT64_MAX);
+            return -1;
+        }
+        if (rc || !self->job_id) {
             dv_log ("--job: '%s' is not a non-zero 64-bit number", options->job);
             return -1;
         }
@@ -322,10 +329,11 @@ s_on_credit (s_ventilator_t *self, const dv_credit_t *credit)
         //  its first gap; later gaps come back as RESEND.
         self->job_accepted = true;
         dv_plan_resume (&self->plan, credit->first_missing);
+        int64_t connected = dv_gate_connected (self->gate);
         dv_log ("job %" PRIu64 ": %" PRIu64 " tasks in batches of %" PRIu32 ", %" PRId64
-                " workers connected%s",
-                self->job_id, self->source.count, self->plan.batch_size,
-                dv_gate_connected (self->gate),
+                " worker%s connected%s",
+                self->job_id, self->source.count, self->plan.batch_size, connected,
+                connected == 1 ? "" : "s",
                 credit->received ? " (resuming a job the sink holds)" : "");
     }
     dv_plan_received (&self->plan, credit->received);
@@ -591,7 +599,7 @@ s_run (s_ventilator_t *self)
 }
 
 int
-main (int argc, char **argv)
+dv_ventilator_main (int argc, char **argv)
 {
     dv_process_init ("ventilator");
     s_ventilator_t self = {0};

@@ -7,6 +7,7 @@
     any task, the job it heard the sink run (a previous job's lingering KILL
     is not its own). It exits 1 when the sink abandons the job.
 */
+#include "worker.h"
 #include "log.h"
 #include "clock.h"
 #include "credit.h"
@@ -102,6 +103,7 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         sizeof table / sizeof table[0],
         DV_EXIT_CODES_HELP,
         false,
+        NULL,
         NULL,
     };
     return dv_options_parse (&command, argc, argv);
@@ -359,7 +361,7 @@ s_run (s_worker_t *self)
 }
 
 int
-main (int argc, char **argv)
+dv_worker_main (int argc, char **argv)
 {
     dv_process_init ("worker");
     s_worker_t self = {0};

@@ -10,8 +10,9 @@ Synchronisation is by event: a process exiting, a line appearing on its
 stdout or stderr, an ipc socket file appearing when a binder is up. Sleeping
 is left to the tests that are about timing, which say so where they do it.
 
-The binaries come from DIVVY_TEST_VENTILATOR / _WORKER / _SINK (meson sets
-them), or from DIVVY_TEST_BUILD_DIR/<role>/<role> when run by hand. The
+The binaries come from DIVVY_TEST_VENTILATOR / _WORKER / _SINK / _KEYGEN /
+_DIVVY (meson sets them), or from DIVVY_TEST_BUILD_DIR/<role>/divvy-<role>
+(divvy/divvy for the dispatcher) when run by hand. The
 programs never see any DIVVY_* or ZSYS_* variable from the outer environment:
 a test that wants one sets it itself.
 """
@@ -85,7 +86,7 @@ def binary(role):
             raise TestFailure(
                 f"DIVVY_TEST_{role.upper()} (or DIVVY_TEST_BUILD_DIR) is not set: "
                 "run through 'meson test' or set it")
-        path = os.path.join(build, role, role)
+        path = os.path.join(build, role, role if role == "divvy" else f"divvy-{role}")
     if not os.access(path, os.X_OK):
         raise TestFailure(f"{role} binary {path} is not an executable")
     return path

@@ -68,7 +68,7 @@ def job_started(ventilator, timeout):
     job id, task count, batch size and (when it says) the workers."""
     found = ventilator.wait_for_line(
         "stderr", r"^ventilator: job (\d+): (\d+) tasks in batches of (\d+)(.*)$", timeout)
-    workers = re.search(r"(\d+) workers", found.group(4))
+    workers = re.search(r"(\d+) workers? connected", found.group(4))
     return JobStart(found.group(1), int(found.group(2)), int(found.group(3)),
                     int(workers.group(1)) if workers else None)
 
@@ -427,7 +427,7 @@ def case_help_version():
                 variable = "DIVVY_" + name.upper().replace("-", "_")
                 check(variable in text,
                       f"{role} --help lists --{name} without its variable {variable}")
-            for must in ("--help", "--version", "Exit codes", "130", "143"):
+            for must in ("--help", "--version", "Exit status", "130", "143"):
                 check(must in text, f"{role} --help does not mention {must!r}:\n{text}")
             for code in ("0", "1", "2"):
                 check(re.search(rf"^\s+{code}\s", text, re.M),
@@ -437,7 +437,9 @@ def case_help_version():
             version.expect_exit(0, USAGE_TIMEOUT)
             check_equal(version.stderr, "", f"{role} --version stderr")
             lines = version.lines("stdout")
-            check(len(lines) == 1, f"{role} --version: expected one line, got {lines}")
+            #  The first line names the program and the version (help2man reads
+            #  it); the second the protocol and libraries (test_command.py).
+            check(len(lines) == 2, f"{role} --version: expected two lines, got {lines}")
             found = re.search(r"\b(\d+\.\d+(?:\.\d+)?)\b", lines[0])
             check(found and role in lines[0],
                   f"{role} --version does not show its name and a version: {lines[0]!r}")

@@ -59,6 +59,7 @@ static const dv_command_t s_command = {
     "Epilogue: exit codes go here.\n",
     false,
     s_given,
+    NULL,
 };
 
 static const s_values_t s_defaults = {S_ENDPOINT_DEFAULT, 4, 0, false, true};
@@ -215,15 +216,26 @@ test_parse_int64 (void **state)
         "1e3",
         "1.0",
         "1,000",
-        "9223372036854775808",  //  INT64_MAX + 1
-        "-9223372036854775809", //  INT64_MIN - 1
-        "99999999999999999999999",
-        "18446744073709551615",
+        "99999999999999999999999x",
     };
     for (size_t index = 0; index < sizeof bad / sizeof bad[0]; index++) {
         int64_t value = 12345;
         if (dv_parse_int64 (bad[index], &value) != -1)
             fail_msg ("'%s' accepted", bad[index]);
+        assert_int_equal (value, 12345);
+    }
+    //  Numbers, but out of range: told apart, so that errors can say so.
+    const char *out_of_range[] = {
+        "9223372036854775808",  //  INT64_MAX + 1
+        "-9223372036854775809", //  INT64_MIN - 1
+        "99999999999999999999999",
+        "18446744073709551615",
+    };
+    for (size_t index = 0; index < sizeof out_of_range / sizeof out_of_range[0];
+         index++) {
+        int64_t value = 12345;
+        if (dv_parse_int64 (out_of_range[index], &value) != DV_PARSE_RANGE)
+            fail_msg ("'%s' not out of range", out_of_range[index]);
         assert_int_equal (value, 12345);
     }
     int64_t value = 12345;
@@ -256,31 +268,26 @@ test_parse_uint64 (void **state)
         assert_int_equal (value, good[index].value);
     }
     const char *bad[] = {
-        "",
-        " 1",
-        "1 ",
-        "-1",
-        "-0",
-        "+1",
-        "18446744073709551616", //  UINT64_MAX + 1
-        "99999999999999999999999",
-        "0x",
-        "0x ",
-        "0x-1",
-        "0x+1",
-        "0xg",
-        "0x1g",
-        "0x10000000000000000", //  2^64
-        "0x0x1",
-        "x10",
-        "1x",
-        "1e3",
-        "0b1",
+        "",    " 1",   "1 ",   "-1",  "-0",   "+1",    "0x",
+        "0x ", "0x-1", "0x+1", "0xg", "0x1g", "0x0x1", "0x10000000000000000g",
+        "x10", "1x",   "1e3",  "0b1",
     };
     for (size_t index = 0; index < sizeof bad / sizeof bad[0]; index++) {
         uint64_t value = 12345;
         if (dv_parse_uint64 (bad[index], &value) != -1)
             fail_msg ("'%s' accepted", bad[index]);
+        assert_int_equal (value, 12345);
+    }
+    const char *out_of_range[] = {
+        "18446744073709551616", //  UINT64_MAX + 1
+        "99999999999999999999999",
+        "0x10000000000000000", //  2^64
+    };
+    for (size_t index = 0; index < sizeof out_of_range / sizeof out_of_range[0];
+         index++) {
+        uint64_t value = 12345;
+        if (dv_parse_uint64 (out_of_range[index], &value) != DV_PARSE_RANGE)
+            fail_msg ("'%s' not out of range", out_of_range[index]);
         assert_int_equal (value, 12345);
     }
     uint64_t value = 12345;
@@ -414,9 +421,15 @@ test_integer_rejects (void **state)
     s_reset (NULL);
     //  The error says what the range is.
     s_assert_bad_with (s_parse ("--min-workers=1001", NULL), "1001", "1..1000");
-    //  Just past int64, on the widest option.
-    s_assert_bad_with (s_parse ("--offset", "9223372036854775808", NULL), "--offset");
-    s_assert_bad_with (s_parse ("--offset", "-9223372036854775809", NULL), "--offset");
+    //  Just past int64, on the widest option: out of range, not "not an integer".
+    s_assert_bad_with (s_parse ("--offset", "9223372036854775808", NULL), "--offset",
+                       "out of range");
+    s_assert_bad_with (s_parse ("--offset", "-9223372036854775809", NULL), "--offset",
+                       "out of range");
+    s_assert_bad_with (s_parse ("--min-workers", "99999999999999999999", NULL),
+                       "--min-workers", "out of range 1..1000");
+    s_assert_bad_with (s_parse ("--min-workers", "12abc", NULL), "--min-workers",
+                       "not an integer");
     assert_int_equal (s_values.offset, 0);
     //  A bad variable is an error even when a flag would have replaced it:
     //  bad input is never silently ignored.
@@ -477,7 +490,7 @@ test_command_line_rejects (void **state)
     s_assert_bad_with (s_parse ("--nope", NULL), "--nope");
     s_assert_bad_with (s_parse ("--quiet", "--nope=1", NULL), "--nope");
     s_assert_bad_with (s_parse ("-q", NULL), "-q");
-    s_assert_bad_with (s_parse ("-h", NULL), "-h");
+    s_assert_bad_with (s_parse ("-x", NULL), "-x");
     //  A flag takes no value.
     s_assert_bad_with (s_parse ("--quiet=1", NULL), "--quiet");
     //  Missing values.
@@ -540,14 +553,19 @@ test_help_and_version (void **state)
     int outcome = s_parse ("--version", NULL);
     const char *text = s_capture_end (&capture);
     assert_int_equal (outcome, DV_OPTIONS_DONE);
-    assert_string_equal (text, "test (divvy) " DV_VERSION_TEXT "\n");
+    //  The first line for help2man, then the protocol and the libraries.
+    char first[64];
+    snprintf (first, sizeof first, "divvy-test (divvy) %s\n", dv_version ());
+    if (strncmp (text, first, strlen (first)) || !strstr (text, "\nprotocol ") ||
+        !strstr (text, ", libzmq ") || !strstr (text, ", CZMQ "))
+        fail_msg ("--version:\n%s", text);
 
     s_capture_begin (&capture, 1);
     outcome = s_parse ("--min-workers", "5", "--help", NULL);
     text = s_capture_end (&capture);
     assert_int_equal (outcome, DV_OPTIONS_DONE);
     const char *expected[] = {
-        "Usage: test",
+        "Usage: divvy test [OPTION]...\n  or:  divvy-test [OPTION]...\n",
         "Tests the option parser.",
         "--endpoint ENDPOINT",
         "[DIVVY_ENDPOINT; default: " S_ENDPOINT_DEFAULT "]",
@@ -564,6 +582,60 @@ test_help_and_version (void **state)
     for (size_t index = 0; index < sizeof expected / sizeof expected[0]; index++)
         if (!strstr (text, expected[index]))
             fail_msg ("'%s' not in --help:\n%s", expected[index], text);
+}
+
+//  -h is --help.
+static void
+test_short_help (void **state)
+{
+    (void) state;
+    s_capture_t capture;
+    s_capture_begin (&capture, 1);
+    int outcome = s_parse ("-h", NULL);
+    const char *text = s_capture_end (&capture);
+    assert_int_equal (outcome, DV_OPTIONS_DONE);
+    assert_non_null (strstr (text, "Usage: divvy test"));
+}
+
+//  A DIVVY_* variable that no option reads: one warning line naming the
+//  closest option, and the parse goes on. Known names, and other prefixes,
+//  say nothing.
+static void
+test_unknown_variable (void **state)
+{
+    (void) state;
+    setenv ("DIVVY_MIN_WORKRS", "3", 1);
+    s_capture_t capture;
+    s_capture_begin (&capture, 2);
+    int outcome = s_parse (NULL);
+    const char *text = s_capture_end (&capture);
+    unsetenv ("DIVVY_MIN_WORKRS");
+    assert_int_equal (outcome, DV_OPTIONS_RUN);
+    assert_int_equal (s_line_count (text), 1);
+    const char *words[] = {"DIVVY_MIN_WORKRS", "DIVVY_MIN_WORKERS", "--min-workers",
+                           "test"};
+    for (size_t index = 0; index < sizeof words / sizeof words[0]; index++)
+        if (!strstr (text, words[index]))
+            fail_msg ("'%s' not in the warning: %s", words[index], text);
+    assert_int_equal (s_values.min_workers, 4);
+
+    setenv ("DIVVY_QUIETT", "", 1); //  empty, but still a typo
+    s_capture_begin (&capture, 2);
+    outcome = s_parse (NULL);
+    text = s_capture_end (&capture);
+    unsetenv ("DIVVY_QUIETT");
+    assert_int_equal (outcome, DV_OPTIONS_RUN);
+    assert_int_equal (s_line_count (text), 1);
+    assert_non_null (strstr (text, "--quiet"));
+
+    setenv ("DIVVY_QUIET", "1", 1);
+    setenv ("DIVVYX_QUIET", "1", 1);
+    s_capture_begin (&capture, 2);
+    outcome = s_parse (NULL);
+    text = s_capture_end (&capture);
+    unsetenv ("DIVVYX_QUIET");
+    assert_int_equal (outcome, DV_OPTIONS_RUN);
+    assert_string_equal (text, "");
 }
 
 //  Each parse starts afresh, whatever the one before it left behind.
@@ -617,6 +689,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_integer_rejects, s_reset, s_reset),
         cmocka_unit_test_setup_teardown (test_text_rejects, s_reset, s_reset),
         cmocka_unit_test_setup_teardown (test_flag_variable_values, s_reset, s_reset),
+        cmocka_unit_test_setup_teardown (test_short_help, s_reset, s_reset),
+        cmocka_unit_test_setup_teardown (test_unknown_variable, s_reset, s_reset),
         cmocka_unit_test_setup_teardown (test_command_line_rejects, s_reset, s_reset),
         cmocka_unit_test_setup_teardown (test_error_names_the_right_argument, s_reset,
                                          s_reset),

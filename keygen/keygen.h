@@ -1,0 +1,12 @@
+/*  keygen.h: the entry point of the keygen (makes CURVE certificates), shared by the
+    program divvy-keygen and the subcommand `divvy keygen` (divvy/main.c).
+*/
+#ifndef DV_KEYGEN_H_INCLUDED
+#define DV_KEYGEN_H_INCLUDED
+
+//  Runs the keygen with argv as its command line (argv[0] is its name, the
+//  options follow) and returns the process's exit code (exit_codes.h).
+//  Call once per process: it sets up CZMQ, logging and the signal handlers.
+int dv_keygen_main (int argc, char **argv);
+
+#endif

@@ -1,0 +1,12 @@
+/*  sink.h: the entry point of the sink (gathers, checks and prints a job's results),
+   shared by the program divvy-sink and the subcommand `divvy sink` (divvy/main.c).
+*/
+#ifndef DV_SINK_H_INCLUDED
+#define DV_SINK_H_INCLUDED
+
+//  Runs the sink with argv as its command line (argv[0] is its name, the
+//  options follow) and returns the process's exit code (exit_codes.h).
+//  Call once per process: it sets up CZMQ, logging and the signal handlers.
+int dv_sink_main (int argc, char **argv);
+
+#endif
