@@ -17,8 +17,9 @@
     keeps first_missing low (a worker died), every batch above it stays
     unconfirmed, delivered or not. So a worker that restates its credit (a
     reset WANT, which real workers send only after a dry spell, and within
-    DV_CREDIT_REFRESH_MS only while they get nothing) is deemed to hold only what it was
-   sent within that spell (dv_ledger_held_since); what it lost of the older ones a RESEND
+    DV_CREDIT_REFRESH_MS only while they get nothing) is deemed to hold only
+    what it was sent within that spell (dv_ledger_held_since); what it lost
+    of the older ones a RESEND
     will lay at its door.
 
     Trust follows. A worker's credit is capped by its cap (dispatch.c says
