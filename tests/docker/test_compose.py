@@ -369,7 +369,8 @@ def case_healthy(project):
         check(health, "the sink container has no healthcheck")
         running = [entry.get("Output", "") for entry in health.get("Log") or []
                    if entry.get("ExitCode") == 0 and
-                   re.match(r"running: job \d+, [\d,]+ of 20,000 tasks", entry.get("Output", ""))]
+                   re.search(r"^running: job \d+, [\d,]+ of 20,000 tasks",
+                             entry.get("Output", ""), re.M)]
         if health.get("Status") == "healthy" and running:
             break
         check(info["State"]["Running"],
