@@ -50,6 +50,8 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "clock.h"
+
 #define S_SOCKETS_MAX 16
 #define S_NAME_MAX    32
 #define S_ARGS_MAX    64
@@ -76,14 +78,6 @@ s_on_signal (int number)
 {
     (void) number;
     s_stop = 1;
-}
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 static void s_report (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
@@ -338,13 +332,13 @@ s_show_control (const uint8_t *data, size_t size, dv_heartbeat_t *heartbeat)
 static int
 s_watch (s_socket_t *self, int state, uint64_t received, int64_t ms)
 {
-    int64_t end = s_now_ms () + ms;
+    int64_t end = dv_now_ms () + ms;
     zmq_msg_t message;
     zmq_msg_init (&message);
     int rc = -1;
-    while (!s_stop && (ms == 0 || s_now_ms () < end)) {
+    while (!s_stop && (ms == 0 || dv_now_ms () < end)) {
         zmq_pollitem_t item = {self->socket, 0, ZMQ_POLLIN, 0};
-        int64_t wait_ms = ms == 0 ? 100 : end - s_now_ms ();
+        int64_t wait_ms = ms == 0 ? 100 : end - dv_now_ms ();
         zmq_poll (&item, 1, wait_ms > 100 ? 100 : wait_ms < 0 ? 0 : wait_ms);
         s_pump_monitors ();
         while (zmq_msg_recv (&message, self->socket, ZMQ_DONTWAIT) >= 0) {
@@ -371,12 +365,12 @@ s_wait_event (s_socket_t *self, const char *event, int64_t ms)
         s_report ("error wait-event: unknown event %s", event);
         return -2;
     }
-    int64_t end = s_now_ms () + ms;
+    int64_t end = dv_now_ms () + ms;
     while (!s_stop) {
         s_pump_monitors ();
         if (connected ? self->connected : self->disconnected)
             return 0;
-        if (s_now_ms () >= end)
+        if (dv_now_ms () >= end)
             break;
         zmq_pollitem_t item = {self->monitor, 0, ZMQ_POLLIN, 0};
         zmq_poll (&item, 1, 20);
@@ -434,8 +428,8 @@ s_run_line (char *line)
     if (!strcmp (command, "socket") && count == 4)
         return s_open (arguments[1], arguments[2], arguments[3]) ? 2 : 0;
     if (!strcmp (command, "sleep") && count == 2) {
-        int64_t end = s_now_ms () + atoll (arguments[1]);
-        while (!s_stop && s_now_ms () < end) {
+        int64_t end = dv_now_ms () + atoll (arguments[1]);
+        while (!s_stop && dv_now_ms () < end) {
             s_pump_monitors ();
             struct timespec pause = {0, 10 * 1000000};
             nanosleep (&pause, NULL);

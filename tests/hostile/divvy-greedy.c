@@ -27,6 +27,8 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "clock.h"
+
 static volatile sig_atomic_t s_stop;
 
 static void
@@ -34,14 +36,6 @@ s_on_signal (int number)
 {
     (void) number;
     s_stop = 1;
-}
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 typedef struct {
@@ -189,12 +183,12 @@ main (int argc, char **argv)
     }
     int exit_code = 1;
     if (self.tasks && self.control && (!results_endpoint || self.result_buffer)) {
-        int64_t deadline = s_now_ms () + seconds * 1000;
+        int64_t deadline = dv_now_ms () + seconds * 1000;
         int64_t next_want = 0;
         zmq_msg_t message;
         zmq_msg_init (&message);
-        while (!s_stop && exit_code && s_now_ms () < deadline) {
-            int64_t now = s_now_ms ();
+        while (!s_stop && exit_code && dv_now_ms () < deadline) {
+            int64_t now = dv_now_ms ();
             if (now >= next_want) {
                 s_want (&self, (uint32_t) want);
                 next_want = now + every_ms;
