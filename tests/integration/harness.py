@@ -30,6 +30,8 @@ import tempfile
 import threading
 import time
 
+import human_summary as _human_summary
+
 EXIT_SKIP = 77
 INT64_MIN = -(2 ** 63)
 INT64_MAX = 2 ** 63 - 1
@@ -471,6 +473,19 @@ def parse_summary(line):
     check(isinstance(summary["workers"], dict), "JSON workers is not an object")
     check(summary["verified"] in (True, False, None),
           f"JSON verified is {summary['verified']!r}")
+    return summary
+
+
+def human_summary(stderr, required=True):
+    """The sink's human summary in stderr (text) -> dict (human_summary.py:
+    received, tasks, duplicates, ..., sum, verified, workers), grouped as
+    the README shows it. None when there is none and not required."""
+    try:
+        summary = _human_summary.parse(stderr)
+    except ValueError as error:
+        raise TestFailure(str(error)) from None
+    check(summary is not None or not required,
+          f"no human summary on the sink's stderr:\n{stderr[-2000:]}")
     return summary
 
 
