@@ -89,7 +89,7 @@ def keygen_binary():
         if not build:
             raise TestFailure("DIVVY_TEST_KEYGEN (or DIVVY_TEST_BUILD_DIR) is not set: "
                               "run through 'meson test' or set it")
-        path = os.path.join(build, "keygen", "divvy-keygen")
+        path = os.path.join(build, "divvy", "divvy-keygen")
     if not os.access(path, os.X_OK):
         raise TestFailure(f"divvy-keygen binary {path} is not an executable")
     return path

@@ -11,7 +11,7 @@ stdout or stderr, an ipc socket file appearing when a binder is up. Sleeping
 is left to the tests that are about timing, which say so where they do it.
 
 The binaries come from DIVVY_TEST_VENTILATOR / _WORKER / _SINK / _KEYGEN /
-_DIVVY (meson sets them), or from DIVVY_TEST_BUILD_DIR/<role>/divvy-<role>
+_DIVVY (meson sets them), or from DIVVY_TEST_BUILD_DIR/divvy/divvy-<role>
 (divvy/divvy for the dispatcher) when run by hand. The
 programs never see any DIVVY_* or ZSYS_* variable from the outer environment:
 a test that wants one sets it itself.
@@ -88,7 +88,7 @@ def binary(role):
             raise TestFailure(
                 f"DIVVY_TEST_{role.upper()} (or DIVVY_TEST_BUILD_DIR) is not set: "
                 "run through 'meson test' or set it")
-        path = os.path.join(build, role, role if role == "divvy" else f"divvy-{role}")
+        path = os.path.join(build, "divvy", role if role == "divvy" else f"divvy-{role}")
     if not os.access(path, os.X_OK):
         raise TestFailure(f"{role} binary {path} is not an executable")
     return path
