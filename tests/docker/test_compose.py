@@ -22,6 +22,7 @@ Cases:
   healthy         the sink's healthcheck (divvy-status) turns healthy during a job
   curve           with docker-compose.curve.yml: keys made in a volume, an encrypted
                   job with 8 workers, keys kept by a second up, down -v drops them
+  curve_healthy   healthy with docker-compose.curve.yml: the healthcheck talks CURVE
 
 Each case runs once per flavour present, and says which flavour is absent. The
 flavours run side by side (one thread each, separate projects; the image is
@@ -354,6 +355,16 @@ def case_healthy(project):
     """The sink's healthcheck (divvy-status on its control socket) turns it
     healthy while a job runs; the health log shows the running job; the job
     then ends exact and every container exits 0."""
+    check_healthy(project)
+
+
+def case_curve_healthy(project):
+    """case healthy with docker-compose.curve.yml: the healthcheck talks CURVE
+    (the sink's certificate, --curve-server) and turns the sink healthy."""
+    check_healthy(project)
+
+
+def check_healthy(project):
     project.build()
     rc, text, _ = project.compose("up", "-d", "--scale", f"worker={WORKERS}", timeout=120,
                                   variables={"DIVVY_COUNT": "20000", "DIVVY_BATCH": "10",
@@ -591,7 +602,8 @@ def run_case(source, case, flavour):
     return passed
 
 
-OVERRIDES = {"curve": ("docker-compose.curve.yml",)}
+OVERRIDES = {"curve": ("docker-compose.curve.yml",),
+             "curve_healthy": ("docker-compose.curve.yml",)}
 # Cases whose checks time how fast a container stops: one flavour at a time.
 SEQUENTIAL = {"stop", "down"}
 CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
