@@ -274,17 +274,17 @@ class Project:
                                     stderr=subprocess.STDOUT, env=env,
                                     start_new_session=True)
 
-    def build(self):
+    def build(self, services=("sink",)):
         """Builds divvy:latest through Compose (its layer cache makes this a
         few seconds when nothing changed). Only the sink service: all three
-        name the same image."""
+        name the same image; services adds others of an override's."""
         args = ["build"]
         if self.label.startswith("v1"):
             args.append("--force-rm")  # no stopped build containers left behind
         # One build at a time: the flavours run side by side and tag the same
         # image; the second build finds every layer in the cache.
         with _build_lock:
-            rc, text, seconds = self.compose(*args, "sink", timeout=1200,
+            rc, text, seconds = self.compose(*args, *services, timeout=1200,
                                              output=os.path.join(self.tmp, "build.log"))
         check(rc == 0, f"[{self.label}] compose build failed ({rc}):\n{text[-4000:]}")
         log(f"[{self.label}] image built (or up to date) in {seconds:.1f} s")
