@@ -47,8 +47,8 @@ COPY . .
 # Build only the programs the image ships (divvy and the divvy-ROLE programs). -Dtests=false: the test
 # suites need cmocka and python3 and run outside the image (.ci/run).
 RUN meson setup build --buildtype=release -Dtests=false \
- && meson compile -C build divvy/divvy ventilator/divvy-ventilator \
-        worker/divvy-worker sink/divvy-sink keygen/divvy-keygen status/divvy-status
+ && meson compile -C build divvy/divvy divvy/divvy-ventilator \
+        divvy/divvy-worker divvy/divvy-sink divvy/divvy-keygen divvy/divvy-status
 
 # ---- runtime --------------------------------------------------------------
 FROM ${BASE} AS runtime
@@ -66,11 +66,11 @@ RUN set -eu; \
         --shell /usr/sbin/nologin divvy; \
     install -d -m 0700 -o 10001 -g 10001 /keys
 COPY --from=build /src/build/divvy/divvy \
-                  /src/build/ventilator/divvy-ventilator \
-                  /src/build/worker/divvy-worker \
-                  /src/build/sink/divvy-sink \
-                  /src/build/keygen/divvy-keygen \
-                  /src/build/status/divvy-status \
+                  /src/build/divvy/divvy-ventilator \
+                  /src/build/divvy/divvy-worker \
+                  /src/build/divvy/divvy-sink \
+                  /src/build/divvy/divvy-keygen \
+                  /src/build/divvy/divvy-status \
                   /usr/local/bin/
 # Fail the build here, not at run time, if a shared library is missing or
 # the command is broken.

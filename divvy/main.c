@@ -7,6 +7,7 @@
     --help`; `divvy --version` names divvy's version and the libraries it runs
     on. Each role is also a program of its own, divvy-ROLE.
 */
+#include "commands.h"
 #include "keygen.h"
 #include "sink.h"
 #include "status.h"
@@ -84,6 +85,7 @@ s_run (const s_subcommand_t *subcommand, int argc, char **argv)
 int
 main (int argc, char **argv)
 {
+    dv_commands_know ();
     if (argc < 2) {
         fprintf (stderr, "divvy: missing subcommand: sink, worker, ventilator, status or "
                          "keygen (try divvy --help)\n");

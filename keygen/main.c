@@ -44,14 +44,15 @@ s_make (const char *path, bool force)
     return rc ? -1 : 0;
 }
 
-int
-dv_keygen_main (int argc, char **argv)
+//  keygen's command over force (default false), handed to use: the one
+//  definition of its options, for parsing and for dv_keygen_describe.
+static int
+s_command (bool *force, dv_command_use_fn *use, void *context)
 {
-    dv_process_init ("keygen");
-    bool force = false;
+    *force = false;
     const dv_option_t table[] = {
         {"force", DV_OPTION_FLAG, NULL, "overwrite existing certificates", "off", 0, 0,
-         &force},
+         force},
     };
     const dv_command_t command = {
         "keygen",
@@ -68,7 +69,23 @@ dv_keygen_main (int argc, char **argv)
         NULL,
         "PATH...",
     };
-    int parsed = dv_options_parse (&command, argc, argv);
+    return use (&command, context);
+}
+
+int
+dv_keygen_describe (dv_command_use_fn *use, void *context)
+{
+    bool force;
+    return s_command (&force, use, context);
+}
+
+int
+dv_keygen_main (int argc, char **argv)
+{
+    dv_process_init ("keygen");
+    bool force;
+    dv_arguments_t arguments = {argc, argv};
+    int parsed = s_command (&force, dv_options_parse_use, &arguments);
     if (parsed != DV_OPTIONS_RUN)
         return parsed == DV_OPTIONS_DONE ? DV_EXIT_OK : DV_EXIT_USAGE;
     if (optind >= argc) {

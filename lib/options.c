@@ -188,9 +188,66 @@ s_distance (const char *a, size_t a_length, const char *b)
     return row[b_length];
 }
 
+int
+dv_options_parse_use (const dv_command_t *command, void *arguments)
+{
+    dv_arguments_t *parsed = arguments;
+    return dv_options_parse (command, parsed->argc, parsed->argv);
+}
+
+static dv_command_describe_fn *const *s_known;
+static size_t s_known_count;
+
+void
+dv_options_know (dv_command_describe_fn *const *describe, size_t count)
+{
+    s_known = describe;
+    s_known_count = count;
+}
+
+//  What the search for one variable found so far in the tables it saw.
+typedef struct {
+    const char *name;            //  the variable, "DIVVY_..."
+    size_t length;               //  of name, up to '='
+    const dv_command_t *running; //  the command being parsed
+    bool known;
+    //  The closest option so far, and whether it is the running command's.
+    //  Names and program are string constants: they outlive the tables.
+    const char *closest;
+    const char *closest_program;
+    bool closest_own;
+    size_t closest_distance;
+} s_lookup_t;
+
+//  Looks the variable up in one command's table (a dv_command_use_fn). A
+//  later table's option is closer only when strictly so: the running
+//  command, looked at first, wins a tie.
+static int
+s_look_up (const dv_command_t *command, void *context)
+{
+    s_lookup_t *lookup = context;
+    size_t prefix = strlen ("DIVVY_");
+    for (size_t index = 0; index < command->option_count && !lookup->known; index++) {
+        char variable[S_NAME_MAX];
+        s_variable_name (command->options[index].name, variable);
+        if (strlen (variable) == lookup->length &&
+            !strncmp (variable, lookup->name, lookup->length))
+            lookup->known = true;
+        size_t distance = s_distance (lookup->name + prefix, lookup->length - prefix,
+                                      variable + prefix);
+        if (distance < lookup->closest_distance) {
+            lookup->closest = command->options[index].name;
+            lookup->closest_program = command->program;
+            lookup->closest_own = command == lookup->running;
+            lookup->closest_distance = distance;
+        }
+    }
+    return 0;
+}
+
 //  One warning line for each DIVVY_* variable that is no option of the
-//  command (a typo in a Compose file must not pass silently), naming the
-//  closest option. The known names are the table's, nothing else.
+//  command nor of any known command (a typo in a Compose file must not pass
+//  silently), naming the closest option of them all.
 static void
 s_warn_unknown_variables (const dv_command_t *command)
 {
@@ -199,33 +256,30 @@ s_warn_unknown_variables (const dv_command_t *command)
         if (strncmp (*entry, "DIVVY_", prefix))
             continue;
         const char *equals = strchr (*entry, '=');
-        size_t length = equals ? (size_t) (equals - *entry) : strlen (*entry);
-        const dv_option_t *closest = NULL;
-        size_t closest_distance = SIZE_MAX;
-        bool known = false;
-        for (size_t index = 0; index < command->option_count && !known; index++) {
-            char variable[S_NAME_MAX];
-            s_variable_name (command->options[index].name, variable);
-            if (strlen (variable) == length && !strncmp (variable, *entry, length))
-                known = true;
-            size_t distance =
-                s_distance (*entry + prefix, length - prefix, variable + prefix);
-            if (distance < closest_distance) {
-                closest = &command->options[index];
-                closest_distance = distance;
-            }
-        }
-        if (known)
+        s_lookup_t lookup = {
+            .name = *entry,
+            .length = equals ? (size_t) (equals - *entry) : strlen (*entry),
+            .running = command,
+            .closest_distance = SIZE_MAX,
+        };
+        s_look_up (command, &lookup);
+        for (size_t index = 0; index < s_known_count && !lookup.known; index++)
+            s_known[index](s_look_up, &lookup);
+        if (lookup.known)
             continue;
-        if (closest) {
+        const char *scope = s_known_count ? "any divvy command" : "divvy ";
+        const char *program = s_known_count ? "" : command->program;
+        if (lookup.closest) {
             char variable[S_NAME_MAX];
-            s_variable_name (closest->name, variable);
-            dv_log ("warning: %.*s is not a variable of divvy %s, ignored; "
-                    "the closest is %s (--%s)",
-                    (int) length, *entry, command->program, variable, closest->name);
+            s_variable_name (lookup.closest, variable);
+            dv_log ("warning: %.*s is not a variable of %s%s, ignored; "
+                    "the closest is %s (--%s%s%s)",
+                    (int) lookup.length, *entry, scope, program, variable, lookup.closest,
+                    lookup.closest_own ? "" : " of divvy ",
+                    lookup.closest_own ? "" : lookup.closest_program);
         } else
-            dv_log ("warning: %.*s is not a variable of divvy %s (it has none), ignored",
-                    (int) length, *entry, command->program);
+            dv_log ("warning: %.*s is not a variable of %s%s (it has none), ignored",
+                    (int) lookup.length, *entry, scope, program);
     }
 }
 

@@ -49,9 +49,30 @@ typedef struct {
 
 //  Parses the environment, then argv. Positional arguments are errors unless
 //  the command takes_arguments. -h is --help. A DIVVY_* variable that names
-//  no option of the command gets one warning line on stderr naming the
-//  closest option, and is otherwise ignored (the names come from the table).
+//  no option of any known command (dv_options_know; without it, of this
+//  command) gets one warning line on stderr naming the closest option, and
+//  is otherwise ignored: one environment may serve every role (Compose runs
+//  divvy status in the sink's), so another role's variable is no typo. The
+//  names come from the tables, nothing else.
 int dv_options_parse (const dv_command_t *command, int argc, char **argv);
+
+//  A role's command with its option table (over a default options struct),
+//  handed to use: dv_ROLE_describe (use, context) returns use's result. The
+//  same table the role parses with, so that the known names cannot drift.
+typedef int dv_command_use_fn (const dv_command_t *command, void *context);
+typedef int dv_command_describe_fn (dv_command_use_fn *use, void *context);
+
+//  A dv_command_use_fn that parses: context is a dv_arguments_t.
+typedef struct {
+    int argc;
+    char **argv;
+} dv_arguments_t;
+int dv_options_parse_use (const dv_command_t *command, void *arguments);
+
+//  The commands whose variables count as known to dv_options_parse, besides
+//  the one it parses: every divvy command, in a program that has them all
+//  (divvy/commands.c). describe stays the caller's; NULL, 0 forgets them.
+void dv_options_know (dv_command_describe_fn *const *describe, size_t count);
 
 //  After dv_options_parse of a command with given: whether the option name
 //  had a value from a flag or a variable, not only its default.

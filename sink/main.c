@@ -100,8 +100,10 @@ typedef struct {
     dv_metrics_t *metrics;       //  --metrics, or NULL
 } s_sink_t;
 
+//  The sink's command over options, set to their defaults, handed to use:
+//  the one definition of its options, for parsing and for dv_sink_describe.
 static int
-s_parse_options (s_options_t *options, int argc, char **argv)
+s_command (s_options_t *options, dv_command_use_fn *use, void *context)
 {
     *options = (s_options_t){
         .tasks_endpoints = dv_endpoint_default (DV_FLOW_TASKS, false),
@@ -151,7 +153,21 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         NULL,
         NULL,
     };
-    return dv_options_parse (&command, argc, argv);
+    return use (&command, context);
+}
+
+int
+dv_sink_describe (dv_command_use_fn *use, void *context)
+{
+    s_options_t options;
+    return s_command (&options, use, context);
+}
+
+static int
+s_parse_options (s_options_t *options, int argc, char **argv)
+{
+    dv_arguments_t arguments = {argc, argv};
+    return s_command (options, dv_options_parse_use, &arguments);
 }
 
 static int

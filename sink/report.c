@@ -136,34 +136,47 @@ s_verified (const dv_job_t *job)
     return dv_u256_equal (&job->sum, &expected) ? "true" : "false";
 }
 
+//  Human text: the counts grouped ("1,234,567"); the job id and the sum of
+//  squares plain, being values to copy (--job) and compare.
 void
 dv_summary_print (const dv_job_t *job, const dv_summary_extra_t *extra, FILE *stream)
 {
     char sum[DV_U256_TEXT_MAX + 1];
     dv_u256_format (&job->sum, sum);
     double seconds = s_seconds (job);
+    double rate = seconds > 0 ? (double) job->received / seconds : 0.0;
     const char *verified = s_verified (job);
+    char received[DV_HUMAN_COUNT_MAX], total[DV_HUMAN_COUNT_MAX];
+    char duplicates[DV_HUMAN_COUNT_MAX], malformed[DV_HUMAN_COUNT_MAX];
+    char refused[DV_HUMAN_COUNT_MAX], resends[DV_HUMAN_COUNT_MAX];
+    char requested[DV_HUMAN_COUNT_MAX], rate_text[DV_HUMAN_COUNT_MAX];
     fprintf (stream,
-             "%s: job %" PRIu64 " %s: %" PRIu64 " of %" PRIu64 " tasks, %" PRIu64
-             " duplicates, %" PRIu64 " malformed, %" PRIu64 " refused, %" PRIu64
-             " resends (%" PRIu64 " tasks asked again)\n"
-             "%s: %.3f s, %.0f tasks/s\n"
+             "%s: job %" PRIu64 " %s: %s of %s tasks, %s duplicates, %s malformed, %s "
+             "refused, %s resends (%s tasks asked again)\n"
+             "%s: %.3f s, %s tasks/s\n"
              "%s: sum of squares %s (%s)\n",
-             dv_program (), job->announce.job_id, s_outcome (job, extra), job->received,
-             job->announce.task_count, job->duplicates, extra->malformed, extra->refused,
-             extra->resends, extra->tasks_requested, dv_program (), seconds,
-             seconds > 0 ? (double) job->received / seconds : 0.0, dv_program (), sum,
+             dv_program (), job->announce.job_id, s_outcome (job, extra),
+             dv_human_count (job->received, received),
+             dv_human_count (job->announce.task_count, total),
+             dv_human_count (job->duplicates, duplicates),
+             dv_human_count (extra->malformed, malformed),
+             dv_human_count (extra->refused, refused),
+             dv_human_count (extra->resends, resends),
+             dv_human_count (extra->tasks_requested, requested), dv_program (), seconds,
+             dv_human_count ((uint64_t) (rate + 0.5), rate_text), dv_program (), sum,
              !strcmp (verified, "true")    ? "verified"
              : !strcmp (verified, "false") ? "WRONG: does not match the expected sum"
                                            : "not verified: job incomplete");
     zlistx_t *ids = zhashx_keys (job->workers);
     zlistx_set_comparator (ids, (zlistx_comparator_fn *) strcmp);
     zlistx_sort (ids);
-    fprintf (stream, "%s: %zu worker%s:", dv_program (), zlistx_size (ids),
+    char count[DV_HUMAN_COUNT_MAX];
+    fprintf (stream, "%s: %s worker%s:", dv_program (),
+             dv_human_count (zlistx_size (ids), count),
              zlistx_size (ids) == 1 ? "" : "s");
     for (const char *id = zlistx_first (ids); id; id = zlistx_next (ids))
-        fprintf (stream, " %s=%" PRIu64, id,
-                 *(uint64_t *) zhashx_lookup (job->workers, id));
+        fprintf (stream, " %s=%s", id,
+                 dv_human_count (*(uint64_t *) zhashx_lookup (job->workers, id), count));
     fprintf (stream, "\n");
     zlistx_destroy (&ids);
 }
@@ -229,10 +242,10 @@ dv_report_output_lost (dv_output_t *output)
     if (!lines && !summary)
         return false;
     const char *error = dv_output_error (output);
-    char count[64] = "";
+    char count[64] = "", lines_text[DV_HUMAN_COUNT_MAX];
     if (lines)
-        snprintf (count, sizeof count, "%" PRIu64 " result lines%s", lines,
-                  summary ? " and " : "");
+        snprintf (count, sizeof count, "%s result lines%s",
+                  dv_human_count (lines, lines_text), summary ? " and " : "");
     dv_log ("cannot write to stdout: %s; %s%s lost", error ? error : "out of memory",
             count, summary ? "the JSON summary" : "");
     return true;

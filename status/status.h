@@ -15,7 +15,13 @@
 #ifndef DV_STATUS_H_INCLUDED
 #define DV_STATUS_H_INCLUDED
 
+#include "options.h"
+
 //  The whole program: `divvy status` and divvy-status call it.
 int dv_status_main (int argc, char **argv);
+
+//  Hands the status's command and option table to use (options.h): the
+//  names of its DIVVY_* variables, for the other commands' warnings.
+int dv_status_describe (dv_command_use_fn *use, void *context);
 
 #endif

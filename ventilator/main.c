@@ -82,8 +82,11 @@ typedef struct {
     dv_rate_limit_t holders_limit;
 } s_ventilator_t;
 
+//  The ventilator's command over options, set to their defaults, handed to
+//  use: the one definition of its options, for parsing and for
+//  dv_ventilator_describe.
 static int
-s_parse_options (s_options_t *options, int argc, char **argv)
+s_command (s_options_t *options, dv_command_use_fn *use, void *context)
 {
     *options = (s_options_t){
         .tasks_endpoints = dv_endpoint_default (DV_FLOW_TASKS, true),
@@ -137,10 +140,36 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         given,
         NULL,
     };
-    int parsed = dv_options_parse (&command, argc, argv);
-    options->count_given = dv_options_given (&command, "count");
-    options->start_given = dv_options_given (&command, "start");
+    return use (&command, context);
+}
+
+int
+dv_ventilator_describe (dv_command_use_fn *use, void *context)
+{
+    s_options_t options;
+    return s_command (&options, use, context);
+}
+
+typedef struct {
+    dv_arguments_t arguments;
+    s_options_t *options;
+} s_parsing_t;
+
+static int
+s_parse (const dv_command_t *command, void *context)
+{
+    s_parsing_t *parsing = context;
+    int parsed = dv_options_parse_use (command, &parsing->arguments);
+    parsing->options->count_given = dv_options_given (command, "count");
+    parsing->options->start_given = dv_options_given (command, "start");
     return parsed;
+}
+
+static int
+s_parse_options (s_options_t *options, int argc, char **argv)
+{
+    s_parsing_t parsing = {{argc, argv}, options};
+    return s_command (options, s_parse, &parsing);
 }
 
 //  Checks options and input and fills in the job; -1 after logging.

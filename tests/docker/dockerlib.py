@@ -274,17 +274,17 @@ class Project:
                                     stderr=subprocess.STDOUT, env=env,
                                     start_new_session=True)
 
-    def build(self):
+    def build(self, services=("sink",)):
         """Builds divvy:latest through Compose (its layer cache makes this a
         few seconds when nothing changed). Only the sink service: all three
-        name the same image."""
+        name the same image; services adds others of an override's."""
         args = ["build"]
         if self.label.startswith("v1"):
             args.append("--force-rm")  # no stopped build containers left behind
         # One build at a time: the flavours run side by side and tag the same
         # image; the second build finds every layer in the cache.
         with _build_lock:
-            rc, text, seconds = self.compose(*args, "sink", timeout=1200,
+            rc, text, seconds = self.compose(*args, *services, timeout=1200,
                                              output=os.path.join(self.tmp, "build.log"))
         check(rc == 0, f"[{self.label}] compose build failed ({rc}):\n{text[-4000:]}")
         log(f"[{self.label}] image built (or up to date) in {seconds:.1f} s")
@@ -383,36 +383,23 @@ def sum_of_squares(start, count):
     return sum(v * v for v in range(start, end + 1))
 
 
-SUMMARY_COMPLETE = re.compile(
-    r"sink: job (\d+) complete: (\d+) of (\d+) tasks, (\d+) duplicates, (\d+) malformed")
-SUMMARY_SUM = re.compile(r"sink: sum of squares (\d+) \((verified|NOT verified|[^)]*)\)")
-SUMMARY_WORKERS = re.compile(r"sink: (\d+) workers?: (.*)")
+#  The human summary's parser is the integration suite's (one definition).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                "integration"))
+import human_summary  # noqa: E402
 
 
-def parse_summary(stderr):
-    """The sink's human summary on stderr -> dict (tasks, total, sum, verified,
-    workers {id: count})."""
-    complete = SUMMARY_COMPLETE.search(stderr)
-    total = SUMMARY_SUM.search(stderr)
-    workers = SUMMARY_WORKERS.search(stderr)
-    check(complete and total and workers,
-          f"no complete summary in the sink's stderr:\n{stderr[-3000:]}")
-    counts = {}
-    for item in workers.group(2).split():
-        name, _, count = item.rpartition("=")
-        counts[name] = int(count)
-    check(len(counts) == int(workers.group(1)),
-          f"summary names {workers.group(1)} workers but lists {len(counts)}: {workers.group(0)}")
-    return {
-        "job": complete.group(1),
-        "received": int(complete.group(2)),
-        "tasks": int(complete.group(3)),
-        "duplicates": int(complete.group(4)),
-        "malformed": int(complete.group(5)),
-        "sum": int(total.group(1)),
-        "verified": total.group(2) == "verified",
-        "workers": counts,
-    }
+def parse_summary(stderr, outcome="complete"):
+    """The sink's human summary on stderr (counts grouped), of a job that
+    ended with outcome -> dict (job, received, tasks, duplicates, malformed,
+    sum, verified, workers {id: count}, ...: human_summary.parse)."""
+    try:
+        summary = human_summary.parse(stderr)
+    except ValueError as error:
+        raise Failure(str(error)) from None
+    check(summary and summary["outcome"] == outcome,
+          f"no {outcome} summary in the sink's stderr:\n{stderr[-3000:]}")
+    return summary
 
 
 def last_json_line(stdout):

@@ -22,6 +22,9 @@ Cases:
   healthy         the sink's healthcheck (divvy-status) turns healthy during a job
   curve           with docker-compose.curve.yml: keys made in a volume, an encrypted
                   job with 8 workers, keys kept by a second up, down -v drops them
+  curve_healthy   healthy with docker-compose.curve.yml: the healthcheck talks CURVE
+  prometheus      with docker-compose.prometheus.yml: a Prometheus (Debian's, on the
+                  base image) scrapes the job and returns the sink's final count
 
 Each case runs once per flavour present, and says which flavour is absent. The
 flavours run side by side (one thread each, separate projects; the image is
@@ -340,8 +343,8 @@ def case_stop(project):
     sink = sink_id(project)
     stop_and_check(project, sink, "the sink")
     text = logs(sink, "stderr")
-    check(re.search(r"sink: job \d+ interrupted: \d+ of 100000 tasks", text),
-          f"the stopped sink printed no summary:\n{text[-1500:]}")
+    stopped = parse_summary(text, outcome="interrupted")
+    check(stopped["tasks"] == 100000, f"the stopped sink's summary: {stopped}")
     log(f"[{project.label}] the stopped sink printed its (interrupted) summary")
     # A worker whose sink and ventilator are gone: it keeps reconnecting to
     # names that no longer resolve, and must still stop at once.
@@ -354,6 +357,16 @@ def case_healthy(project):
     """The sink's healthcheck (divvy-status on its control socket) turns it
     healthy while a job runs; the health log shows the running job; the job
     then ends exact and every container exits 0."""
+    check_healthy(project)
+
+
+def case_curve_healthy(project):
+    """case healthy with docker-compose.curve.yml: the healthcheck talks CURVE
+    (the sink's certificate, --curve-server) and turns the sink healthy."""
+    check_healthy(project)
+
+
+def check_healthy(project):
     project.build()
     rc, text, _ = project.compose("up", "-d", "--scale", f"worker={WORKERS}", timeout=120,
                                   variables={"DIVVY_COUNT": "20000", "DIVVY_BATCH": "10",
@@ -538,6 +551,55 @@ def case_curve(project):
         f"run, down -v removed the volume ({seconds:.1f} s)")
 
 
+def prometheus_query(container, query):
+    """One instant query through promtool inside the Prometheus container:
+    {labels text: value}."""
+    text = docker("exec", container, "promtool", "query", "instant", "http://127.0.0.1:9090",
+                  query)
+    found = {}
+    for line in text.splitlines():
+        match = re.match(r"^(.*) => (\S+) @\[[\d.]+\]$", line.strip())
+        if match:
+            found[match.group(1)] = float(match.group(2))
+    return found
+
+
+def case_prometheus(project):
+    """docker-compose.prometheus.yml: a Prometheus built from the project's
+    base image (Debian's package) scrapes every role's --metrics during a
+    job; after it, its HTTP API (promtool query) returns the job's size for
+    the sink's divvy_results_total; every divvy container exits 0."""
+    count = 20000
+    project.build(services=("sink", "prometheus"))
+    rc, text, _ = project.compose("up", "-d", "--scale", f"worker={WORKERS}", timeout=120,
+                                  variables={"DIVVY_COUNT": str(count), "DIVVY_BATCH": "10",
+                                             "DIVVY_TASK_DELAY_US": "2000",
+                                             "DIVVY_QUIET": "1", "DIVVY_LINGER": "3000"})
+    check(rc == 0, f"up -d exited {rc}:\n{text[-2000:]}")
+    prometheus = project.containers("prometheus")
+    check(len(prometheus) == 1, f"{len(prometheus)} prometheus containers")
+    roles = [c for service in SERVICES for c in project.containers(service)]
+    infos = wait_exited(roles, 300)
+    codes = exit_codes(infos)
+    check(all(code == 0 for code in codes.values()), f"exit codes: {codes}")
+    summary = parse_summary(logs(sink_id(project), "stderr"))
+    check(summary["received"] == count and summary["verified"], f"the summary: {summary}")
+    results = prometheus_query(prometheus[0],
+                               'max_over_time(divvy_results_total{job="sink"}[1h])')
+    check(list(results.values()) == [count],
+          f"Prometheus' divvy_results_total: {results}, expected {count}")
+    workers = prometheus_query(prometheus[0],
+                               'count(max_over_time(divvy_tasks_squared_total[1h]))')
+    sent = prometheus_query(prometheus[0],
+                            'max_over_time(divvy_tasks_sent_total{job="ventilator"}[1h])')
+    log(f"[{project.label}] Prometheus read divvy_results_total {count} from the sink; "
+        f"workers scraped: {list(workers.values())}, ventilator tasks sent: "
+        f"{list(sent.values())}")
+    #  Found by DNS every 2 s: most replicas, all of them on a quiet machine.
+    check(list(workers.values()) and list(workers.values())[0] >= 1,
+          f"workers Prometheus scraped: {workers}")
+
+
 def flavours_case(flavours):
     """Both flavours or, in CI, a failure; elsewhere a skip that says which
     is absent and how to get it."""
@@ -591,7 +653,9 @@ def run_case(source, case, flavour):
     return passed
 
 
-OVERRIDES = {"curve": ("docker-compose.curve.yml",)}
+OVERRIDES = {"curve": ("docker-compose.curve.yml",),
+             "curve_healthy": ("docker-compose.curve.yml",),
+             "prometheus": ("docker-compose.prometheus.yml",)}
 # Cases whose checks time how fast a container stops: one flavour at a time.
 SEQUENTIAL = {"stop", "down"}
 CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}

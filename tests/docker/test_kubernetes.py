@@ -122,7 +122,7 @@ def check_readiness(source, sink):
     with open(os.path.join(source, "Dockerfile")) as handle:
         dockerfile = handle.read()
     check(command[0] == "/usr/local/bin/divvy-status" and
-          "/src/build/status/divvy-status" in dockerfile,
+          "/src/build/divvy/divvy-status" in dockerfile,
           f"sink readinessProbe: {command[0]} must be the image's /usr/local/bin/divvy-status")
     options = dict(zip(command[1::2], command[2::2]))
     declared = {p.get("name"): p.get("containerPort") for p in sink.get("ports") or []}

@@ -39,8 +39,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 from harness import (  # noqa: E402
     Pipeline, Process, TestFailure, TestSkip, binary, check, check_clean_stderr,
-    check_equal, check_no_socket_files, clean_environment, describe_exit, main,
-    parse_result_lines, scaled, wait_until_sleeping)
+    check_equal, check_no_socket_files, clean_environment, describe_exit, human_summary,
+    main, parse_result_lines, scaled, wait_until_sleeping)
 
 #  A job's processes all exit within this once the fault is over (seconds,
 #  scaled under sanitizers). Limits, not speeds: a good run is far below.
@@ -89,7 +89,7 @@ def keygen_binary():
         if not build:
             raise TestFailure("DIVVY_TEST_KEYGEN (or DIVVY_TEST_BUILD_DIR) is not set: "
                               "run through 'meson test' or set it")
-        path = os.path.join(build, "keygen", "divvy-keygen")
+        path = os.path.join(build, "divvy", "divvy-keygen")
     if not os.access(path, os.X_OK):
         raise TestFailure(f"divvy-keygen binary {path} is not an executable")
     return path
@@ -1080,7 +1080,8 @@ def case_curve_bad_options():
 EXIT_OUTPUT = 3
 STALL_S = 5
 LOST_LINE = re.compile(r"^sink: cannot write (?:results )?to stdout: (.+); "
-                       r"(?:(\d+) result lines)?(?: and )?(the JSON summary)? ?lost$")
+                       r"(?:(\d{1,3}(?:,\d{3})*) result lines)?(?: and )?(the JSON summary)? ?"
+                       r"lost$")
 
 
 class HeldStdout(Process):
@@ -1152,10 +1153,10 @@ def lost_line(sink):
 
 def check_verified_on_stderr(sink, values):
     total = sum(value * value for value in values)
-    check(re.search(rf"^sink: job \d+ complete: {len(values)} of {len(values)} tasks",
-                    sink.stderr, re.M) and
-          re.search(rf"^sink: sum of squares {total} \(verified\)$", sink.stderr, re.M),
-          f"the sink's human summary lacks the complete, verified job:\n{sink.stderr}")
+    human = human_summary(sink.stderr)
+    check_equal((human["outcome"], human["received"], human["tasks"], human["sum"],
+                 human["verdict"]), ("complete", len(values), len(values), total, "verified"),
+                "the sink's human summary (outcome, received, tasks, sum, verdict)")
 
 
 def case_stdout_stall():
@@ -1199,7 +1200,7 @@ def case_stdout_full():
             check_verified_on_stderr(sink, values)
             found = lost_line(sink)
             check_equal(found.group(1), "No space left on device", f"{args}: the error")
-            check_equal(int(found.group(2)) if found.group(2) else None, lines,
+            check_equal(int(found.group(2).replace(",", "")) if found.group(2) else None, lines,
                         f"{args}: result lines said lost")
             check_equal(bool(found.group(3)), summary_lost, f"{args}: JSON summary lost")
             check_no_socket_files(pipeline)
@@ -1220,7 +1221,7 @@ def case_stdout_closed():
         parse_result_lines(sink.lines("stdout"))
         found = lost_line(sink)
         check_equal(found.group(1), "Broken pipe", "the error")
-        lost = int(found.group(2) or 0)
+        lost = int((found.group(2) or "0").replace(",", ""))
         check(0 < lost <= count - 5, f"{lost} lines said lost of {count}")
         check(not found.group(3), "no JSON summary was asked for")
         check_no_socket_files(pipeline)
@@ -1532,11 +1533,9 @@ def ventilator_dies_once(trial, threshold):
         check(matching(sink, rf"^sink: the ventilator has been silent for "
                        rf"{VENTILATOR_SILENT_S} s: abandoning job \d+"),
               f"no 'abandoning job' line on the sink's stderr: {sink.lines('stderr')}")
-        human = matching(sink, r"^sink: job \d+ \w+: \d+ of \d+ tasks")
-        check(len(human) == 1, f"the sink's human summary: {human}")
-        found = re.match(r"^sink: job \d+ \w+: (\d+) of (\d+) tasks", human[0])
-        check(int(found.group(1)) < int(found.group(2)),
-              f"the human summary says the job is whole: {human[0]!r}")
+        human = human_summary(sink.stderr)
+        check(human["received"] < human["tasks"],
+              f"the human summary says the job is whole: {human}")
         check(matching(sink, r"incomplete"),
               f"the sink's stderr does not say the job is incomplete: "
               f"{sink.lines('stderr')}")

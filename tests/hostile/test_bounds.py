@@ -162,7 +162,7 @@ IDS_COUNT = 100000
 IDS_RSS_LIMIT_KIB = 16 * MIB
 #  The human summary's worker line: at most the named ids and the bucket,
 #  each "id=count" with an id of at most 64 bytes.
-WORKERS_LINE_MAX = (WORKER_IDS_MAX + 1) * (64 + 1 + 20 + 1) + 100
+WORKERS_LINE_MAX = (WORKER_IDS_MAX + 1) * (64 + 1 + 26 + 1) + 100  # 26: a grouped uint64
 
 
 def ids_job(name):
@@ -185,7 +185,8 @@ def case_worker_ids():
     need_pyzmq()
     summary, lines, rss, hwm = ids_job("worker_ids")
     workers = summary["workers"]
-    worker_line = [line for line in lines if re.match(r"^sink: \d+ workers:", line)]
+    worker_line = [line for line in lines
+                   if re.match(r"^sink: \d{1,3}(?:,\d{3})* workers:", line)]
     warnings = [line for line in lines if "worker ids" in line and "counted" in line]
     figures("worker_ids", ids_sent=IDS_COUNT, ids_named=len(workers),
             bucket=workers.get(OTHER_WORKERS), sink_rss_kib=rss, sink_hwm_kib=hwm,

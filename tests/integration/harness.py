@@ -11,7 +11,7 @@ stdout or stderr, an ipc socket file appearing when a binder is up. Sleeping
 is left to the tests that are about timing, which say so where they do it.
 
 The binaries come from DIVVY_TEST_VENTILATOR / _WORKER / _SINK / _KEYGEN /
-_DIVVY (meson sets them), or from DIVVY_TEST_BUILD_DIR/<role>/divvy-<role>
+_DIVVY (meson sets them), or from DIVVY_TEST_BUILD_DIR/divvy/divvy-<role>
 (divvy/divvy for the dispatcher) when run by hand. The
 programs never see any DIVVY_* or ZSYS_* variable from the outer environment:
 a test that wants one sets it itself.
@@ -29,6 +29,8 @@ import sys
 import tempfile
 import threading
 import time
+
+import human_summary as _human_summary
 
 EXIT_SKIP = 77
 INT64_MIN = -(2 ** 63)
@@ -86,7 +88,7 @@ def binary(role):
             raise TestFailure(
                 f"DIVVY_TEST_{role.upper()} (or DIVVY_TEST_BUILD_DIR) is not set: "
                 "run through 'meson test' or set it")
-        path = os.path.join(build, role, role if role == "divvy" else f"divvy-{role}")
+        path = os.path.join(build, "divvy", role if role == "divvy" else f"divvy-{role}")
     if not os.access(path, os.X_OK):
         raise TestFailure(f"{role} binary {path} is not an executable")
     return path
@@ -471,6 +473,19 @@ def parse_summary(line):
     check(isinstance(summary["workers"], dict), "JSON workers is not an object")
     check(summary["verified"] in (True, False, None),
           f"JSON verified is {summary['verified']!r}")
+    return summary
+
+
+def human_summary(stderr, required=True):
+    """The sink's human summary in stderr (text) -> dict (human_summary.py:
+    received, tasks, duplicates, ..., sum, verified, workers), grouped as
+    the README shows it. None when there is none and not required."""
+    try:
+        summary = _human_summary.parse(stderr)
+    except ValueError as error:
+        raise TestFailure(str(error)) from None
+    check(summary is not None or not required,
+          f"no human summary on the sink's stderr:\n{stderr[-2000:]}")
     return summary
 
 

@@ -172,6 +172,36 @@ def case_unknown_variable():
         check_equal(len(warnings), 1, "sink warnings about DIVVY_QIUET")
 
 
+#  One environment for every role, as Compose gives the sink's to its
+#  healthcheck (divvy status): each variable is some command's option.
+SHARED_ENV = {"DIVVY_LINGER": "500", "DIVVY_MAX_TASKS": "1000", "DIVVY_QUIET": "1",
+              "DIVVY_JSON": "1", "DIVVY_CURVE_ALLOW": "/keys/allow",
+              "DIVVY_PREFETCH": "64", "DIVVY_ID": "w1", "DIVVY_COUNT": "10",
+              "DIVVY_WINDOW": "16", "DIVVY_TIMEOUT": "2000", "DIVVY_WATCH": "0",
+              "DIVVY_FORCE": "0", "DIVVY_RESEND_AFTER": "100"}
+
+
+def case_shared_environment():
+    """Another role's variables are no typo: no program warns about them. A
+    typo gets one warning naming the closest option of any command, and the
+    command it belongs to when that is not the running one."""
+    for role in ROLES:
+        code, out, err = run([binary(role), "--version"], env=SHARED_ENV)
+        check_equal((code, err), (0, ""), f"{role} --version in a shared environment "
+                    "(exit, stderr)")
+    code, _, err = run([binary("status"), "--version"],
+                       env=dict(SHARED_ENV, DIVVY_PREFECTH="64"))
+    lines = lines_of(err)
+    check_equal((code, len(lines)), (0, 1), f"status with DIVVY_PREFECTH: exit, "
+                f"warning lines {lines}")
+    for words in ("status: warning: DIVVY_PREFECTH is not a variable of any divvy command",
+                  "the closest is DIVVY_PREFETCH (--prefetch of divvy worker)"):
+        check(words in lines[0], f"the warning does not say {words!r}: {lines[0]!r}")
+    #  The divvy command knows them all too.
+    code, _, err = run([binary("divvy"), "status", "--version"], env=SHARED_ENV)
+    check_equal((code, err), (0, ""), "divvy status --version in a shared environment")
+
+
 def case_one_worker():
     with Pipeline("one_worker") as pipeline:
         sink = pipeline.sink(["--quiet"])
@@ -393,6 +423,7 @@ CASES = {
     "status": case_status,
     "version": case_version,
     "unknown_variable": case_unknown_variable,
+    "shared_environment": case_shared_environment,
     "one_worker": case_one_worker,
     "out_of_range": case_out_of_range,
     "curve_missing_file": case_curve_missing_file,

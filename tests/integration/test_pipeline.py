@@ -23,7 +23,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (  # noqa: E402
     INT64_MAX, INT64_MIN, Pipeline, check, check_clean_stderr,
     check_complete, check_equal, check_no_socket_files, check_one_line,
-    free_tcp_port, main, parse_result_lines, sink_output, wait_until_sleeping)
+    free_tcp_port, human_summary, main, parse_result_lines, sink_output,
+    wait_until_sleeping)
 
 #  A job's processes all exit within this (seconds, scaled under sanitizers).
 JOB_TIMEOUT = 60
@@ -74,13 +75,16 @@ def job_started(ventilator, timeout):
 
 
 def check_sink_human_summary(sink, values):
+    """The human summary on stderr: complete, nothing dropped, verified, its
+    counts grouped (human_summary.py parses only the grouped form)."""
     total = sum(value * value for value in values)
-    text = sink.stderr
-    check(re.search(rf"^sink: job \d+ complete: {len(values)} of {len(values)} tasks, "
-                    r"0 duplicates, 0 malformed\b", text, re.M),
-          f"the sink's stderr lacks the completion line:\n{text}")
-    check(re.search(rf"^sink: sum of squares {total} \(verified\)$", text, re.M),
-          f"the sink's stderr lacks 'sum of squares {total} (verified)':\n{text}")
+    summary = human_summary(sink.stderr)
+    check_equal((summary["outcome"], summary["received"], summary["tasks"]),
+                ("complete", len(values), len(values)), "human summary: outcome, of tasks")
+    check_equal((summary["duplicates"], summary["malformed"]), (0, 0),
+                "human summary: duplicates, malformed")
+    check_equal((summary["sum"], summary["verdict"]), (total, "verified"),
+                "human summary: sum of squares")
 
 
 def run_job(pipeline, ventilator_args, workers=1, worker_args=None,
@@ -165,6 +169,32 @@ ORDERS = {
     "order_ventilator_sink_workers": ("ventilator", "sink", "workers"),
     "order_ventilator_workers_sink": ("ventilator", "workers", "sink"),
 }
+
+
+def case_human_summary():
+    """The human summary on stderr says what the JSON one does, its counts
+    grouped ("12,345 of 12,345 tasks", README "Output"), the job id and the
+    sum of squares plain."""
+    count = 12345
+    with Pipeline("human_summary") as pipeline:
+        sink, _, _ = run_job(pipeline, ["--count", str(count), "--batch", "100"], workers=2,
+                             worker_args=lambda index: ["--id", f"w{index}"])
+        _, summary = sink_output(sink)
+        check_complete(summary, range(1, count + 1))
+        check(f": job {summary['job']} complete: 12,345 of 12,345 tasks, 0 duplicates, "
+              "0 malformed, 0 refused, 0 resends (0 tasks asked again)\n" in sink.stderr,
+              f"the first line of the human summary is not grouped:\n{sink.stderr}")
+        human = human_summary(sink.stderr)
+        pairs = {"job": "job", "received": "results", "tasks": "tasks",
+                 "duplicates": "duplicates", "malformed": "malformed",
+                 "refused": "refused", "resends": "resends",
+                 "asked_again": "tasks_requested_again", "workers": "workers"}
+        check_equal({key: human[key] for key in pairs},
+                    {key: summary[json_key] for key, json_key in pairs.items()},
+                    "the human summary against the JSON one")
+        check_equal(str(human["sum"]), summary["sum_of_squares"], "the human sum of squares")
+        check(re.search(r"^sink: \d+\.\d{3} s, \d{1,3}(,\d{3})* tasks/s$", sink.stderr,
+                        re.M), f"the rate line is not grouped:\n{sink.stderr}")
 
 
 def input_job(values_text, values, use_stdin=False):
@@ -484,10 +514,11 @@ def check_interrupted_sink(sink):
     total = sum(value * value * times for value, times in values.items())
     check_equal(summary["sum_of_squares"], str(total), "JSON sum of the printed squares")
     check_equal(sum(summary["workers"].values()), len(lines), "sum of the worker counts")
-    check(re.search(r"^sink: job \d+ interrupted: \d+ of 1000000 tasks", sink.stderr, re.M),
-          f"the sink's human summary lacks the interrupted line:\n{sink.stderr}")
-    check("not verified: job incomplete" in sink.stderr,
-          f"the sink's human summary does not say it is not verified:\n{sink.stderr}")
+    human = human_summary(sink.stderr)
+    check_equal((human["outcome"], human["received"], human["tasks"]),
+                ("interrupted", summary["results"], 1000000),
+                "the human summary: outcome, received, of tasks")
+    check_equal(human["verdict"], "not verified: job incomplete", "the human verdict")
 
 
 def signal_case(target, number):
@@ -707,6 +738,7 @@ CASES = {
     "input_mixed": case_input_mixed,
     "input_stdin": case_input_stdin,
     "print_all": case_print_all,
+    "human_summary": case_human_summary,
     "json_only": case_json_only,
     "duplicate_ids": case_duplicate_ids,
     "late_worker": case_late_worker,

@@ -40,6 +40,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from harness import (Pipeline, TestFailure, TestSkip, check, check_clean_stderr,  # noqa: E402
                      check_equal, check_one_line, free_tcp_port, main, scaled)
+sys.path.insert(0, os.path.join(HERE, "..", "faults"))
+from test_faults import curve_flags, make_keys  # noqa: E402
 
 JOB_TIMEOUT = 60
 METRICS_LINE = r"metrics on http://127\.0\.0\.1:(\d+)/metrics"
@@ -330,6 +332,57 @@ def case_status_timeout():
         check_one_line(bad, ["--timeout"])
 
 
+def case_status_curve():
+    """divvy status against a CURVE sink: with the sink's own environment
+    (DIVVY_CURVE_CERT, DIVVY_CURVE_ALLOW, as Compose's healthcheck has it)
+    and --curve-server, it answers, running and done, and warns about
+    nothing; with a worker's certificate too. In plain text, or with a key
+    the sink does not allow, no sink answers (1); a certificate without
+    --curve-server is a usage error (2) that says what is missing."""
+    count = 20000
+    with Pipeline("status_curve") as pipeline:
+        keys = make_keys(pipeline)
+        sink = pipeline.sink(["--quiet", "--linger", "4000"] + curve_flags(keys, "sink"))
+        pipeline.wait_bound(pipeline.control, sink)
+        sink_env = {"DIVVY_CURVE_CERT": keys["server"], "DIVVY_CURVE_ALLOW": keys["allow"],
+                    "DIVVY_QUIET": "1", "DIVVY_LINGER": "4000"}
+        probe = ["--curve-server", keys["server"], "--timeout", "2000"]
+        idle = pipeline.start("status", ["--control", pipeline.control] + probe,
+                              name="healthcheck", env=sink_env, endpoints=False)
+        idle.expect_exit(0, 10)
+        check_equal(idle.lines("stdout"), ["idle: no job"], "CURVE status, idle")
+        check_equal(idle.lines("stderr"), [], "CURVE status's stderr in the sink's env")
+        plain = status(pipeline, ["--timeout", "1000"], "plain")
+        plain.expect_exit(1, 10)
+        check_one_line(plain, ["no sink answered"])
+        intruder = status(pipeline, ["--curve-cert", keys["intruder"], "--timeout", "1000"]
+                          + probe[:2], "intruder")
+        intruder.expect_exit(1, 10)
+        check_one_line(intruder, ["no sink answered"])
+        half = pipeline.start("status", ["--control", pipeline.control], name="half",
+                              env=sink_env, endpoints=False)
+        half.expect_exit(2, 10)
+        check_one_line(half, ["--curve-server"])
+        workers = [pipeline.worker(["--task-delay-us", "200"] + curve_flags(keys, "worker"))
+                   for _ in range(2)]
+        ventilator = pipeline.ventilator(["--count", str(count), "--batch", "10",
+                                          "--min-workers", "2"]
+                                         + curve_flags(keys, "ventilator"))
+        sink.wait_for_line("stderr", r"gathering", 20)
+        running = status(pipeline, curve_flags(keys, "worker") + ["--json"], "worker-key")
+        running.expect_exit(0, 10)
+        answer = json.loads(running.stdout)
+        check(answer["state"] in ("running", "done") and answer["total"] == count,
+              f"CURVE status with a worker's key: {answer}")
+        sink.wait_for_line("stderr", r"complete", JOB_TIMEOUT)
+        done = pipeline.start("status", ["--control", pipeline.control] + probe,
+                              name="done", env=sink_env, endpoints=False)
+        done.expect_exit(0, 10)
+        check(re.fullmatch(r"done: job \d+, 20,000 of 20,000 tasks \(100\.0%\), ended .+ ago",
+                           done.stdout.strip()), f"CURVE status, done: {done.stdout!r}")
+        finish([sink, ventilator] + workers)
+
+
 def case_status_lines():
     count = 45000
     with Pipeline("status_lines") as pipeline:
@@ -361,6 +414,7 @@ CASES = {
     "status_watch": case_status_watch,
     "status_timeout": case_status_timeout,
     "status_lines": case_status_lines,
+    "status_curve": case_status_curve,
 }
 
 if __name__ == "__main__":

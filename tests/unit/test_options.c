@@ -676,6 +676,63 @@ test_given (void **state)
     assert_false (dv_options_given (&s_command, "no-such-option"));
 }
 
+//  Another command's table, as dv_ROLE_describe hands it over: its
+//  variables are known to every command once dv_options_know names it.
+static int
+s_describe_other (dv_command_use_fn *use, void *context)
+{
+    int64_t linger_ms = 1000;
+    const dv_option_t table[] = {
+        {"linger", DV_OPTION_INTEGER, "MS", "linger", "1000", 0, 600000, &linger_ms},
+    };
+    const dv_command_t command = {
+        "other", "Another command.", table, 1, NULL, false, NULL, NULL,
+    };
+    return use (&command, context);
+}
+
+//  With dv_options_know: another command's variable says nothing (one
+//  environment serves several roles); a typo of it gets one warning naming
+//  the closest option and its command; the running command's own option
+//  wins a tie.
+static void
+test_known_commands (void **state)
+{
+    (void) state;
+    dv_command_describe_fn *const known[] = {s_describe_other};
+    dv_options_know (known, 1);
+    setenv ("DIVVY_LINGER", "5", 1);
+    s_capture_t capture;
+    s_capture_begin (&capture, 2);
+    int outcome = s_parse (NULL);
+    const char *text = s_capture_end (&capture);
+    assert_int_equal (outcome, DV_OPTIONS_RUN);
+    assert_string_equal (text, "");
+    unsetenv ("DIVVY_LINGER");
+
+    setenv ("DIVVY_LINGR", "5", 1);
+    s_capture_begin (&capture, 2);
+    outcome = s_parse (NULL);
+    text = s_capture_end (&capture);
+    unsetenv ("DIVVY_LINGR");
+    assert_int_equal (outcome, DV_OPTIONS_RUN);
+    assert_int_equal (s_line_count (text), 1);
+    const char *words[] = {"DIVVY_LINGR is not a variable of any divvy command",
+                           "the closest is DIVVY_LINGER (--linger of divvy other)"};
+    for (size_t index = 0; index < sizeof words / sizeof words[0]; index++)
+        if (!strstr (text, words[index]))
+            fail_msg ("'%s' not in the warning: %s", words[index], text);
+
+    setenv ("DIVVY_MIN_WORKRS", "3", 1);
+    s_capture_begin (&capture, 2);
+    outcome = s_parse (NULL);
+    text = s_capture_end (&capture);
+    unsetenv ("DIVVY_MIN_WORKRS");
+    assert_int_equal (s_line_count (text), 1);
+    assert_non_null (strstr (text, "the closest is DIVVY_MIN_WORKERS (--min-workers)\n"));
+    dv_options_know (NULL, 0);
+}
+
 int
 main (void)
 {
@@ -691,6 +748,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_flag_variable_values, s_reset, s_reset),
         cmocka_unit_test_setup_teardown (test_short_help, s_reset, s_reset),
         cmocka_unit_test_setup_teardown (test_unknown_variable, s_reset, s_reset),
+        cmocka_unit_test_setup_teardown (test_known_commands, s_reset, s_reset),
         cmocka_unit_test_setup_teardown (test_command_line_rejects, s_reset, s_reset),
         cmocka_unit_test_setup_teardown (test_error_names_the_right_argument, s_reset,
                                          s_reset),

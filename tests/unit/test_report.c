@@ -10,6 +10,7 @@
 #include "output.h"
 #include "report.h"
 #include "clock.h"
+#include "human.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -290,6 +291,44 @@ test_summary_human (void **state)
     dv_job_destroy (&job);
 }
 
+//  The human summary groups its counts (received, total, duplicates, the
+//  rest, the rate, each worker's): "1,234,567 of 3,000,000 tasks". The job
+//  id and the sum of squares stay plain digits: values to copy and compare.
+static void
+test_summary_human_grouped (void **state)
+{
+    (void) state;
+    dv_job_t *job = s_job_done (3000000);
+    job->announce.job_id = 17319731041701933273u;
+    job->received = 1234567;
+    job->duplicates = 12345;
+    job->started_us = 0;
+    job->finished_us = 2000000;
+    dv_job_worker_t *worker = zmalloc (sizeof *worker);
+    assert_non_null (worker);
+    worker->results = 1234567;
+    worker->source_fd = -1;
+    zhashx_insert (job->workers, "w1", worker); //  the job owns it now
+    job->sum.limb[0] = 1234567890123u;
+    dv_summary_extra_t extra = {
+        .malformed = 1000, .refused = 2000, .resends = 3000, .tasks_requested = 4000000};
+    char *text = NULL;
+    size_t length = 0;
+    FILE *stream = open_memstream (&text, &length);
+    assert_non_null (stream);
+    dv_summary_print (job, &extra, stream);
+    fclose (stream);
+    assert_non_null (strstr (
+        text, ": job 17319731041701933273 incomplete: 1,234,567 of 3,000,000 tasks, "
+              "12,345 duplicates, 1,000 malformed, 2,000 refused, 3,000 resends "
+              "(4,000,000 tasks asked again)\n"));
+    assert_non_null (strstr (text, ": 2.000 s, 617,284 tasks/s\n"));
+    assert_non_null (strstr (text, ": sum of squares 1234567890123 (not verified"));
+    assert_non_null (strstr (text, ": 1 worker: w1=1,234,567\n"));
+    free (text);
+    dv_job_destroy (&job);
+}
+
 //  The progress line at every width from 20 to 200 columns (and 50, where
 //  the old one wrapped): never longer than the width minus one; the
 //  numbers grouped; elapsed and ETA shown; a completed job at 100%.
@@ -361,11 +400,12 @@ test_worker_ids_capped (void **state)
     dv_summary_print (job, &extra, stream);
     fclose (stream);
     //  '*' sorts first.
-    const char *line = strstr (text, ": 1025 workers: *=1000 id0=1 ");
+    const char *line = strstr (text, ": 1,025 workers: *=1,000 id0=1 ");
     assert_non_null (line);
     //  Each named id and the bucket: "id=count", an id of at most 64 bytes.
     assert_true (strlen (line) <=
-                 (DV_WORKER_IDS_MAX + 1) * (DV_WORKER_ID_MAX + 1 + 20 + 1) + 32);
+                 (DV_WORKER_IDS_MAX + 1) * (DV_WORKER_ID_MAX + 1 + DV_HUMAN_COUNT_MAX) +
+                     32);
     free (text);
     dv_job_destroy (&job);
 }
@@ -381,6 +421,7 @@ main (void)
         cmocka_unit_test (test_abandon_a_stalled_reader),
         cmocka_unit_test (test_summary_json),
         cmocka_unit_test (test_summary_human),
+        cmocka_unit_test (test_summary_human_grouped),
         cmocka_unit_test (test_progress_fits),
         cmocka_unit_test (test_worker_ids_capped),
         cmocka_unit_test (test_speed),
