@@ -1,8 +1,10 @@
 /*  exact.c: 128- and 256-bit decimal printing and the closed-form range sum.
 
-    Printing runs once per result line when the sink is not quiet, so it writes
-    digits backwards into a small stack buffer and copies once; the 128-bit
-    case splits into 19-digit chunks so that most divisions are 64-bit.
+    Printing runs once per result line when the sink is not quiet, so it
+    counts the digits first and writes them in place, backwards, two at a
+    time from a table; a 128-bit value that fits 64 bits (every square of a
+    value under 2^32) takes the 64-bit path, a larger one splits into
+    19-digit chunks with one or two 128-bit divisions.
 */
 #include "exact.h"
 
@@ -10,43 +12,53 @@
 
 #define S_TEN_POW_19 10000000000000000000ULL
 
-//  Writes the digits of value backwards ending at end; returns the new start.
-static char *
-s_u64_digits_backwards (uint64_t value, char *end)
-{
-    do {
-        *--end = (char) ('0' + value % 10);
-        value /= 10;
-    } while (value);
-    return end;
-}
+//  "00" "01" ... "99": two digits per table read, half the divisions.
+static const char s_pairs[201] = "00010203040506070809"
+                                 "10111213141516171819"
+                                 "20212223242526272829"
+                                 "30313233343536373839"
+                                 "40414243444546474849"
+                                 "50515253545556575859"
+                                 "60616263646566676869"
+                                 "70717273747576777879"
+                                 "80818283848586878889"
+                                 "90919293949596979899";
 
-//  Like s_u64_digits_backwards but always writes exactly 19 digits.
-static char *
-s_u64_19_digits_backwards (uint64_t value, char *end)
+//  The number of decimal digits of value (1 for 0).
+static inline size_t
+s_u64_digit_count (uint64_t value)
 {
-    for (int digit = 0; digit < 19; digit++) {
-        *--end = (char) ('0' + value % 10);
-        value /= 10;
+    size_t count = 1;
+    while (value >= 10000) {
+        value /= 10000;
+        count += 4;
     }
-    return end;
+    return count + (value >= 10) + (value >= 100) + (value >= 1000);
 }
 
-static size_t
-s_copy_out (const char *start, const char *end, char *text)
+//  Writes the length digits of value (zero-padded on the left to length)
+//  ending at end, two at a time.
+static inline void
+s_u64_digits_backwards (uint64_t value, char *end, size_t length)
 {
-    size_t length = (size_t) (end - start);
-    memcpy (text, start, length);
-    text[length] = '\0';
-    return length;
+    char *start = end - length;
+    while (end - start >= 2) {
+        const char *pair = s_pairs + 2 * (value % 100);
+        value /= 100;
+        *--end = pair[1];
+        *--end = pair[0];
+    }
+    if (end > start)
+        *--end = (char) ('0' + value % 10);
 }
 
 size_t
 dv_u64_format (uint64_t value, char *text)
 {
-    char digits[DV_I64_TEXT_MAX];
-    char *end = digits + sizeof digits;
-    return s_copy_out (s_u64_digits_backwards (value, end), end, text);
+    size_t length = s_u64_digit_count (value);
+    s_u64_digits_backwards (value, text + length, length);
+    text[length] = '\0';
+    return length;
 }
 
 size_t
@@ -61,15 +73,26 @@ dv_i64_format (int64_t value, char *text)
 size_t
 dv_u128_format (dv_u128_t value, char *text)
 {
-    char digits[DV_U128_TEXT_MAX];
-    char *end = digits + sizeof digits;
-    char *start = end;
-    while (value >= S_TEN_POW_19) {
-        start = s_u64_19_digits_backwards ((uint64_t) (value % S_TEN_POW_19), start);
+    if (value <= UINT64_MAX)
+        return dv_u64_format ((uint64_t) value, text);
+    //  At most 39 digits: a head of 1..20 and one or two 19-digit chunks.
+    uint64_t low = (uint64_t) (value % S_TEN_POW_19);
+    value /= S_TEN_POW_19;
+    uint64_t middle = 0;
+    bool three = value > UINT64_MAX;
+    if (three) {
+        middle = (uint64_t) (value % S_TEN_POW_19);
         value /= S_TEN_POW_19;
     }
-    start = s_u64_digits_backwards ((uint64_t) value, start);
-    return s_copy_out (start, end, text);
+    size_t length = dv_u64_format ((uint64_t) value, text);
+    if (three) {
+        s_u64_digits_backwards (middle, text + length + 19, 19);
+        length += 19;
+    }
+    s_u64_digits_backwards (low, text + length + 19, 19);
+    length += 19;
+    text[length] = '\0';
+    return length;
 }
 
 //  Divides *value by divisor in place and returns the remainder.
@@ -94,19 +117,20 @@ s_u256_is_zero (const dv_u256_t *value)
 size_t
 dv_u256_format (const dv_u256_t *value, char *text)
 {
-    char digits[DV_U256_TEXT_MAX + 19];
-    char *end = digits + sizeof digits;
-    char *start = end;
+    //  19-digit chunks, least significant first, then written out in order.
+    uint64_t chunks[(DV_U256_TEXT_MAX + 18) / 19];
+    size_t count = 0;
     dv_u256_t rest = *value;
-    while (true) {
-        uint64_t chunk = s_u256_divide_small (&rest, S_TEN_POW_19);
-        if (s_u256_is_zero (&rest)) {
-            start = s_u64_digits_backwards (chunk, start);
-            break;
-        }
-        start = s_u64_19_digits_backwards (chunk, start);
+    do
+        chunks[count++] = s_u256_divide_small (&rest, S_TEN_POW_19);
+    while (!s_u256_is_zero (&rest));
+    size_t length = dv_u64_format (chunks[--count], text);
+    while (count--) {
+        s_u64_digits_backwards (chunks[count], text + length + 19, 19);
+        length += 19;
     }
-    return s_copy_out (start, end, text);
+    text[length] = '\0';
+    return length;
 }
 
 void
