@@ -32,12 +32,18 @@ dv_trace_open (dv_trace_t *self, const char *path)
     return 0;
 }
 
+int64_t
+dv_trace_clock (const dv_trace_t *self)
+{
+    return self->file ? dv_now_ns () : 0;
+}
+
 void
-dv_trace_batch (dv_trace_t *self, uint64_t first_task, uint32_t count)
+dv_trace_batch (dv_trace_t *self, uint64_t first_task, uint32_t count, int64_t ns)
 {
     if (self->file)
         fprintf (self->file, "%" PRIu64 " %" PRIu32 " %" PRId64 "\n", first_task, count,
-                 dv_now_ns ());
+                 ns);
 }
 
 void

@@ -31,8 +31,13 @@ typedef struct {
 //  -1 after logging when it cannot.
 int dv_trace_open (dv_trace_t *self, const char *path);
 
-//  Adds the batch's line, stamped now. Does nothing when tracing is off.
-void dv_trace_batch (dv_trace_t *self, uint64_t first_task, uint32_t count);
+//  The clock for a stamp (dv_now_ns), or 0 when tracing is off. A sender
+//  reads it before it sends: a batch's stamp must never be later than the
+//  sink's, though the sender may lose the core just after sending.
+int64_t dv_trace_clock (const dv_trace_t *self);
+
+//  Adds the batch's line, stamped ns. Does nothing when tracing is off.
+void dv_trace_batch (dv_trace_t *self, uint64_t first_task, uint32_t count, int64_t ns);
 
 //  Writes out and closes; logs a write error once.
 void dv_trace_close (dv_trace_t *self);

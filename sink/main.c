@@ -417,7 +417,8 @@ s_on_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
         s_malformed (self, "results that do not fit the job");
         return;
     }
-    dv_trace_batch (&self->trace, results.first_task, results.count);
+    dv_trace_batch (&self->trace, results.first_task, results.count,
+                    dv_trace_clock (&self->trace));
     if (self->job->others && !self->others_said) {
         dv_log ("more than %d worker ids: the results of the others are counted "
                 "under '" DV_WORKER_IDS_OTHERS "'",

@@ -606,13 +606,14 @@ s_run (s_ventilator_t *self)
         if (dv_plan_next_batch (&self->plan, &first_task, &count) &&
             !(size = s_encode_batch (self, first_task, count)))
             return -1;
+        int64_t stamp = dv_trace_clock (&self->trace);
         if (size && dv_dispatch_send (
                         self->dispatch, self->batch_buffer, size,
                         dv_plan_fair_share (&self->plan,
                                             dv_dispatch_eligible_count (self->dispatch)),
                         first_task, count) == 0) {
             dv_plan_batch_sent (&self->plan, first_task, count);
-            dv_trace_batch (&self->trace, first_task, count);
+            dv_trace_batch (&self->trace, first_task, count, stamp);
             self->tasks_sent += count;
             continue;
         }
