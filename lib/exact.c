@@ -1,15 +1,19 @@
 /*  exact.c: 128- and 256-bit decimal printing and the closed-form range sum.
 
     Printing runs once per result line when the sink is not quiet, so it
-    counts the digits first and writes them in place, backwards, two at a
-    time from a table; a 128-bit value that fits 64 bits (every square of a
-    value under 2^32) takes the 64-bit path, a larger one splits into
-    19-digit chunks with one or two 128-bit divisions.
+    writes in place, two digits per read of a 00..99 table: a 64-bit value
+    splits into 8-digit blocks (one or two 64-bit divisions by constants),
+    each block into two halves of 32-bit arithmetic that run side by side.
+    A 128-bit value that fits 64 bits (every square of a value under 2^32)
+    takes the 64-bit path, a larger one splits into 19-digit chunks with one
+    or two 128-bit divisions.
 */
 #include "exact.h"
 
 #include <string.h>
 
+#define S_TEN_POW_8  100000000ULL
+#define S_TEN_POW_16 10000000000000000ULL
 #define S_TEN_POW_19 10000000000000000000ULL
 
 //  "00" "01" ... "99": two digits per table read, half the divisions.
@@ -24,39 +28,71 @@ static const char s_pairs[201] = "00010203040506070809"
                                  "80818283848586878889"
                                  "90919293949596979899";
 
-//  The number of decimal digits of value (1 for 0).
-static inline size_t
-s_u64_digit_count (uint64_t value)
+//  Writes exactly 8 digits of value (< 10^8) at text: two independent
+//  halves, each two table reads, all 32-bit arithmetic.
+static inline void
+s_put_8_digits (uint32_t value, char *text)
 {
-    size_t count = 1;
-    while (value >= 10000) {
-        value /= 10000;
-        count += 4;
-    }
-    return count + (value >= 10) + (value >= 100) + (value >= 1000);
+    uint32_t high = value / 10000;
+    uint32_t low = value % 10000;
+    memcpy (text, s_pairs + 2 * (high / 100), 2);
+    memcpy (text + 2, s_pairs + 2 * (high % 100), 2);
+    memcpy (text + 4, s_pairs + 2 * (low / 100), 2);
+    memcpy (text + 6, s_pairs + 2 * (low % 100), 2);
 }
 
-//  Writes the length digits of value (zero-padded on the left to length)
-//  ending at end, two at a time.
-static inline void
-s_u64_digits_backwards (uint64_t value, char *end, size_t length)
+//  Writes value (< 10^8) without leading zeros; returns its length.
+static inline size_t
+s_put_up_to_8_digits (uint32_t value, char *text)
 {
-    char *start = end - length;
-    while (end - start >= 2) {
-        const char *pair = s_pairs + 2 * (value % 100);
+    size_t length = value < 10000      ? (value < 100    ? (value < 10 ? 1 : 2)
+                                          : value < 1000 ? 3
+                                                         : 4)
+                    : value < 1000000  ? (value < 100000 ? 5 : 6)
+                    : value < 10000000 ? 7
+                                       : 8;
+    char *end = text + length;
+    while (value >= 100) {
+        end -= 2;
+        memcpy (end, s_pairs + 2 * (value % 100), 2);
         value /= 100;
-        *--end = pair[1];
-        *--end = pair[0];
     }
-    if (end > start)
-        *--end = (char) ('0' + value % 10);
+    if (value >= 10)
+        memcpy (end - 2, s_pairs + 2 * value, 2);
+    else
+        end[-1] = (char) ('0' + value);
+    return length;
+}
+
+//  Writes exactly 19 digits of value (< 10^19) at text.
+static inline void
+s_put_19_digits (uint64_t value, char *text)
+{
+    uint32_t top = (uint32_t) (value / S_TEN_POW_16); //  < 1000
+    uint64_t rest = value % S_TEN_POW_16;
+    text[0] = (char) ('0' + top / 100);
+    memcpy (text + 1, s_pairs + 2 * (top % 100), 2);
+    s_put_8_digits ((uint32_t) (rest / S_TEN_POW_8), text + 3);
+    s_put_8_digits ((uint32_t) (rest % S_TEN_POW_8), text + 11);
 }
 
 size_t
 dv_u64_format (uint64_t value, char *text)
 {
-    size_t length = s_u64_digit_count (value);
-    s_u64_digits_backwards (value, text + length, length);
+    size_t length;
+    if (value < S_TEN_POW_8)
+        length = s_put_up_to_8_digits ((uint32_t) value, text);
+    else if (value < S_TEN_POW_16) {
+        length = s_put_up_to_8_digits ((uint32_t) (value / S_TEN_POW_8), text);
+        s_put_8_digits ((uint32_t) (value % S_TEN_POW_8), text + length);
+        length += 8;
+    } else {
+        length = s_put_up_to_8_digits ((uint32_t) (value / S_TEN_POW_16), text);
+        uint64_t rest = value % S_TEN_POW_16;
+        s_put_8_digits ((uint32_t) (rest / S_TEN_POW_8), text + length);
+        s_put_8_digits ((uint32_t) (rest % S_TEN_POW_8), text + length + 8);
+        length += 16;
+    }
     text[length] = '\0';
     return length;
 }
@@ -86,10 +122,10 @@ dv_u128_format (dv_u128_t value, char *text)
     }
     size_t length = dv_u64_format ((uint64_t) value, text);
     if (three) {
-        s_u64_digits_backwards (middle, text + length + 19, 19);
+        s_put_19_digits (middle, text + length);
         length += 19;
     }
-    s_u64_digits_backwards (low, text + length + 19, 19);
+    s_put_19_digits (low, text + length);
     length += 19;
     text[length] = '\0';
     return length;
@@ -126,7 +162,7 @@ dv_u256_format (const dv_u256_t *value, char *text)
     while (!s_u256_is_zero (&rest));
     size_t length = dv_u64_format (chunks[--count], text);
     while (count--) {
-        s_u64_digits_backwards (chunks[count], text + length + 19, 19);
+        s_put_19_digits (chunks[count], text + length);
         length += 19;
     }
     text[length] = '\0';
