@@ -200,6 +200,7 @@ main (int argc, char **argv)
     dv_log_set_program ("divvy-ceiling");
     zsys_handler_set (NULL); //  SIGTERM ends a node at once, as it should
     zsys_init ();
+    zsys_set_logstream (stderr); //  stdout carries the timings
     bool ok = options.values >= 1 && options.values <= DV_BATCH_MAX &&
               options.workers >= 1 && options.timeout_s >= 1;
     if (ok && !strcmp (role, "sink") && options.results && options.messages)
