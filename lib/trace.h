@@ -3,7 +3,7 @@
 
     A trace is a text file of one line per batch, "FIRST_TASK COUNT NS": the
     ventilator writes one when it sends a batch (again on a resend), the sink
-    when it has taken a batch's results in. NS is CLOCK_MONOTONIC in
+    when it has taken a batch's results in (again for a repeat). NS is CLOCK_MONOTONIC in
     nanoseconds, one clock for every process on a host, so the two files
     joined on FIRST_TASK give each batch's latency. Lines are buffered and
     written at the end (or when the buffer fills): tracing costs a clock read
