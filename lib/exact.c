@@ -1,52 +1,100 @@
 /*  exact.c: 128- and 256-bit decimal printing and the closed-form range sum.
 
-    Printing runs once per result line when the sink is not quiet, so it writes
-    digits backwards into a small stack buffer and copies once; the 128-bit
-    case splits into 19-digit chunks so that most divisions are 64-bit.
+    Printing runs once per result line when the sink is not quiet, so it
+    writes in place, two digits per read of a 00..99 table: a 64-bit value
+    splits into 8-digit blocks (one or two 64-bit divisions by constants),
+    each block into two halves of 32-bit arithmetic that run side by side.
+    A 128-bit value that fits 64 bits (every square of a value under 2^32)
+    takes the 64-bit path, a larger one splits into 19-digit chunks with one
+    or two 128-bit divisions.
 */
 #include "exact.h"
 
 #include <string.h>
 
+#define S_TEN_POW_8  100000000ULL
+#define S_TEN_POW_16 10000000000000000ULL
 #define S_TEN_POW_19 10000000000000000000ULL
 
-//  Writes the digits of value backwards ending at end; returns the new start.
-static char *
-s_u64_digits_backwards (uint64_t value, char *end)
+//  "00" "01" ... "99": two digits per table read, half the divisions.
+static const char s_pairs[201] = "00010203040506070809"
+                                 "10111213141516171819"
+                                 "20212223242526272829"
+                                 "30313233343536373839"
+                                 "40414243444546474849"
+                                 "50515253545556575859"
+                                 "60616263646566676869"
+                                 "70717273747576777879"
+                                 "80818283848586878889"
+                                 "90919293949596979899";
+
+//  Writes exactly 8 digits of value (< 10^8) at text: two independent
+//  halves, each two table reads, all 32-bit arithmetic.
+static inline void
+s_put_8_digits (uint32_t value, char *text)
 {
-    do {
-        *--end = (char) ('0' + value % 10);
-        value /= 10;
-    } while (value);
-    return end;
+    uint32_t high = value / 10000;
+    uint32_t low = value % 10000;
+    memcpy (text, s_pairs + 2 * (high / 100), 2);
+    memcpy (text + 2, s_pairs + 2 * (high % 100), 2);
+    memcpy (text + 4, s_pairs + 2 * (low / 100), 2);
+    memcpy (text + 6, s_pairs + 2 * (low % 100), 2);
 }
 
-//  Like s_u64_digits_backwards but always writes exactly 19 digits.
-static char *
-s_u64_19_digits_backwards (uint64_t value, char *end)
+//  Writes value (< 10^8) without leading zeros; returns its length.
+static inline size_t
+s_put_up_to_8_digits (uint32_t value, char *text)
 {
-    for (int digit = 0; digit < 19; digit++) {
-        *--end = (char) ('0' + value % 10);
-        value /= 10;
+    size_t length = value < 10000      ? (value < 100    ? (value < 10 ? 1 : 2)
+                                          : value < 1000 ? 3
+                                                         : 4)
+                    : value < 1000000  ? (value < 100000 ? 5 : 6)
+                    : value < 10000000 ? 7
+                                       : 8;
+    char *end = text + length;
+    while (value >= 100) {
+        end -= 2;
+        memcpy (end, s_pairs + 2 * (value % 100), 2);
+        value /= 100;
     }
-    return end;
+    if (value >= 10)
+        memcpy (end - 2, s_pairs + 2 * value, 2);
+    else
+        end[-1] = (char) ('0' + value);
+    return length;
 }
 
-static size_t
-s_copy_out (const char *start, const char *end, char *text)
+//  Writes exactly 19 digits of value (< 10^19) at text.
+static inline void
+s_put_19_digits (uint64_t value, char *text)
 {
-    size_t length = (size_t) (end - start);
-    memcpy (text, start, length);
-    text[length] = '\0';
-    return length;
+    uint32_t top = (uint32_t) (value / S_TEN_POW_16); //  < 1000
+    uint64_t rest = value % S_TEN_POW_16;
+    text[0] = (char) ('0' + top / 100);
+    memcpy (text + 1, s_pairs + 2 * (top % 100), 2);
+    s_put_8_digits ((uint32_t) (rest / S_TEN_POW_8), text + 3);
+    s_put_8_digits ((uint32_t) (rest % S_TEN_POW_8), text + 11);
 }
 
 size_t
 dv_u64_format (uint64_t value, char *text)
 {
-    char digits[DV_I64_TEXT_MAX];
-    char *end = digits + sizeof digits;
-    return s_copy_out (s_u64_digits_backwards (value, end), end, text);
+    size_t length;
+    if (value < S_TEN_POW_8)
+        length = s_put_up_to_8_digits ((uint32_t) value, text);
+    else if (value < S_TEN_POW_16) {
+        length = s_put_up_to_8_digits ((uint32_t) (value / S_TEN_POW_8), text);
+        s_put_8_digits ((uint32_t) (value % S_TEN_POW_8), text + length);
+        length += 8;
+    } else {
+        length = s_put_up_to_8_digits ((uint32_t) (value / S_TEN_POW_16), text);
+        uint64_t rest = value % S_TEN_POW_16;
+        s_put_8_digits ((uint32_t) (rest / S_TEN_POW_8), text + length);
+        s_put_8_digits ((uint32_t) (rest % S_TEN_POW_8), text + length + 8);
+        length += 16;
+    }
+    text[length] = '\0';
+    return length;
 }
 
 size_t
@@ -61,15 +109,26 @@ dv_i64_format (int64_t value, char *text)
 size_t
 dv_u128_format (dv_u128_t value, char *text)
 {
-    char digits[DV_U128_TEXT_MAX];
-    char *end = digits + sizeof digits;
-    char *start = end;
-    while (value >= S_TEN_POW_19) {
-        start = s_u64_19_digits_backwards ((uint64_t) (value % S_TEN_POW_19), start);
+    if (value <= UINT64_MAX)
+        return dv_u64_format ((uint64_t) value, text);
+    //  At most 39 digits: a head of 1..20 and one or two 19-digit chunks.
+    uint64_t low = (uint64_t) (value % S_TEN_POW_19);
+    value /= S_TEN_POW_19;
+    uint64_t middle = 0;
+    bool three = value > UINT64_MAX;
+    if (three) {
+        middle = (uint64_t) (value % S_TEN_POW_19);
         value /= S_TEN_POW_19;
     }
-    start = s_u64_digits_backwards ((uint64_t) value, start);
-    return s_copy_out (start, end, text);
+    size_t length = dv_u64_format ((uint64_t) value, text);
+    if (three) {
+        s_put_19_digits (middle, text + length);
+        length += 19;
+    }
+    s_put_19_digits (low, text + length);
+    length += 19;
+    text[length] = '\0';
+    return length;
 }
 
 //  Divides *value by divisor in place and returns the remainder.
@@ -94,19 +153,20 @@ s_u256_is_zero (const dv_u256_t *value)
 size_t
 dv_u256_format (const dv_u256_t *value, char *text)
 {
-    char digits[DV_U256_TEXT_MAX + 19];
-    char *end = digits + sizeof digits;
-    char *start = end;
+    //  19-digit chunks, least significant first, then written out in order.
+    uint64_t chunks[(DV_U256_TEXT_MAX + 18) / 19];
+    size_t count = 0;
     dv_u256_t rest = *value;
-    while (true) {
-        uint64_t chunk = s_u256_divide_small (&rest, S_TEN_POW_19);
-        if (s_u256_is_zero (&rest)) {
-            start = s_u64_digits_backwards (chunk, start);
-            break;
-        }
-        start = s_u64_19_digits_backwards (chunk, start);
+    do
+        chunks[count++] = s_u256_divide_small (&rest, S_TEN_POW_19);
+    while (!s_u256_is_zero (&rest));
+    size_t length = dv_u64_format (chunks[--count], text);
+    while (count--) {
+        s_put_19_digits (chunks[count], text + length);
+        length += 19;
     }
-    return s_copy_out (start, end, text);
+    text[length] = '\0';
+    return length;
 }
 
 void

@@ -26,6 +26,7 @@
 #include "output.h"
 #include "observe.h"
 #include "report.h"
+#include "trace.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -59,6 +60,7 @@ typedef struct {
     int64_t peer_timeout_s;
     const char *metrics; //  [ADDRESS:]PORT, or NULL
     dv_security_options_t curve;
+    const char *trace; //  FILE, or NULL
 } s_options_t;
 
 typedef struct {
@@ -98,6 +100,7 @@ typedef struct {
     uint64_t subscribers_closed; //  control connections closed for their subscriptions
     bool others_said;            //  the warning about worker ids past the cap
     dv_metrics_t *metrics;       //  --metrics, or NULL
+    dv_trace_t trace;            //  --trace
 } s_sink_t;
 
 //  The sink's command over options, set to their defaults, handed to use:
@@ -140,6 +143,7 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
          &options->peer_timeout_s},
         DV_METRICS_OPTION (&options->metrics),
         DV_SECURITY_OPTIONS (&options->curve),
+        {"trace", DV_OPTION_TEXT, "FILE", DV_TRACE_HELP, NULL, 0, 0, &options->trace},
     };
     const dv_command_t command = {
         "sink",
@@ -429,6 +433,8 @@ s_on_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
         s_malformed (self, "results that do not fit the job");
         return;
     }
+    dv_trace_batch (&self->trace, results.first_task, results.count,
+                    dv_trace_clock (&self->trace));
     if (self->job->others && !self->others_said) {
         dv_log ("more than %d worker ids: the results of the others are counted "
                 "under '" DV_WORKER_IDS_OTHERS "'",
@@ -827,7 +833,8 @@ dv_sink_main (int argc, char **argv)
     if (parsed != DV_OPTIONS_RUN)
         return parsed == DV_OPTIONS_DONE ? DV_EXIT_OK : DV_EXIT_USAGE;
     //  A CURVE server to everyone; --curve-server is not needed.
-    if (dv_security_new (&self.security, &self.options.curve, false, true))
+    if (dv_security_new (&self.security, &self.options.curve, false, true) ||
+        dv_trace_open (&self.trace, self.options.trace))
         return DV_EXIT_USAGE;
     self.roles = dv_security_roles (self.security);
     self.output = dv_output_new (STDOUT_FILENO);
@@ -863,5 +870,6 @@ dv_sink_main (int argc, char **argv)
     dv_job_destroy (&self.job);
     dv_output_destroy (&self.output);
     dv_metrics_destroy (&self.metrics);
+    dv_trace_close (&self.trace);
     return exit_code;
 }

@@ -21,12 +21,14 @@
 #include "protocol.h"
 #include "session.h"
 #include "source.h"
+#include "trace.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #define S_POLL_MS           100
 #define S_ACCEPT_TIMEOUT_MS 10000
@@ -49,6 +51,8 @@ typedef struct {
     bool quiet;
     const char *metrics; //  [ADDRESS:]PORT, or NULL
     dv_security_options_t curve;
+    int64_t rate;      //  tasks/s at most; 0: as fast as credit allows
+    const char *trace; //  FILE, or NULL
 } s_options_t;
 
 typedef struct {
@@ -80,6 +84,8 @@ typedef struct {
     uint32_t encoded_count;
     dv_rate_limit_t resend_limit;
     dv_rate_limit_t holders_limit;
+    dv_trace_t trace; //  --trace
+    dv_pace_t pace;   //  --rate
 } s_ventilator_t;
 
 //  The ventilator's command over options, set to their defaults, handed to
@@ -128,6 +134,9 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
          0, 0, &options->quiet},
         DV_METRICS_OPTION (&options->metrics),
         DV_SECURITY_OPTIONS (&options->curve),
+        {"rate", DV_OPTION_INTEGER, "R", DV_RATE_HELP, "0: as fast as credit allows", 0,
+         1000000000, &options->rate},
+        {"trace", DV_OPTION_TEXT, "FILE", DV_TRACE_HELP, NULL, 0, 0, &options->trace},
     };
     bool given[sizeof table / sizeof table[0]] = {false};
     const dv_command_t command = {
@@ -239,7 +248,8 @@ s_prepare (s_ventilator_t *self)
         dv_log ("out of memory");
         return -1;
     }
-    return 0;
+    dv_pace_init (&self->pace, options->rate);
+    return dv_trace_open (&self->trace, options->trace);
 }
 
 static dv_session_fn s_on_sink;
@@ -580,6 +590,16 @@ s_encode_batch (s_ventilator_t *self, uint64_t first_task, uint32_t count)
     return size;
 }
 
+//  Waits out --rate's pause: in poll when a millisecond or more, else asleep.
+static int
+s_pause (s_ventilator_t *self, int64_t pause_ns)
+{
+    if (pause_ns >= 1000000)
+        return s_wait (self, (int) (pause_ns / 1000000));
+    nanosleep (&(struct timespec){0, (long) pause_ns}, NULL);
+    return 0;
+}
+
 //  Runs the job until KILL: announce, stream within the window to workers
 //  with credit, send again what the sink asks for.
 static int
@@ -603,18 +623,26 @@ s_run (s_ventilator_t *self)
             if (s_check_job (self) || s_check_sink (self))
                 return -1;
         }
+        int64_t pause_ns = dv_pace_wait_ns (&self->pace, self->tasks_sent);
+        if (pause_ns) {
+            if (s_pause (self, pause_ns))
+                return -1;
+            continue;
+        }
         uint64_t first_task;
         uint32_t count;
         size_t size = 0;
         if (dv_plan_next_batch (&self->plan, &first_task, &count) &&
             !(size = s_encode_batch (self, first_task, count)))
             return -1;
+        int64_t stamp = dv_trace_clock (&self->trace);
         if (size && dv_dispatch_send (
                         self->dispatch, self->batch_buffer, size,
                         dv_plan_fair_share (&self->plan,
                                             dv_dispatch_eligible_count (self->dispatch)),
                         first_task, count) == 0) {
             dv_plan_batch_sent (&self->plan, first_task, count);
+            dv_trace_batch (&self->trace, first_task, count, stamp);
             self->tasks_sent += count;
             continue;
         }
@@ -636,6 +664,7 @@ dv_ventilator_main (int argc, char **argv)
     if (parsed != DV_OPTIONS_RUN)
         return parsed == DV_OPTIONS_DONE ? DV_EXIT_OK : DV_EXIT_USAGE;
     if (s_prepare (&self)) {
+        dv_trace_close (&self.trace);
         dv_security_destroy (&self.security);
         dv_source_free (&self.source);
         free (self.batch_buffer);
@@ -671,5 +700,6 @@ dv_ventilator_main (int argc, char **argv)
     dv_security_destroy (&self.security);
     dv_source_free (&self.source);
     free (self.batch_buffer);
+    dv_trace_close (&self.trace);
     return exit_code;
 }

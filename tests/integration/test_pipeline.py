@@ -129,6 +129,60 @@ def case_million():
         check_worker_logs(workers, summary["workers"])
 
 
+def read_trace(path):
+    """A --trace file: (first_task, count, ns) per line, each line whole."""
+    rows = []
+    with open(path) as stream:
+        for line in stream:
+            check(re.fullmatch(r"\d+ \d+ \d+\n", line), f"trace line {line!r} in {path}")
+            rows.append(tuple(int(field) for field in line.split()))
+    return rows
+
+
+def case_trace():
+    """--trace on the ventilator and the sink: one line per batch on each side,
+    the batches tiling the job, each at the sink no earlier than it was sent,
+    both on the clock this process reads (CLOCK_MONOTONIC)."""
+    with Pipeline("trace") as pipeline:
+        sent_path = os.path.join(pipeline.directory, "sent.trace")
+        taken_path = os.path.join(pipeline.directory, "taken.trace")
+        before = time.monotonic_ns()
+        sink, workers, _ = run_job(
+            pipeline, ["--count", "1000", "--batch", "7", "--min-workers", "2",
+                       "--trace", sent_path],
+            workers=2, sink_args=QUIET_JSON + ["--trace", taken_path])
+        after = time.monotonic_ns()
+        _, summary = sink_output(sink)
+        check_complete(summary, range(1, 1001), workers=2)
+        sent, taken = read_trace(sent_path), read_trace(taken_path)
+        batches = [(first, min(7, 1000 - first)) for first in range(0, 1000, 7)]
+        check_equal(sorted((f, c) for f, c, _ in sent), batches, "batches sent (trace)")
+        check_equal(sorted((f, c) for f, c, _ in taken), batches, "batches taken (trace)")
+        check_equal([ns for _, _, ns in sent], sorted(ns for _, _, ns in sent),
+                    "the ventilator's stamps in order")
+        sent_at = {first: ns for first, _, ns in sent}
+        for first, _, ns in taken:
+            check(before <= sent_at[first] <= ns <= after,
+                  f"batch {first}: sent {sent_at[first]}, taken {ns}, "
+                  f"run {before}..{after}")
+
+
+def case_rate():
+    """--rate R spaces the batches: the first and last sends of N tasks are
+    at least (N - K) / R apart (a lower bound, read from the trace, that a
+    slow machine only widens)."""
+    with Pipeline("rate") as pipeline:
+        sent_path = os.path.join(pipeline.directory, "sent.trace")
+        sink, _, _ = run_job(pipeline, ["--count", "400", "--batch", "4", "--rate", "2000",
+                                        "--trace", sent_path])
+        _, summary = sink_output(sink)
+        check_complete(summary, range(1, 401), workers=1)
+        stamps = [ns for _, _, ns in read_trace(sent_path)]
+        check_equal(len(stamps), 100, "batches sent")
+        check(stamps[-1] - stamps[0] >= (400 - 4) / 2000 * 1e9 * 0.999,
+              f"400 tasks at 2000/s sent in {(stamps[-1] - stamps[0]) / 1e6:.1f} ms")
+
+
 ROLE_FLAGS = {"sink": QUIET_JSON, "ventilator": ["--count", "1000", "--min-workers", "2"]}
 
 
@@ -618,6 +672,9 @@ BAD_VENTILATOR = {
     "bad_job_text": (["--job", "xyz"], ["--job", "xyz"], {}),
     "bad_endpoint": (["--tasks", "foo://bar"], ["--tasks", "foo://bar"], {}),
     "bad_env_count": ([], ["--count", "DIVVY_COUNT", "-1"], {"env": {"DIVVY_COUNT": "-1"}}),
+    "bad_rate_negative": (["--rate", "-1"], ["--rate", "-1"], {}),
+    "bad_trace": (["--trace", "/nonexistent-dir/sent.trace"],
+                  ["--trace", "/nonexistent-dir/sent.trace", "No such file"], {}),
     "bad_input_not_integer": ([], ["FILE:3", "not an integer", "abc"],
                               {"prepare": input_file("1\n2\nabc\n4\n")}),
     "bad_input_out_of_range": ([], ["FILE:2", "9223372036854775808", "range"],
@@ -744,6 +801,8 @@ CASES = {
     "late_worker": case_late_worker,
     "worker_killed": case_worker_killed,
     "tcp": case_tcp,
+    "trace": case_trace,
+    "rate": case_rate,
     "env_vars": case_env_vars,
     "env_flag_wins": case_env_flag_wins,
     "help_version": case_help_version,
@@ -756,6 +815,9 @@ CASES = {
     "bad_worker_id": lambda: simple_bad("worker", ["--id", "has space"],
                                         ["--id", "has space"]),
     "bad_sink_linger": lambda: simple_bad("sink", ["--linger", "-1"], ["--linger", "-1"]),
+    "bad_sink_trace": lambda: simple_bad("sink", ["--trace", "/nonexistent-dir/taken.trace"],
+                                         ["--trace", "/nonexistent-dir/taken.trace",
+                                          "No such file"]),
     "port_in_use": case_port_in_use,
     "bad_port_range": case_bad_port_range,
     "bad_address": case_bad_address,

@@ -291,6 +291,61 @@ test_format_u128 (void **state)
     }
 }
 
+//  The two-digits-at-a-time path: every digit-count boundary (10^k - 1 and
+//  10^k, where the count changes), against snprintf, and the squares the
+//  sink prints, of the edge values and of values around 2^32 (where a
+//  square leaves 64 bits), against the reference printer.
+static void
+test_format_boundaries_and_squares (void **state)
+{
+    (void) state;
+    char expected[DV_U256_TEXT_MAX + 1];
+    uint64_t power = 1;
+    for (int digits = 1; digits <= 20; digits++) {
+        uint64_t around[] = {power - 1, power, power + 1, power * 5 + 3};
+        for (size_t i = 0; i < sizeof around / sizeof around[0]; i++) {
+            if (digits == 20 && i == 3)
+                continue; //  5 x 10^19 is past 2^64
+            snprintf (expected, sizeof expected, "%" PRIu64, around[i]);
+            s_check_u64_text (around[i], expected);
+            snprintf (expected, sizeof expected, "%" PRId64, -(int64_t) (around[i] >> 1));
+            s_check_i64_text (-(int64_t) (around[i] >> 1), expected);
+            snprintf (expected, sizeof expected, "%" PRIu64, around[i]);
+            s_check_u128_text (around[i], expected);
+        }
+        if (digits < 20)
+            power *= 10;
+    }
+    const int64_t edges[] = {INT64_MIN,
+                             INT64_MIN + 1,
+                             -4294967296LL,
+                             -4294967295LL,
+                             -1,
+                             0,
+                             1,
+                             4294967295LL,
+                             4294967296LL,
+                             3037000499LL,
+                             3037000500LL,
+                             INT64_MAX - 1,
+                             INT64_MAX};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        dv_u128_t square = dv_square (edges[i]);
+        s_reference_u256_text (
+            s_u256 ((uint64_t) square, (uint64_t) (square >> 64), 0, 0), expected);
+        s_check_u128_text (square, expected);
+    }
+    s_check_u128_text (dv_square (INT64_MIN), "85070591730234615865843651857942052864");
+    s_check_u128_text (dv_square (INT64_MAX), "85070591730234615847396907784232501249");
+    uint64_t random_state = 0x5eed5eed5eed5eedULL;
+    for (int round = 0; round < 20000; round++) {
+        dv_u128_t square = dv_square ((int64_t) s_random_sized (&random_state));
+        s_reference_u256_text (
+            s_u256 ((uint64_t) square, (uint64_t) (square >> 64), 0, 0), expected);
+        s_check_u128_text (square, expected);
+    }
+}
+
 static void
 test_format_u256 (void **state)
 {
@@ -568,6 +623,7 @@ main (void)
         cmocka_unit_test (test_square_identities),
         cmocka_unit_test (test_format_u64_and_i64),
         cmocka_unit_test (test_format_u128),
+        cmocka_unit_test (test_format_boundaries_and_squares),
         cmocka_unit_test (test_format_u256),
         cmocka_unit_test (test_format_writes_no_further),
         cmocka_unit_test (test_u256_add_u128_carries),
