@@ -71,9 +71,28 @@ const char *dv_endpoint_check (const char *endpoint, bool binds);
 #define DV_RESULTS_HWM                                                                   \
     ((int) ((DV_RESULTS_QUEUED_MAX - (size_t) DV_RESULTS_CAP) / DV_RESULTS_SIZE_MAX))
 
+//  --dispatch push: what one worker's pipe may hold, at each end (the
+//  ventilator's PUSH sends, the worker's PULL receives): DV_PUSH_HWM
+//  messages and a kernel buffer of DV_PUSH_KERNEL_BUFFER bytes (ZMQ_SNDBUF,
+//  ZMQ_RCVBUF; Linux doubles it). libzmq's PUSH round-robins over the pipes
+//  with room, so these bound how far the first workers get ahead of a late
+//  one, and what a killed worker takes with it (the sink's RESEND brings it
+//  back). Measured with bench/divvy-bench --dispatch-only --quick (tcp, W=2;
+//  throughput at K=1/16/256/4096 in tasks/s, late = a late joiner's share,
+//  1.0 = fair): marks 16/1000 with the system's buffers went 0.3-1.1 M /
+//  6-20 M / 14-29 M / 53-56 M but late 0.00 (the first worker took the
+//  job); 4 KiB buffers made late 1.0 and K=4096 10-15 M; 2 and 4 KiB, 0.1 M
+//  at K=1. 50 and 16 KiB: 0.61 M / 12.6 M / 28.4 M / 47.7 M, late 0.80;
+//  100 and 16 KiB late 0.60, 200 late 0.00. No setting makes push fair to a
+//  straggler: it takes its turn of the round robin until its pipe is full.
+#define DV_PUSH_HWM           50
+#define DV_PUSH_KERNEL_BUFFER 16384
+
 typedef struct {
     int send_hwm;             //  messages queued per peer; 0: no limit
     int receive_hwm;          //  messages queued per peer; 0: no limit
+    int send_buffer;          //  ZMQ_SNDBUF, bytes; 0: the system's
+    int receive_buffer;       //  ZMQ_RCVBUF, bytes; 0: the system's
     int linger_ms;            //  how long close waits to deliver queued messages
     int64_t max_message_size; //  bytes a received message may have; 0: no cap
     dv_security_t *security;  //  CURVE keys, or NULL for plaintext

@@ -13,6 +13,7 @@
 #include "process.h"
 #include "exit_codes.h"
 #include "dispatch.h"
+#include "dispatch_mode.h"
 #include "gate.h"
 #include "net.h"
 #include "observe.h"
@@ -48,6 +49,8 @@ typedef struct {
     int64_t peer_timeout_s;
     bool quiet;
     const char *metrics; //  [ADDRESS:]PORT, or NULL
+    const char *dispatch_text;
+    dv_dispatch_mode_t dispatch;
     dv_security_options_t curve;
 } s_options_t;
 
@@ -57,7 +60,7 @@ typedef struct {
     uint64_t job_id;
     dv_plan_t plan; //  what to send next: batches, window, resend queue
     uint32_t credit_step;
-    zsock_t *tasks;        //  ROUTER: batches out, workers' credit in
+    zsock_t *tasks;        //  ROUTER: batches out, workers' credit in; or PUSH
     zsock_t *announce;     //  PUSH to the sink's result socket
     dv_session_t *session; //  the sink's control socket
     dv_security_t *security;
@@ -93,10 +96,13 @@ s_parse_options (s_options_t *options, int argc, char **argv)
         .start = 1,
         .min_workers = "1",
         .peer_timeout_s = 30,
+        .dispatch_text = DV_DISPATCH_DEFAULT_TEXT,
     };
     const dv_option_t table[] = {
         {"tasks", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_TASKS, "tcp://*:5557", 0, 0,
          &options->tasks_endpoints},
+        {"dispatch", DV_OPTION_TEXT, "MODE", DV_DISPATCH_HELP, DV_DISPATCH_DEFAULT_TEXT,
+         0, 0, &options->dispatch_text},
         {"results", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_RESULTS,
          "tcp://localhost:5558", 0, 0, &options->results_endpoints},
         {"control", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_CONTROL,
@@ -149,7 +155,8 @@ s_prepare (s_ventilator_t *self)
 {
     s_options_t *options = &self->options;
     int64_t fixed_workers;
-    if (dv_gate_check (options->min_workers, &fixed_workers))
+    if (dv_gate_check (options->min_workers, &fixed_workers) ||
+        dv_dispatch_mode_parse (options->dispatch_text, &options->dispatch))
         return -1;
     if (options->job) {
         int rc = dv_parse_uint64 (options->job, &self->job_id);
@@ -238,11 +245,13 @@ s_open_sockets (s_ventilator_t *self)
 {
     s_options_t *options = &self->options;
     //  Credit bounds what each worker holds; the HWM must never bind first.
-    const dv_socket_config_t tasks_config = {
+    //  With push, the marks and kernel buffers are all there is.
+    dv_socket_config_t tasks_config = {
         .max_message_size = DV_WANT_CAP,
         .security = self->security,
         .curve_server = true,
     };
+    dv_dispatch_socket_limits (options->dispatch, true, &tasks_config);
     //  The announcement must not be lost to a close; control only listens.
     const dv_socket_config_t announce_config = {
         .send_hwm = DV_HWM_DEFAULT,
@@ -251,10 +260,11 @@ s_open_sockets (s_ventilator_t *self)
     };
     //  The gate's monitor must watch before the bind, or it misses the first
     //  workers, the ones that were waiting for us.
-    self->tasks = dv_socket_open (ZMQ_ROUTER, DV_FLOW_TASKS, &tasks_config);
+    self->tasks = dv_socket_open (dv_dispatch_socket_type (options->dispatch, true),
+                                  DV_FLOW_TASKS, &tasks_config);
     if (!self->tasks || !(self->gate = dv_gate_new (self->tasks, options->min_workers)) ||
-        !(self->dispatch =
-              dv_dispatch_new (self->tasks, dv_plan_worker_cap (&self->plan))) ||
+        !(self->dispatch = dv_dispatch_new (self->tasks, dv_plan_worker_cap (&self->plan),
+                                            options->dispatch)) ||
         dv_socket_attach (self->tasks, DV_FLOW_TASKS, options->tasks_endpoints, true))
         return -1;
     self->roles = dv_security_roles (self->security);
@@ -486,7 +496,7 @@ s_wait (s_ventilator_t *self, int timeout_ms)
     zmq_pollitem_t items[] = {
         {zsock_resolve (dv_session_socket (self->session)), 0, ZMQ_POLLIN, 0},
         {zsock_resolve (dv_gate_monitor (self->gate)), 0, ZMQ_POLLIN, 0},
-        {zsock_resolve (self->tasks), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (self->tasks), 0, dv_dispatch_poll_events (self->dispatch), 0},
     };
     int rc = zmq_poll (items, 3, timeout_ms);
     if (dv_interrupted ())
@@ -512,9 +522,11 @@ s_try_to_start (s_ventilator_t *self)
     int64_t connected = dv_gate_connected (self->gate);
     int64_t required = dv_gate_required (self->gate);
     //  Connected is not enough: a worker counts once its credit is in, so
-    //  that the first batches already go round all of them.
+    //  that the first batches already go round all of them. (A PULL worker
+    //  sends nothing: with push, a handshaken connection is a worker.)
     if (dv_session_sink_heard (self->session) && connected >= required &&
-        (int64_t) dv_dispatch_worker_count (self->dispatch) >= required)
+        (self->options.dispatch == DV_DISPATCH_PUSH ||
+         (int64_t) dv_dispatch_worker_count (self->dispatch) >= required))
         s_announce (self);
     if (self->first_announced_ms &&
         now - self->first_announced_ms >= S_ACCEPT_TIMEOUT_MS) {
