@@ -45,13 +45,13 @@ dv_dispatch_socket_limits (dv_dispatch_mode_t mode, bool ventilator,
 {
     if (mode != DV_DISPATCH_PUSH)
         return;
+    //  The kernel buffer is set on the sending side only: small buffers at
+    //  both ends stalled tcp for seconds now and then (net.h).
     if (ventilator) {
         config->send_hwm = DV_PUSH_HWM;
         config->send_buffer = DV_PUSH_KERNEL_BUFFER;
-    } else {
+    } else
         config->receive_hwm = DV_PUSH_HWM;
-        config->receive_buffer = DV_PUSH_KERNEL_BUFFER;
-    }
 }
 
 void

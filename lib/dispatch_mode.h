@@ -6,9 +6,9 @@
     (ventilator/dispatch.h). push: the ventilator's task socket is a PUSH,
     each worker's a PULL, the ZeroMQ Guide's "Divide and Conquer": libzmq
     round-robins batches over the connected workers whose pipes have room,
-    and the small high-water marks and kernel buffers below (DV_PUSH_*,
-    net.h) keep each pipe short, so that the first worker to connect cannot
-    swallow the job. The window and the sink's RESEND make both exactly
+    and the small high-water marks and send buffer (DV_PUSH_*, net.h) keep
+    each pipe short, so that the first worker to connect cannot swallow the
+    job. The window and the sink's RESEND make both exactly
     once.
 
     A worker and a ventilator that disagree cannot talk: ZMTP refuses ROUTER
@@ -53,9 +53,10 @@ dv_dispatch_mode_t dv_dispatch_mode_other (dv_dispatch_mode_t mode);
 //  (DEALER or PULL).
 int dv_dispatch_socket_type (dv_dispatch_mode_t mode, bool ventilator);
 
-//  Sets the task socket's queue limits for mode in *config: for push the
-//  DV_PUSH_* marks and kernel buffers; for credit nothing (credit bounds
-//  what each worker holds, so the marks must never bind first).
+//  Sets the task socket's queue limits for mode in *config: for push
+//  DV_PUSH_HWM at both ends and DV_PUSH_KERNEL_BUFFER as the ventilator's
+//  send buffer; for credit nothing (credit bounds what each worker holds,
+//  so the marks must never bind first).
 void dv_dispatch_socket_limits (dv_dispatch_mode_t mode, bool ventilator,
                                 dv_socket_config_t *config);
 
