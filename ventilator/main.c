@@ -474,14 +474,25 @@ s_check_sink (s_ventilator_t *self)
     if (self->job_accepted)
         s_announce (self);
     const char *waiting = NULL;
-    char workers[256];
+    char workers[512];
     int64_t connected = dv_gate_connected (self->gate);
     int64_t required = dv_gate_required (self->gate);
     if (!self->job_accepted && connected < required) {
-        snprintf (workers, sizeof workers,
-                  "%" PRId64 " of %" PRId64 " worker%s connected on %s (--tasks)",
-                  connected, required, required == 1 ? "" : "s",
-                  self->options.tasks_endpoints);
+        int length = snprintf (
+            workers, sizeof workers,
+            "%" PRId64 " of %" PRId64 " worker%s connected on %s (--tasks)", connected,
+            required, required == 1 ? "" : "s", self->options.tasks_endpoints);
+        //  We cannot tell a worker of the other mode from a probe (both
+        //  close in the handshake), nor may a peer stop us: say it, wait on.
+        uint64_t silent = dv_gate_silent_closes (self->gate);
+        if (silent && length > 0 && (size_t) length < sizeof workers)
+            snprintf (
+                workers + length, sizeof workers - (size_t) length,
+                "; %" PRIu64 " closed in their handshake (workers with "
+                "--dispatch %s, not this ventilator's %s? or probes)",
+                silent,
+                dv_dispatch_mode_name (dv_dispatch_mode_other (self->options.dispatch)),
+                dv_dispatch_mode_name (self->options.dispatch));
         waiting = workers;
     }
     return dv_session_check (self->session, waiting);
