@@ -35,9 +35,7 @@ typedef enum {
 //  The default of --dispatch, in both programs.
 #define DV_DISPATCH_DEFAULT      DV_DISPATCH_CREDIT
 #define DV_DISPATCH_DEFAULT_TEXT "credit"
-#define DV_DISPATCH_HELP                                                                 \
-    "how tasks reach workers: credit (ROUTER/DEALER, workers ask) or push "              \
-    "(PUSH/PULL, the Guide's); ventilator and workers must agree"
+#define DV_DISPATCH_HELP         "credit (ROUTER/DEALER) or push (PUSH/PULL): all must agree"
 
 //  Reads "credit" or "push" into *mode; -1 after logging a line naming
 //  --dispatch (DIVVY_DISPATCH) and the value.

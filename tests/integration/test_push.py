@@ -61,14 +61,17 @@ def case_push_input():
 
 
 def case_push_late_joiner():
-    """A worker that joins a running push job gets a large part of it: the
-    early worker's pipe holds only a little (DV_PUSH_HWM and kernel buffers),
-    not the job."""
+    """A worker that joins a running push job gets most of it: the early,
+    slow worker's pipe holds only a little (DV_PUSH_HWM and a small send
+    buffer), not the job."""
     with Pipeline("push_late_joiner") as pipeline:
         count = 20000
         sink = pipeline.sink(QUIET_JSON)
-        slow = pipeline.worker(PUSH + ["--id", "slow", "--task-delay-us", "200"])
-        ventilator = pipeline.ventilator(PUSH + ["--count", str(count), "--batch", "10",
+        #  2 ms a task: 40 s for the job alone, 500 tasks a second however
+        #  long the late one takes to start; what it holds queued is a
+        #  thousand or two single tasks.
+        slow = pipeline.worker(PUSH + ["--id", "slow", "--task-delay-us", "2000"])
+        ventilator = pipeline.ventilator(PUSH + ["--count", str(count), "--batch", "1",
                                                  "--min-workers", "1"])
         job_started(ventilator, JOB_TIMEOUT)
         check(sink.running(), "the sink ended before the late worker joined")
@@ -76,11 +79,11 @@ def case_push_late_joiner():
         finish(pipeline, [ventilator, slow, late, sink])
         _, summary = sink_output(sink)
         check_complete(summary, range(1, count + 1), workers=2)
-        #  The slow worker needs 4 s for the whole job alone; what it can
-        #  hold queued is a few thousand tasks. Not a speed: a bound on
-        #  what sat in its pipe when the late one came.
-        check(summary["workers"].get("late", 0) >= count // 4,
-              f"the late worker got less than a quarter: {summary['workers']}")
+        #  Not a speed: a bound on what sat in the slow one's pipe, and on
+        #  what it can do while the late one starts.
+        print(f"push_late_joiner: {summary['workers']}")
+        check(summary["workers"].get("late", 0) >= count // 2,
+              f"the late worker got less than half: {summary['workers']}")
         check_worker_logs([slow, late], summary["workers"])
 
 
