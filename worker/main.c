@@ -324,7 +324,8 @@ s_check_tasks (s_worker_t *self)
     dv_dispatch_mode_t mode = self->options.dispatch;
     dv_log (
         "%s: the ventilator at %s refuses this worker's %s socket: it runs "
-        "--dispatch %s, this worker --dispatch %s (give both the same DIVVY_DISPATCH)",
+        "--dispatch %s, this worker --dispatch %s (give both the same DIVVY_DISPATCH; "
+        "or --tasks names no ventilator)",
         self->id, self->options.tasks_endpoints,
         mode == DV_DISPATCH_PUSH ? "PULL" : "DEALER",
         dv_dispatch_mode_name (dv_dispatch_mode_other (mode)),
