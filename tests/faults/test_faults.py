@@ -956,24 +956,30 @@ def case_peer_timeout():
 #  8. CURVE on every socket, keys made by divvy-keygen: a job completes
 #  exactly and every process exits 0.
 
-def case_curve_job():
+def case_curve_job(name="curve_job", dispatch=()):
     count = 8000
     values = range(1, count + 1)
-    with Pipeline("curve_job") as pipeline:
+    with Pipeline(name) as pipeline:
         keys = make_keys(pipeline)
         sink = start(pipeline, "sink", ["--json"] + curve_flags(keys, "sink"))
         workers = [start(pipeline, "worker",
-                         worker_args(index, 200, 400) + curve_flags(keys, "worker"),
+                         worker_args(index, 200, 400, dispatch) + curve_flags(keys, "worker"),
                          name=f"worker{index}") for index in (1, 2)]
         ventilator = start(pipeline, "ventilator",
-                           ["--count", count, "--batch", 20, "--min-workers", 2]
-                           + curve_flags(keys, "ventilator"))
+                           ["--count", count, "--batch", 20, "--min-workers", 2,
+                            *dispatch] + curve_flags(keys, "ventilator"))
         finish([sink, ventilator] + workers)
         summary = check_exact(sink, values)
         check_equal(sorted(summary["workers"]), ["w1", "w2"], "JSON worker ids")
         check_no_socket_files(pipeline)
-        figures("curve_job", seconds=summary["seconds"], workers=summary["workers"],
+        figures(name, seconds=summary["seconds"], workers=summary["workers"],
                 duplicates=summary["duplicates"])
+
+
+#  8b. The same with --dispatch push: the PUSH is the CURVE server.
+
+def case_curve_push_job():
+    case_curve_job("curve_push_job", ("--dispatch", "push"))
 
 
 #  9. With CURVE, a worker whose key is not allowed and a plaintext worker
@@ -2125,6 +2131,7 @@ def case_huge_range_worker_killed():
 CASES = {
     "kill_two_of_eight": case_kill_two_of_eight,
     "push_random_worker_kill": case_push_random_worker_kill,
+    "curve_push_job": case_curve_push_job,
     "sigstop_worker": case_sigstop_worker,
     "sigstop_worker_past_end": case_sigstop_worker_past_end,
     "ventilator_restart": case_ventilator_restart,
