@@ -281,6 +281,10 @@ dv_socket_open (int type, dv_flow_t flow, const dv_socket_config_t *config)
     zsock_set_sndhwm (socket, config->send_hwm);
     zsock_set_rcvhwm (socket, config->receive_hwm);
     zsock_set_linger (socket, config->linger_ms);
+    if (config->send_buffer)
+        zsock_set_sndbuf (socket, config->send_buffer);
+    if (config->receive_buffer)
+        zsock_set_rcvbuf (socket, config->receive_buffer);
     if (config->max_message_size)
         zsock_set_maxmsgsize (socket, (int) config->max_message_size);
     zsock_set_heartbeat_ivl (socket, S_HEARTBEAT_IVL_MS);

@@ -71,9 +71,32 @@ const char *dv_endpoint_check (const char *endpoint, bool binds);
 #define DV_RESULTS_HWM                                                                   \
     ((int) ((DV_RESULTS_QUEUED_MAX - (size_t) DV_RESULTS_CAP) / DV_RESULTS_SIZE_MAX))
 
+//  --dispatch push: what one worker's pipe may hold. DV_PUSH_HWM messages
+//  at each end (the ventilator's PUSH sends, the worker's PULL receives),
+//  and DV_PUSH_KERNEL_BUFFER bytes of ZMQ_SNDBUF on the ventilator (Linux
+//  doubles it; the worker's receive buffer is the system's). libzmq's PUSH
+//  round-robins over the pipes with room, so these bound how far the first
+//  workers get ahead of a late one, and what a killed worker takes with it
+//  (the sink's RESEND brings it back). Measured with bench/divvy-bench
+//  --dispatch-only --quick and 600,000-task batch-1 jobs (tcp, W=2; late =
+//  a late joiner's results over an even share, 1.0 = fair): the system's
+//  buffers at both ends (they grow to megabytes) let the first worker take
+//  the whole job (late 0.00, with marks of 16 to 1000); 4 to 32 KiB at both
+//  ends made late 0.6-1.0, but a batch-1 job stalled now and then (20.4 s
+//  instead of 0.4-0.8 s, 1 in 5; 3.6 s in 1 of 3), and 4 KiB cost K=4096
+//  three quarters of its speed; 16 KiB on the receiving side only, late
+//  0.00. 16 KiB on the sending side only: 10 of 10 batch-1 jobs in 0.57-0.73
+//  s, late 0.96. Marks: 16 cost K=1 half its speed, 200 and up made late
+//  0.00 (50: late 0.80, 100: 0.60, with 16 KiB both ends). No setting makes
+//  push fair to a straggler: it takes its turn until its pipe is full.
+#define DV_PUSH_HWM           50
+#define DV_PUSH_KERNEL_BUFFER 16384
+
 typedef struct {
     int send_hwm;             //  messages queued per peer; 0: no limit
     int receive_hwm;          //  messages queued per peer; 0: no limit
+    int send_buffer;          //  ZMQ_SNDBUF, bytes; 0: the system's
+    int receive_buffer;       //  ZMQ_RCVBUF, bytes; 0: the system's
     int linger_ms;            //  how long close waits to deliver queued messages
     int64_t max_message_size; //  bytes a received message may have; 0: no cap
     dv_security_t *security;  //  CURVE keys, or NULL for plaintext

@@ -37,6 +37,7 @@ struct dv_peers_t {
     int64_t held_successes;      //  successes of pending entries, fd unknown
     int64_t held_failures;       //  failures of pending entries, fd unknown
     uint64_t departed;           //  handshaken connections that closed
+    uint64_t silent_closes;      //  closed in the handshake, no failure event
     dv_rate_limit_t refused_limit;
 };
 
@@ -162,6 +163,8 @@ s_on_closed (dv_peers_t *self, int fd)
             self->held_successes--;
         else if (self->held_failures > 0)
             self->held_failures--;
+        else
+            self->silent_closes++;
     }
     if (succeeded)
         self->departed++;
@@ -172,11 +175,11 @@ static void
 s_on_failed (dv_peers_t *self, uint16_t number)
 {
     self->held_failures++;
-    dv_log_limited (&self->refused_limit, "refused a peer on the %s socket: %s",
-                    self->flow_name,
-                    number == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                        ? "its CURVE key is not in --curve-allow"
-                        : "failed handshake (no CURVE, or not a divvy worker?)");
+    dv_log_limited (
+        &self->refused_limit, "refused a peer on the %s socket: %s", self->flow_name,
+        number == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+            ? "its CURVE key is not in --curve-allow"
+            : "failed handshake (no CURVE, another socket type, or not divvy's?)");
 }
 
 //  Frame 1: event (u16) and value (u32); frame 2: the endpoint. Returns -1
@@ -225,6 +228,12 @@ uint64_t
 dv_peers_departed (dv_peers_t *self)
 {
     return self->departed;
+}
+
+uint64_t
+dv_peers_silent_closes (dv_peers_t *self)
+{
+    return self->silent_closes;
 }
 
 bool

@@ -52,6 +52,12 @@ int64_t dv_peers_connected (dv_peers_t *self);
 //  handshake never counts).
 uint64_t dv_peers_departed (dv_peers_t *self);
 
+//  Connections that closed before their handshake succeeded, with no
+//  HANDSHAKE_FAILED_* event: a raw TCP connect-and-close (a probe, a
+//  healthcheck), or a ZeroMQ peer of a socket type this one refuses (libzmq
+//  4.3.4 reports no event for that; dispatch_mode.h).
+uint64_t dv_peers_silent_closes (dv_peers_t *self);
+
 //  True while the connection on fd (ZMQ_SRCFD of a message) is handshaken
 //  and open. A message proves its connection handshook, so while several
 //  connections are mid-handshake at once and a success is not yet tied to

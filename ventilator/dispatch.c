@@ -49,10 +49,12 @@ struct dv_dispatch_t {
     int64_t now_ms;       //  the clock at the last read of credit
     size_t trusted_count; //  workers not suspect at now_ms
     bool any_lost;        //  some worker has lost tasks not confirmed since
+    dv_dispatch_mode_t mode;
+    bool push_blocked; //  push: the last send found no pipe with room
 };
 
 dv_dispatch_t *
-dv_dispatch_new (zsock_t *tasks, uint32_t worker_cap)
+dv_dispatch_new (zsock_t *tasks, uint32_t worker_cap, dv_dispatch_mode_t mode)
 {
     dv_dispatch_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -60,6 +62,9 @@ dv_dispatch_new (zsock_t *tasks, uint32_t worker_cap)
     self->tasks = zsock_resolve (tasks);
     self->worker_cap = worker_cap ? worker_cap : 1;
     self->now_ms = dv_now_ms ();
+    self->mode = mode;
+    if (mode == DV_DISPATCH_PUSH)
+        return self;
     int mandatory = 1;
     zmq_setsockopt (self->tasks, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
     return self;
@@ -157,6 +162,8 @@ dv_dispatch_take_credit (dv_dispatch_t *self)
     uint64_t malformed = 0;
     size_t known = self->worker_count;
     self->now_ms = dv_now_ms ();
+    if (self->mode == DV_DISPATCH_PUSH)
+        return 0; //  a PUSH reads nothing
     zmq_msg_t routing_id, body;
     zmq_msg_init (&routing_id);
     zmq_msg_init (&body);
@@ -286,6 +293,11 @@ int
 dv_dispatch_send (dv_dispatch_t *self, const void *data, size_t size, uint64_t share,
                   uint64_t first_task, uint32_t count)
 {
+    if (self->mode == DV_DISPATCH_PUSH) {
+        //  libzmq picks the next worker whose pipe has room; none: EAGAIN.
+        self->push_blocked = zmq_send (self->tasks, data, size, ZMQ_DONTWAIT) < 0;
+        return self->push_blocked ? -1 : 0;
+    }
     //  Tasks a worker lost go to another while one may take them: the one
     //  that lost them waits until no other is left.
     bool avoid = self->any_lost && s_other_may_take (self, first_task, count);
@@ -359,4 +371,12 @@ bool
 dv_dispatch_holding (dv_dispatch_t *self)
 {
     return self->held_since_us != 0;
+}
+
+short
+dv_dispatch_poll_events (dv_dispatch_t *self)
+{
+    if (self->mode == DV_DISPATCH_PUSH)
+        return self->push_blocked ? ZMQ_POLLOUT : 0;
+    return ZMQ_POLLIN;
 }

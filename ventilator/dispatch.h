@@ -13,6 +13,7 @@
 #ifndef DV_DISPATCH_H_INCLUDED
 #define DV_DISPATCH_H_INCLUDED
 
+#include "dispatch_mode.h"
 #include "protocol.h"
 
 #include <czmq.h>
@@ -26,7 +27,12 @@ typedef struct dv_dispatch_t dv_dispatch_t;
 //  worker's latest worker_cap (>= 1, dv_plan_worker_cap) batches are kept
 //  in its ledger, and its credit is at most its share of worker_cap. Caller
 //  owns the return value; NULL when out of memory.
-dv_dispatch_t *dv_dispatch_new (zsock_t *tasks, uint32_t worker_cap);
+//  With DV_DISPATCH_PUSH, tasks is a PUSH: a batch goes to whichever worker
+//  libzmq picks, there is no credit to read, no ledger and no trust (the
+//  window and RESEND alone make the job exactly once), and every other
+//  call here is a no-op that keeps its contract for zero workers.
+dv_dispatch_t *dv_dispatch_new (zsock_t *tasks, uint32_t worker_cap,
+                                dv_dispatch_mode_t mode);
 
 void dv_dispatch_destroy (dv_dispatch_t **self_p);
 
@@ -70,6 +76,11 @@ void dv_dispatch_forget (dv_dispatch_t *self);
 
 //  True while a batch is held back for workers under their share.
 bool dv_dispatch_holding (dv_dispatch_t *self);
+
+//  What to poll the task socket for: ZMQ_POLLIN (credit to read) with
+//  credit; with push, ZMQ_POLLOUT after a send found every pipe full, else
+//  0 (a PUSH has nothing to read).
+short dv_dispatch_poll_events (dv_dispatch_t *self);
 
 //  Workers that have granted credit at least once and are not known gone.
 //  (A fake that asked for credit counts too: nothing tells it from a worker

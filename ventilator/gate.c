@@ -92,6 +92,12 @@ dv_gate_connected (dv_gate_t *self)
     return dv_peers_connected (self->peers);
 }
 
+uint64_t
+dv_gate_silent_closes (dv_gate_t *self)
+{
+    return dv_peers_silent_closes (self->peers);
+}
+
 //  Distinct addresses name resolves to, or 0.
 static int64_t
 s_count_addresses (const char *name)

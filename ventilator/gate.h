@@ -30,6 +30,10 @@ void dv_gate_on_event (dv_gate_t *self);
 //  Workers connected now: handshaken connections that have not closed.
 int64_t dv_gate_connected (dv_gate_t *self);
 
+//  Connections closed in their handshake without a reason (dv_peers_t):
+//  probes, or workers with another --dispatch mode.
+uint64_t dv_gate_silent_closes (dv_gate_t *self);
+
 //  Workers required now (for dns:, resolved again at most twice a second;
 //  at least 1).
 int64_t dv_gate_required (dv_gate_t *self);

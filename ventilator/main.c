@@ -13,6 +13,7 @@
 #include "process.h"
 #include "exit_codes.h"
 #include "dispatch.h"
+#include "dispatch_mode.h"
 #include "gate.h"
 #include "net.h"
 #include "observe.h"
@@ -50,6 +51,8 @@ typedef struct {
     int64_t peer_timeout_s;
     bool quiet;
     const char *metrics; //  [ADDRESS:]PORT, or NULL
+    const char *dispatch_text;
+    dv_dispatch_mode_t dispatch;
     dv_security_options_t curve;
     int64_t rate;      //  tasks/s at most; 0: as fast as credit allows
     const char *trace; //  FILE, or NULL
@@ -61,7 +64,7 @@ typedef struct {
     uint64_t job_id;
     dv_plan_t plan; //  what to send next: batches, window, resend queue
     uint32_t credit_step;
-    zsock_t *tasks;        //  ROUTER: batches out, workers' credit in
+    zsock_t *tasks;        //  ROUTER: batches out, workers' credit in; or PUSH
     zsock_t *announce;     //  PUSH to the sink's result socket
     dv_session_t *session; //  the sink's control socket
     dv_security_t *security;
@@ -102,10 +105,13 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
         .start = 1,
         .min_workers = "1",
         .peer_timeout_s = 30,
+        .dispatch_text = DV_DISPATCH_DEFAULT_TEXT,
     };
     const dv_option_t table[] = {
         {"tasks", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_TASKS, "tcp://*:5557", 0, 0,
          &options->tasks_endpoints},
+        {"dispatch", DV_OPTION_TEXT, "MODE", DV_DISPATCH_HELP, DV_DISPATCH_DEFAULT_TEXT,
+         0, 0, &options->dispatch_text},
         {"results", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_RESULTS,
          "tcp://localhost:5558", 0, 0, &options->results_endpoints},
         {"control", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_CONTROL,
@@ -187,7 +193,8 @@ s_prepare (s_ventilator_t *self)
 {
     s_options_t *options = &self->options;
     int64_t fixed_workers;
-    if (dv_gate_check (options->min_workers, &fixed_workers))
+    if (dv_gate_check (options->min_workers, &fixed_workers) ||
+        dv_dispatch_mode_parse (options->dispatch_text, &options->dispatch))
         return -1;
     if (options->job) {
         int rc = dv_parse_uint64 (options->job, &self->job_id);
@@ -277,11 +284,13 @@ s_open_sockets (s_ventilator_t *self)
 {
     s_options_t *options = &self->options;
     //  Credit bounds what each worker holds; the HWM must never bind first.
-    const dv_socket_config_t tasks_config = {
+    //  With push, the marks and kernel buffers are all there is.
+    dv_socket_config_t tasks_config = {
         .max_message_size = DV_WANT_CAP,
         .security = self->security,
         .curve_server = true,
     };
+    dv_dispatch_socket_limits (options->dispatch, true, &tasks_config);
     //  The announcement must not be lost to a close; control only listens.
     const dv_socket_config_t announce_config = {
         .send_hwm = DV_HWM_DEFAULT,
@@ -290,10 +299,11 @@ s_open_sockets (s_ventilator_t *self)
     };
     //  The gate's monitor must watch before the bind, or it misses the first
     //  workers, the ones that were waiting for us.
-    self->tasks = dv_socket_open (ZMQ_ROUTER, DV_FLOW_TASKS, &tasks_config);
+    self->tasks = dv_socket_open (dv_dispatch_socket_type (options->dispatch, true),
+                                  DV_FLOW_TASKS, &tasks_config);
     if (!self->tasks || !(self->gate = dv_gate_new (self->tasks, options->min_workers)) ||
-        !(self->dispatch =
-              dv_dispatch_new (self->tasks, dv_plan_worker_cap (&self->plan))) ||
+        !(self->dispatch = dv_dispatch_new (self->tasks, dv_plan_worker_cap (&self->plan),
+                                            options->dispatch)) ||
         dv_socket_attach (self->tasks, DV_FLOW_TASKS, options->tasks_endpoints, true))
         return -1;
     self->roles = dv_security_roles (self->security);
@@ -503,14 +513,25 @@ s_check_sink (s_ventilator_t *self)
     if (self->job_accepted)
         s_announce (self);
     const char *waiting = NULL;
-    char workers[256];
+    char workers[512];
     int64_t connected = dv_gate_connected (self->gate);
     int64_t required = dv_gate_required (self->gate);
     if (!self->job_accepted && connected < required) {
-        snprintf (workers, sizeof workers,
-                  "%" PRId64 " of %" PRId64 " worker%s connected on %s (--tasks)",
-                  connected, required, required == 1 ? "" : "s",
-                  self->options.tasks_endpoints);
+        int length = snprintf (
+            workers, sizeof workers,
+            "%" PRId64 " of %" PRId64 " worker%s connected on %s (--tasks)", connected,
+            required, required == 1 ? "" : "s", self->options.tasks_endpoints);
+        //  We cannot tell a worker of the other mode from a probe (both
+        //  close in the handshake), nor may a peer stop us: say it, wait on.
+        uint64_t silent = dv_gate_silent_closes (self->gate);
+        if (silent && length > 0 && (size_t) length < sizeof workers)
+            snprintf (
+                workers + length, sizeof workers - (size_t) length,
+                "; %" PRIu64 " closed in their handshake (workers with "
+                "--dispatch %s, not this ventilator's %s? or probes)",
+                silent,
+                dv_dispatch_mode_name (dv_dispatch_mode_other (self->options.dispatch)),
+                dv_dispatch_mode_name (self->options.dispatch));
         waiting = workers;
     }
     return dv_session_check (self->session, waiting);
@@ -525,7 +546,7 @@ s_wait (s_ventilator_t *self, int timeout_ms)
     zmq_pollitem_t items[] = {
         {zsock_resolve (dv_session_socket (self->session)), 0, ZMQ_POLLIN, 0},
         {zsock_resolve (dv_gate_monitor (self->gate)), 0, ZMQ_POLLIN, 0},
-        {zsock_resolve (self->tasks), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (self->tasks), 0, dv_dispatch_poll_events (self->dispatch), 0},
     };
     int rc = zmq_poll (items, 3, timeout_ms);
     if (dv_interrupted ())
@@ -551,9 +572,11 @@ s_try_to_start (s_ventilator_t *self)
     int64_t connected = dv_gate_connected (self->gate);
     int64_t required = dv_gate_required (self->gate);
     //  Connected is not enough: a worker counts once its credit is in, so
-    //  that the first batches already go round all of them.
+    //  that the first batches already go round all of them. (A PULL worker
+    //  sends nothing: with push, a handshaken connection is a worker.)
     if (dv_session_sink_heard (self->session) && connected >= required &&
-        (int64_t) dv_dispatch_worker_count (self->dispatch) >= required)
+        (self->options.dispatch == DV_DISPATCH_PUSH ||
+         (int64_t) dv_dispatch_worker_count (self->dispatch) >= required))
         s_announce (self);
     if (self->first_announced_ms &&
         now - self->first_announced_ms >= S_ACCEPT_TIMEOUT_MS) {

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "clock.h"
 #include "credit.h"
+#include "dispatch_mode.h"
 #include "process.h"
 #include "exit_codes.h"
 #include "net.h"
@@ -40,6 +41,8 @@ typedef struct {
     int64_t peer_timeout_s;
     bool quiet;
     const char *metrics; //  [ADDRESS:]PORT, or NULL
+    const char *dispatch_text;
+    dv_dispatch_mode_t dispatch;
     dv_security_options_t curve;
 } s_options_t;
 
@@ -48,13 +51,16 @@ typedef struct {
     char id[DV_WORKER_ID_MAX + 1];
     size_t id_length;
     dv_security_t *security;
-    zsock_t *tasks;
+    zsock_t *tasks;         //  DEALER (credit) or PULL (push)
+    zsock_t *tasks_monitor; //  PAIR: the task socket's monitor events
+    dv_tasks_watch_t watch; //  whether the ventilator refused our socket type
     zsock_t *results;
     dv_session_t *session; //  the sink's control socket
     uint64_t job_id;       //  the job of the last batch, 0 before the first
     uint64_t tasks_done;
     uint64_t batches_done;
     uint64_t malformed;
+    bool dispatch_refused;       //  the ventilator runs the other --dispatch (said)
     dv_worker_observe_t observe; //  metrics and the status line
     dv_credit_policy_t credit;   //  how many batches to ask for, and when
     int64_t last_batch_ms;
@@ -73,10 +79,13 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
         .control_endpoints = dv_endpoint_default (DV_FLOW_CONTROL, false),
         .prefetch = 4096,
         .peer_timeout_s = 30,
+        .dispatch_text = DV_DISPATCH_DEFAULT_TEXT,
     };
     const dv_option_t table[] = {
         {"tasks", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_TASKS,
          "tcp://localhost:5557", 0, 0, &options->tasks_endpoints},
+        {"dispatch", DV_OPTION_TEXT, "MODE", DV_DISPATCH_HELP, DV_DISPATCH_DEFAULT_TEXT,
+         0, 0, &options->dispatch_text},
         {"results", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_RESULTS,
          "tcp://localhost:5558", 0, 0, &options->results_endpoints},
         {"control", DV_OPTION_TEXT, "ENDPOINTS", DV_SOCKET_HELP_CONTROL,
@@ -88,7 +97,8 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
          "extra time spent on every task, to simulate slow work", "0", 0, 60000000,
          &options->task_delay_us},
         {"prefetch", DV_OPTION_INTEGER, "TASKS",
-         "tasks to ask for ahead (at least 2 batches): more is faster, less is fairer",
+         "tasks to ask for ahead (at least 2 batches): more is faster, less is fairer; "
+         "credit only",
          "4096", 1, 1 << 24, &options->prefetch},
         {"peer-timeout", DV_OPTION_INTEGER, "SECONDS",
          "give up when the sink, once heard, is silent this long", "30", 1, 86400,
@@ -129,6 +139,8 @@ s_parse_options (s_options_t *options, int argc, char **argv)
 static int
 s_prepare (s_worker_t *self)
 {
+    if (dv_dispatch_mode_parse (self->options.dispatch_text, &self->options.dispatch))
+        return -1;
     if (self->options.id) {
         size_t length = strlen (self->options.id);
         if (!dv_worker_id_valid (self->options.id, length)) {
@@ -164,19 +176,35 @@ static int
 s_open_sockets (s_worker_t *self)
 {
     s_options_t *options = &self->options;
-    //  Our credit bounds what arrives; the HWM must never bind first.
-    const dv_socket_config_t tasks_config = {
+    //  Our credit bounds what arrives; the HWM must never bind first. With
+    //  push, the marks and kernel buffers are all there is.
+    dv_socket_config_t tasks_config = {
         .max_message_size = DV_TASKS_CAP,
         .security = self->security,
     };
+    dv_dispatch_socket_limits (options->dispatch, false, &tasks_config);
     const dv_socket_config_t results_config = {
         .send_hwm = DV_HWM_DEFAULT,
         .linger_ms = DV_LINGER_MS,
         .security = self->security,
     };
-    self->tasks = dv_socket_new (ZMQ_DEALER, DV_FLOW_TASKS, options->tasks_endpoints,
-                                 false, &tasks_config);
+    //  The monitor watches before the connect: a refusal comes at once.
+    self->tasks = dv_socket_open (dv_dispatch_socket_type (options->dispatch, false),
+                                  DV_FLOW_TASKS, &tasks_config);
     if (!self->tasks)
+        return -1;
+    char monitor_endpoint[64];
+    snprintf (monitor_endpoint, sizeof monitor_endpoint, "inproc://divvy-tasks-%p",
+              (void *) self);
+    if (zmq_socket_monitor (zsock_resolve (self->tasks), monitor_endpoint,
+                            ZMQ_EVENT_ALL) ||
+        !(self->tasks_monitor = zsock_new (ZMQ_PAIR)) ||
+        zsock_connect (self->tasks_monitor, "%s", monitor_endpoint)) {
+        dv_log ("cannot monitor the task socket: %s", zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    zsock_set_rcvtimeo (self->tasks_monitor, 0);
+    if (dv_socket_attach (self->tasks, DV_FLOW_TASKS, options->tasks_endpoints, false))
         return -1;
     self->results = dv_socket_new (ZMQ_PUSH, DV_FLOW_RESULTS, options->results_endpoints,
                                    false, &results_config);
@@ -195,6 +223,9 @@ s_open_sockets (s_worker_t *self)
 static void
 s_close_sockets (s_worker_t *self)
 {
+    if (self->tasks_monitor)
+        zmq_socket_monitor (zsock_resolve (self->tasks), NULL, 0);
+    zsock_destroy (&self->tasks_monitor);
     dv_socket_destroy (&self->tasks, self->options.tasks_endpoints, false);
     dv_socket_destroy (&self->results, self->options.results_endpoints, false);
     dv_session_destroy (&self->session);
@@ -213,6 +244,8 @@ s_job_over (s_worker_t *self)
 static void
 s_want (s_worker_t *self, uint32_t batches, bool reset)
 {
+    if (self->options.dispatch == DV_DISPATCH_PUSH)
+        return; //  a PULL asks for nothing: the ventilator pushes
     dv_want_t want = {.batches = batches, .is_reset = reset};
     uint8_t buffer[DV_WANT_SIZE];
     if (zmq_send (zsock_resolve (self->tasks), buffer, dv_want_encode (&want, buffer),
@@ -286,6 +319,37 @@ s_check_sink (s_worker_t *self)
     return dv_session_check (self->session, self->job_id ? NULL : waiting);
 }
 
+//  Reads the task socket's monitor events waiting. Returns -1 (logged) when
+//  the ventilator refused our socket type: it runs the other --dispatch.
+static int
+s_check_tasks (s_worker_t *self)
+{
+    int64_t now = dv_now_ms ();
+    zmsg_t *event;
+    while ((event = zmsg_recv (self->tasks_monitor))) {
+        zframe_t *header = zmsg_first (event);
+        if (header && zframe_size (header) >= 2) {
+            uint16_t number;
+            memcpy (&number, zframe_data (header), 2);
+            dv_tasks_watch_event (&self->watch, number, now);
+        }
+        zmsg_destroy (&event);
+    }
+    if (!dv_tasks_watch_refused (&self->watch, now))
+        return 0;
+    dv_dispatch_mode_t mode = self->options.dispatch;
+    dv_log (
+        "%s: the ventilator at %s refuses this worker's %s socket: it runs "
+        "--dispatch %s, this worker --dispatch %s (give both the same DIVVY_DISPATCH; "
+        "or --tasks names no ventilator)",
+        self->id, self->options.tasks_endpoints,
+        mode == DV_DISPATCH_PUSH ? "PULL" : "DEALER",
+        dv_dispatch_mode_name (dv_dispatch_mode_other (mode)),
+        dv_dispatch_mode_name (mode));
+    self->dispatch_refused = true;
+    return -1;
+}
+
 //  What s_wait waits for besides control messages.
 typedef enum { S_WAIT_CONTROL, S_WAIT_TASKS, S_WAIT_ROOM } s_wait_for_t;
 
@@ -304,6 +368,9 @@ s_wait (s_worker_t *self, s_wait_for_t wait_for, int timeout_ms)
         return -1;
     if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
         dv_session_drain (self->session);
+    //  Only before the first batch: one proves the modes agree.
+    if (!self->job_id && s_check_tasks (self))
+        return -1;
     return s_check_sink (self);
 }
 
@@ -354,8 +421,11 @@ s_run (s_worker_t *self)
             }
             continue;
         }
+        //  A PULL worker has no credit to restate: it just waits.
         int64_t dry_left =
-            (int64_t) self->credit.dry_ms - (dv_now_ms () - self->last_batch_ms);
+            self->options.dispatch == DV_DISPATCH_PUSH
+                ? S_POLL_MS
+                : (int64_t) self->credit.dry_ms - (dv_now_ms () - self->last_batch_ms);
         if (s_wait (self, S_WAIT_TASKS,
                     dry_left < 1           ? 1
                     : dry_left < S_POLL_MS ? (int) dry_left
@@ -413,7 +483,9 @@ dv_worker_main (int argc, char **argv)
                     job_id, self.tasks_done);
             exit_code = DV_EXIT_OK;
         }
-    } else if (dv_interrupted ()) {
+    } else if (self.dispatch_refused)
+        exit_code = DV_EXIT_DISPATCH;
+    else if (dv_interrupted ()) {
         dv_log ("%s: interrupted after %" PRIu64 " tasks: stopping", self.id,
                 self.tasks_done);
         exit_code = dv_interrupted_exit_code ();

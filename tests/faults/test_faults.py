@@ -956,24 +956,30 @@ def case_peer_timeout():
 #  8. CURVE on every socket, keys made by divvy-keygen: a job completes
 #  exactly and every process exits 0.
 
-def case_curve_job():
+def case_curve_job(name="curve_job", dispatch=()):
     count = 8000
     values = range(1, count + 1)
-    with Pipeline("curve_job") as pipeline:
+    with Pipeline(name) as pipeline:
         keys = make_keys(pipeline)
         sink = start(pipeline, "sink", ["--json"] + curve_flags(keys, "sink"))
         workers = [start(pipeline, "worker",
-                         worker_args(index, 200, 400) + curve_flags(keys, "worker"),
+                         worker_args(index, 200, 400, dispatch) + curve_flags(keys, "worker"),
                          name=f"worker{index}") for index in (1, 2)]
         ventilator = start(pipeline, "ventilator",
-                           ["--count", count, "--batch", 20, "--min-workers", 2]
-                           + curve_flags(keys, "ventilator"))
+                           ["--count", count, "--batch", 20, "--min-workers", 2,
+                            *dispatch] + curve_flags(keys, "ventilator"))
         finish([sink, ventilator] + workers)
         summary = check_exact(sink, values)
         check_equal(sorted(summary["workers"]), ["w1", "w2"], "JSON worker ids")
         check_no_socket_files(pipeline)
-        figures("curve_job", seconds=summary["seconds"], workers=summary["workers"],
+        figures(name, seconds=summary["seconds"], workers=summary["workers"],
                 duplicates=summary["duplicates"])
+
+
+#  8b. The same with --dispatch push: the PUSH is the CURVE server.
+
+def case_curve_push_job():
+    case_curve_job("curve_push_job", ("--dispatch", "push"))
 
 
 #  9. With CURVE, a worker whose key is not allowed and a plaintext worker
@@ -1484,6 +1490,90 @@ def case_random_worker_kill():
     check(full_resends >= 1, f"no RESEND held {RANDOM_KILL_RANGES_MAX} ranges")
     figures("random_worker_kill", trials=trials, exact=trials, missed=misses,
             resends_of_64_ranges=full_resends)
+
+
+#  12b. The same with --dispatch push: a PULL worker killed at a random
+#  moment loses what its pipe held (DV_PUSH_HWM messages at each end and the
+#  kernel buffers), which it never asked for; the window and the sink's
+#  RESEND bring it back, and each result is printed once. Batch 1 and 10 in
+#  turn; the victim and the moment are drawn. Seeded like case 12.
+
+PUSH_KILL_TRIALS = 8 if scaled(1) == 1 else 3
+#  Tasks per job by batch size: each job lasts a few tenths of a second.
+PUSH_KILL_COUNT = {1: 200000, 10: 1000000}
+
+
+def push_kill_job(name, batch, kill_after_s=None, victim_index=0):
+    """One push job with three workers; kill_after_s after it starts, the
+    victim is killed (None: no kill). Returns the JSON summary, the seconds
+    to the sink's "done" heartbeat (None if killed) and whether the kill
+    came while the job ran."""
+    values = range(1, PUSH_KILL_COUNT[batch] + 1)
+    push = ["--dispatch", "push"]
+    with Pipeline(name) as pipeline:
+        sink = start(pipeline, "sink", ["--json", "--resend-after", "300"])
+        watcher = Watcher(pipeline, pipeline.control)
+        workers = [start(pipeline, "worker", push + ["--id", f"w{index}"],
+                         name=f"worker{index}") for index in (1, 2, 3)]
+        ventilator = start(pipeline, "ventilator",
+                           push + ["--count", PUSH_KILL_COUNT[batch], "--batch", batch,
+                                   "--min-workers", 3])
+        ventilator.wait_for_line("stderr", r"workers connected", 60)
+        started = time.monotonic()
+        duration = None
+        in_time = False
+        survivors = workers
+        if kill_after_s is None:
+            watcher.wait_done(RANDOM_KILL_TRIAL_TIMEOUT)
+            duration = time.monotonic() - started
+        else:
+            #  Not a wait for an event: this sleep is the moment under test.
+            time.sleep(kill_after_s)
+            in_time = not watcher.done() and sink.running()
+            victim = workers[victim_index]
+            kill(victim)
+            survivors = [worker for worker in workers if worker is not victim]
+        finish([sink, ventilator] + survivors, RANDOM_KILL_TRIAL_TIMEOUT)
+        summary = check_exact(sink, values)
+        watcher.stop()
+        check_no_socket_files(pipeline)
+        return summary, duration, in_time
+
+
+def case_push_random_worker_kill():
+    seed = int(os.environ.get("DIVVY_TEST_SEED") or time.time_ns() % 2 ** 32)
+    rng = random.Random(seed)
+    trials = int(os.environ.get("DIVVY_TEST_TRIALS") or PUSH_KILL_TRIALS)
+    lengths = {}
+    for batch in (1, 10):
+        _, lengths[batch], _ = push_kill_job(f"push_kill_{batch}_0", batch)
+    figures("push_random_worker_kill", seed=seed, trials=trials, counts=PUSH_KILL_COUNT,
+            job_length_s={batch: f"{length:.3f}" for batch, length in lengths.items()})
+    total_resends = misses = trial = 0
+    while trial < trials:
+        batch = (1, 10)[trial % 2]
+        fraction = rng.uniform(RANDOM_KILL_EARLIEST, RANDOM_KILL_LATEST)
+        victim_index = rng.randrange(3)
+        summary, _, in_time = push_kill_job(
+            f"push_kill_{batch}_{trial + 1}", batch, fraction * lengths[batch],
+            victim_index)
+        figures("push_random_worker_kill", trial=trial + 1, batch=batch,
+                fraction=f"{fraction:.3f}", victim=f"worker{victim_index + 1}",
+                in_time=in_time, resends=summary["resends"],
+                tasks_requested_again=summary["tasks_requested_again"],
+                duplicates=summary["duplicates"], exact=True,
+                seconds=f"{summary['seconds']:.2f}")
+        if not in_time:
+            misses += 1
+            check(misses <= RANDOM_KILL_MISSES_MAX,
+                  f"{misses} jobs ended before their kill: the measured lengths "
+                  f"{lengths} are not this machine's")
+            continue
+        trial += 1
+        total_resends += summary["resends"]
+    check(total_resends >= 1, "no trial needed a RESEND: the kills hit no queued work")
+    figures("push_random_worker_kill", trials=trials, exact=trials, missed=misses,
+            resends=total_resends)
 
 
 #  13. The ventilator killed mid-job and not restarted: the sink, with
@@ -2039,6 +2129,8 @@ def case_huge_range_worker_killed():
 
 CASES = {
     "kill_two_of_eight": case_kill_two_of_eight,
+    "push_random_worker_kill": case_push_random_worker_kill,
+    "curve_push_job": case_curve_push_job,
     "sigstop_worker": case_sigstop_worker,
     "sigstop_worker_past_end": case_sigstop_worker_past_end,
     "ventilator_restart": case_ventilator_restart,

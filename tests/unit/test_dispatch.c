@@ -45,7 +45,7 @@ s_setup (void **state)
     self->router = zsock_new (ZMQ_ROUTER);
     assert_non_null (self->router);
     assert_int_equal (zsock_bind (self->router, "%s", endpoint), 0);
-    self->dispatch = dv_dispatch_new (self->router, S_WORKER_CAP);
+    self->dispatch = dv_dispatch_new (self->router, S_WORKER_CAP, DV_DISPATCH_CREDIT);
     assert_non_null (self->dispatch);
     for (int index = 0; index < S_WORKERS; index++) {
         zsock_t *dealer = zsock_new (ZMQ_DEALER);
@@ -396,7 +396,7 @@ static void
 s_small_cap (s_fixture_t *self)
 {
     dv_dispatch_destroy (&self->dispatch);
-    self->dispatch = dv_dispatch_new (self->router, S_SMALL_CAP);
+    self->dispatch = dv_dispatch_new (self->router, S_SMALL_CAP, DV_DISPATCH_CREDIT);
     assert_non_null (self->dispatch);
 }
 
