@@ -83,9 +83,16 @@ typedef struct {
     uint64_t recovery_end;
     int64_t progress_ms;        //  when a new result last arrived (or the job began)
     uint64_t progress_received; //  the received count at progress_ms
-    int64_t resend_ms;          //  when we last asked for missing tasks
-    uint64_t resends;           //  RESEND messages published
-    uint64_t tasks_requested;   //  tasks they asked for, counted each time
+    //  The gap at first_missing: when it last moved (or results first came
+    //  past it), and where results had reached then. Tasks below gap_end
+    //  still missing a stall timeout later were lost, even while others
+    //  keep coming.
+    uint64_t gap_first;
+    uint64_t gap_end;
+    int64_t gap_ms;
+    int64_t resend_ms;        //  when we last asked for missing tasks
+    uint64_t resends;         //  RESEND messages published
+    uint64_t tasks_requested; //  tasks they asked for, counted each time
     int64_t heartbeat_ms;
     int64_t ventilator_heard_ms; //  the job's last announcement
     int64_t ended_ms;            //  when the job completed or was abandoned
@@ -133,8 +140,8 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
          "after the job, keep repeating KILL this long for late subscribers", "1000", 0,
          600000, &options->linger_ms},
         {"resend-after", DV_OPTION_INTEGER, "MS",
-         "when no new result came for MS, ask the ventilator for the missing tasks",
-         "1000", 10, 3600000, &options->resend_after_ms},
+         "ask again for lost tasks once no result came, or a gap stayed, for MS", "1000",
+         10, 3600000, &options->resend_after_ms},
         {"max-tasks", DV_OPTION_INTEGER, "N",
          "refuse jobs larger than N tasks (memory does not grow with N)",
          "9223372036854775807", 1, INT64_MAX, &options->max_tasks},
@@ -340,7 +347,8 @@ s_on_announce (s_sink_t *self, const uint8_t *data, size_t size, const char *key
     dv_log ("job %" PRIu64 ": gathering %" PRIu64 " results", announce.job_id,
             announce.task_count);
     dv_progress_init (&self->progress);
-    self->progress_ms = self->resend_ms = dv_now_ms ();
+    self->progress_ms = self->resend_ms = self->gap_ms = dv_now_ms ();
+    self->gap_first = self->gap_end = 0;
     s_publish_credit (self);
     s_publish_heartbeat (self);
 }
@@ -488,8 +496,27 @@ s_stall_timeout_ms (s_sink_t *self)
                                                        : self->options.resend_after_ms;
 }
 
+//  Notes when the gap at first_missing moved, or first had results past it.
+//  While stdout is full the results that would fill it wait in libzmq:
+//  no loss, so the clock starts again.
+static void
+s_track_gap (s_sink_t *self, int64_t now, bool room)
+{
+    dv_job_t *job = self->job;
+    bool moved = job->first_missing != self->gap_first;
+    bool passed =
+        self->gap_end <= self->gap_first && job->received_end > job->first_missing;
+    if (moved || passed || !room) {
+        self->gap_first = job->first_missing;
+        self->gap_end = job->received_end;
+        self->gap_ms = now;
+    }
+}
+
 //  When no new result has come for the stall timeout while some are missing,
 //  the work in flight was lost (a worker died or froze): ask for it again.
+//  So was a gap below where results had reached a stall timeout ago, even
+//  while other results keep coming: ask for the gaps below that point.
 //  The lowest gaps first; a RESEND holds at most DV_RESEND_RANGES_MAX ranges.
 static void
 s_check_stall (s_sink_t *self)
@@ -498,6 +525,8 @@ s_check_stall (s_sink_t *self)
     dv_range_t ranges[DV_RESEND_RANGES_MAX];
     uint64_t task_total;
     uint32_t range_count = 0;
+    bool stalled = true;
+    int64_t timeout_ms = s_stall_timeout_ms (self);
     //  A worker that died holding thousands of scattered tasks leaves more
     //  gaps than one RESEND holds: go on as soon as the last one is answered.
     bool continuing =
@@ -508,14 +537,25 @@ s_check_stall (s_sink_t *self)
     if (continuing && !range_count)
         self->asked_count = 0; //  the recovery is over
     if (!range_count) {
-        int64_t timeout_ms = s_stall_timeout_ms (self);
-        if (now - self->progress_ms < timeout_ms || now - self->resend_ms < timeout_ms)
+        if (now - self->resend_ms < timeout_ms)
+            return;
+        stalled = now - self->progress_ms >= timeout_ms;
+        bool gap_lost =
+            self->gap_end > self->gap_first && now - self->gap_ms >= timeout_ms;
+        if (!stalled && !gap_lost)
             return;
         continuing = false;
         self->worker_left = false;
-        self->recovery_end = self->job->received_end;
+        self->recovery_end = stalled ? self->job->received_end : self->gap_end;
         range_count =
-            dv_job_missing (self->job, ranges, DV_RESEND_RANGES_MAX, &task_total);
+            stalled
+                ? dv_job_missing (self->job, ranges, DV_RESEND_RANGES_MAX, &task_total)
+                : dv_job_missing_below (self->job, self->recovery_end, ranges,
+                                        DV_RESEND_RANGES_MAX, &task_total);
+        //  The gap's clock starts again: what is missing below where results
+        //  reach now is the next gap.
+        self->gap_ms = now;
+        self->gap_end = self->job->received_end;
         if (!range_count)
             return;
     }
@@ -539,11 +579,18 @@ s_check_stall (s_sink_t *self)
     self->tasks_requested += task_total;
     if (continuing)
         return; //  the recovery's first RESEND said it
-    dv_log_limited (&self->resend_limit,
-                    "no new result for %" PRId64 " ms: asking again for %" PRIu64
-                    " tasks in %" PRIu32 " ranges, from task %" PRIu64,
-                    now - self->progress_ms, task_total, range_count,
-                    ranges[0].first_task);
+    if (stalled)
+        dv_log_limited (&self->resend_limit,
+                        "no new result for %" PRId64 " ms: asking again for %" PRIu64
+                        " tasks in %" PRIu32 " ranges, from task %" PRIu64,
+                        now - self->progress_ms, task_total, range_count,
+                        ranges[0].first_task);
+    else
+        dv_log_limited (&self->resend_limit,
+                        "task %" PRIu64 " still missing after %" PRId64
+                        " ms while others came: asking again for %" PRIu64
+                        " tasks in %" PRIu32 " ranges",
+                        ranges[0].first_task, timeout_ms, task_total, range_count);
 }
 
 //  Closes the control connection on fd, which sent what the sink does not
@@ -699,6 +746,7 @@ s_gather (s_sink_t *self)
                 self->progress_received = self->job->received;
                 self->progress_ms = now;
             }
+            s_track_gap (self, now, room);
             if (!room)
                 self->ventilator_heard_ms = now;
             dv_progress_update (&self->progress, self->job);

@@ -1800,6 +1800,52 @@ def case_slow_tasks_worker_killed():
         check_no_socket_files(pipeline)
 
 
+#  16b. A worker killed while the others keep delivering: its tasks leave a
+#  gap below first_missing that no new result fills, though results keep
+#  coming past it. The sink must ask for the gap once it is a stall timeout
+#  old, not wait for a whole stall with no new result, which a job of slow
+#  survivors (restating credit for the tasks the gap holds back) may never
+#  give.
+
+GAP_COUNT = 30000
+GAP_BEFORE = 0.6  # the first RESEND must come before this share is in
+
+
+def case_gap_while_others_deliver():
+    count = GAP_COUNT
+    values = range(1, count + 1)
+    with Pipeline("gap_while_others_deliver") as pipeline:
+        sink = start(pipeline, "sink", ["--json"])
+        watcher = Watcher(pipeline, pipeline.control)
+        workers = [start(pipeline, "worker", worker_args(index, 400, 64),
+                         name=f"worker{index}") for index in (1, 2, 3)]
+        ventilator = start(pipeline, "ventilator",
+                           ["--count", count, "--batch", 10, "--min-workers", 3])
+        at = watcher.wait_received(count // 20)
+        kill(workers[0])
+        finish([sink, ventilator] + workers[1:])
+        summary = check_exact(sink, values)
+        received = None
+        first_resend_at = None
+        for line in watcher.process.lines("stdout"):
+            found = Watcher.HEARTBEAT.match(line)
+            if found and found.group(2) == "1":
+                received = int(found.group(3))
+            if line.startswith("resend ") and first_resend_at is None:
+                first_resend_at = received
+        watcher.stop()
+        figures("gap_while_others_deliver", killed_at_received=at,
+                first_resend_at_received=first_resend_at,
+                resends=summary["resends"],
+                tasks_requested_again=summary["tasks_requested_again"],
+                duplicates=summary["duplicates"], seconds=summary["seconds"])
+        check(first_resend_at is not None, f"no RESEND after a worker died: {summary}")
+        check(first_resend_at < count * GAP_BEFORE,
+              f"the first RESEND came with {first_resend_at} of {count} results in: "
+              f"the killed worker's gap waited for the whole job")
+        check_no_socket_files(pipeline)
+
+
 #  17. A restarted ventilator with the same --job but another shape: the
 #  sink keeps the job, the new ventilator refuses to go on (exit 1), and
 #  one with the original shape then resumes it to an exact end.
@@ -2129,6 +2175,7 @@ def case_huge_range_worker_killed():
 
 CASES = {
     "kill_two_of_eight": case_kill_two_of_eight,
+    "gap_while_others_deliver": case_gap_while_others_deliver,
     "push_random_worker_kill": case_push_random_worker_kill,
     "curve_push_job": case_curve_push_job,
     "sigstop_worker": case_sigstop_worker,
