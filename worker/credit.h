@@ -27,7 +27,7 @@
 
 #define DV_CREDIT_WANT_MIN 2       //  batches asked for at least
 #define DV_CREDIT_AHEAD_US 20000.0 //  work to ask for ahead, at the measured speed
-#define DV_CREDIT_DRY_MS   10      //  no batch this long: restate, backing off
+#define DV_CREDIT_DRY_MS   1       //  no batch this long: restate, backing off
 
 typedef struct {
     uint64_t prefetch;    //  tasks to ask for ahead at most, >= 1
