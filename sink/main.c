@@ -148,8 +148,10 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
     const dv_command_t command = {
         "sink",
         "Gather, check and print the results of a divvy job; end it with KILL.\n"
-        "Stdout: one line per result, \"value square\" (not with --quiet), then with\n"
-        "--json the summary object. Stderr: progress and the human summary.",
+        "Stdout: one line per result, \"value square\" (not with --quiet); for a line\n"
+        "job (ventilator --lines) \"TASK_ID<TAB>RESULT\" per task that did not fail,\n"
+        "in arrival order; then with --json the summary object. Stderr: progress\n"
+        "and the human summary (a line job's failed tasks, with reasons, too).",
         table,
         sizeof table / sizeof table[0],
         DV_EXIT_CODES_HELP,
@@ -449,6 +451,61 @@ s_on_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
         s_publish_credit (self);
 }
 
+static void
+s_on_line_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
+                   const char *key)
+{
+    dv_line_results_t results;
+    if (dv_line_results_decode (data, size, &results)) {
+        s_malformed (self, "bad line result batch");
+        return;
+    }
+    //  The checks of roles and ids take the common fields of a batch.
+    dv_results_t common = {.job_id = results.job_id,
+                           .first_task = results.first_task,
+                           .count = results.count,
+                           .worker_id = results.worker_id,
+                           .worker_id_length = results.worker_id_length};
+    if (s_results_refused (self, &common, key))
+        return;
+    if (!self->job || self->state != DV_STATE_RUNNING) {
+        if (self->job && results.job_id == self->job->announce.job_id)
+            self->job->duplicates += results.count;
+        else
+            s_malformed (self, "results for an unknown job");
+        return;
+    }
+    dv_job_take_t taken = dv_job_take_lines (
+        self->job, &results, self->options.quiet ? NULL : dv_output_line, self->output);
+    if (taken == DV_JOB_BAD_TAG) {
+        s_malformed (self, "line results whose tags are not their tasks' lines'");
+        return;
+    }
+    if (taken == DV_JOB_BEYOND_WINDOW) {
+        s_malformed (self, "results past the window (DV_WINDOW_SPAN tasks beyond the "
+                           "first missing one)");
+        return;
+    }
+    if (taken != DV_JOB_TAKEN) {
+        s_malformed (self, "results that do not fit the job");
+        return;
+    }
+    dv_trace_batch (&self->trace, results.first_task, results.count,
+                    dv_trace_clock (&self->trace));
+    if (self->job->others && !self->others_said) {
+        dv_log ("more than %d worker ids: the results of the others are counted "
+                "under '" DV_WORKER_IDS_OTHERS "'",
+                DV_WORKER_IDS_MAX);
+        self->others_said = true;
+    }
+    if (self->job->last_worker && self->job->last_worker != self->job->others) {
+        s_check_source (self, self->job->last_worker, &common, source_fd);
+        dv_roles_bind_id (self->roles, key, results.worker_id, results.worker_id_length);
+    }
+    if (self->job->received - self->credited >= self->job->announce.credit_step)
+        s_publish_credit (self);
+}
+
 //  Takes more results only while stdout keeps up (--quiet writes none).
 static bool
 s_output_room (s_sink_t *self)
@@ -464,6 +521,9 @@ s_on_message (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
     switch (dv_message_kind (data, size)) {
         case DV_KIND_RESULTS:
             s_on_results (self, data, size, source_fd, key);
+            break;
+        case DV_KIND_LINE_RESULTS:
+            s_on_line_results (self, data, size, source_fd, key);
             break;
         case DV_KIND_ANNOUNCE:
             s_on_announce (self, data, size, key);
@@ -855,10 +915,14 @@ dv_sink_main (int argc, char **argv)
             bool lost = s_report (&self, false, abandoned);
             s_linger (&self);
             dv_u256_t expected = dv_job_expected_sum (self.job);
-            exit_code = abandoned || !dv_u256_equal (&self.job->sum, &expected)
-                            ? DV_EXIT_RUNTIME
-                        : lost ? DV_EXIT_OUTPUT
-                               : DV_EXIT_OK;
+            //  A line job has no sum to check: complete, or complete with
+            //  failed tasks.
+            bool wrong = !self.job->announce.is_lines &&
+                         !dv_u256_equal (&self.job->sum, &expected);
+            exit_code = abandoned || wrong ? DV_EXIT_RUNTIME
+                        : lost             ? DV_EXIT_OUTPUT
+                        : self.job->failed ? DV_EXIT_FAILED_TASKS
+                                           : DV_EXIT_OK;
         } else {
             s_report (&self, true, false);
             dv_log ("interrupted: stopping");
