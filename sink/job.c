@@ -263,8 +263,8 @@ dv_job_take_lines (dv_job_t *self, const dv_line_results_t *results,
         fresh++;
         if (result.status == DV_LINE_FAILED)
             s_note_failed (self, task_id, &result);
-        else if (on_line)
-            on_line (context, task_id, result.bytes, result.length);
+        if (on_line)
+            on_line (context, task_id, result.status, result.bytes, result.length);
     }
     dv_seen_settle (&self->seen);
     self->received = self->seen.received;

@@ -104,10 +104,11 @@ typedef enum {
 dv_job_take_t dv_job_take (dv_job_t *self, const dv_results_t *results,
                            dv_job_result_fn *on_result, void *context);
 
-//  Called for each new (not duplicate) ok result of a line job, in task id
-//  order within a message: the result line, length bytes (no NUL, no newline).
-typedef void (dv_job_line_fn) (void *context, uint64_t task_id, const char *bytes,
-                               size_t length);
+//  Called for each new (not duplicate) result of a line job, in task id
+//  order within a message: the result line (ok) or the reason (failed),
+//  length bytes (no NUL, no newline).
+typedef void (dv_job_line_fn) (void *context, uint64_t task_id, dv_line_status_t status,
+                               const char *bytes, size_t length);
 
 //  Takes in a line results message already decoded, whole or not at all:
 //  DV_JOB_MISFIT for another job, a job that is not a line job, or ids out
@@ -115,7 +116,7 @@ typedef void (dv_job_line_fn) (void *context, uint64_t task_id, const char *byte
 //  the digest of the line its worker got (dv_tag_line, under the latest key
 //  or the one before); DV_JOB_BEYOND_WINDOW past the window. Otherwise
 //  records it (a failed task counts as received, with its reason), calls
-//  on_line for every new ok result, and returns DV_JOB_TAKEN. A squares
+//  on_line for every new result, and returns DV_JOB_TAKEN. A squares
 //  job's dv_job_take refuses a line job's messages (DV_JOB_MISFIT).
 dv_job_take_t dv_job_take_lines (dv_job_t *self, const dv_line_results_t *results,
                                  dv_job_line_fn *on_line, void *context);

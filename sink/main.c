@@ -24,6 +24,7 @@
 #include "peers.h"
 #include "protocol.h"
 #include "output.h"
+#include "ordered.h"
 #include "observe.h"
 #include "report.h"
 #include "trace.h"
@@ -54,6 +55,8 @@ typedef struct {
     const char *control_endpoints;
     bool quiet;
     bool json;
+    bool ordered;
+    int64_t ordered_budget;
     int64_t linger_ms;
     int64_t resend_after_ms;
     int64_t max_tasks;
@@ -90,6 +93,8 @@ typedef struct {
     int64_t ventilator_heard_ms; //  the job's last announcement
     int64_t ended_ms;            //  when the job completed or was abandoned
     dv_output_t *output;
+    dv_ordered_t *ordered; //  --ordered, or NULL
+    uint64_t deferred;     //  line result messages over --ordered-budget, dropped
     dv_progress_t progress;
     dv_rate_limit_t malformed_limit;
     dv_rate_limit_t resend_limit;
@@ -116,6 +121,7 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
         .resend_after_ms = 1000,
         .max_tasks = INT64_MAX,
         .peer_timeout_s = 30,
+        .ordered_budget = (int64_t) DV_ORDERED_BUDGET_DEFAULT,
     };
     const dv_option_t table[] = {
         {"tasks", DV_OPTION_TEXT, "ENDPOINTS",
@@ -129,6 +135,14 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
          &options->quiet},
         {"json", DV_OPTION_FLAG, NULL, "end stdout with the summary as one JSON object",
          "off", 0, 0, &options->json},
+        {"ordered", DV_OPTION_FLAG, NULL,
+         "a line job's results in task order, not as they arrive (holding at most "
+         "--ordered-budget bytes)",
+         "off", 0, 0, &options->ordered},
+        {"ordered-budget", DV_OPTION_INTEGER, "BYTES",
+         "with --ordered, the most result bytes held for later; results past it are "
+         "asked for again",
+         "67108864", 1, INT64_MAX, &options->ordered_budget},
         {"linger", DV_OPTION_INTEGER, "MS",
          "after the job, keep repeating KILL this long for late subscribers", "1000", 0,
          600000, &options->linger_ms},
@@ -475,8 +489,17 @@ s_on_line_results (s_sink_t *self, const uint8_t *data, size_t size, int source_
             s_malformed (self, "results for an unknown job");
         return;
     }
-    dv_job_take_t taken = dv_job_take_lines (
-        self->job, &results, self->options.quiet ? NULL : dv_output_line, self->output);
+    //  Over --ordered's budget: not taken, not counted; RESEND brings it again.
+    if (self->ordered && !dv_ordered_fits (self->ordered, &results)) {
+        self->deferred++;
+        return;
+    }
+    dv_job_take_t taken = dv_job_take_lines (self->job, &results,
+                                             self->options.quiet ? NULL
+                                             : self->ordered     ? dv_ordered_line
+                                                                 : dv_output_line,
+                                             self->ordered ? (void *) self->ordered
+                                                           : (void *) self->output);
     if (taken == DV_JOB_BAD_TAG) {
         s_malformed (self, "line results whose tags are not their tasks' lines'");
         return;
@@ -863,6 +886,17 @@ static bool
 s_report (s_sink_t *self, bool interrupted, bool abandoned)
 {
     dv_progress_finish (&self->progress, self->job);
+    if (self->ordered && self->job && self->job->announce.is_lines)
+        dv_log ("--ordered: held %zu bytes at most (budget %" PRId64 "); %" PRIu64
+                " result messages over it asked for again%s",
+                dv_ordered_held_max (self->ordered), self->options.ordered_budget,
+                self->deferred,
+                dv_ordered_unordered (self->ordered) ? "; out of memory, some printed "
+                                                       "out of order"
+                                                     : "");
+    else if (self->ordered && self->job)
+        dv_log ("--ordered applies to line jobs: a squares job prints as results "
+                "arrive");
     if (self->job) {
         dv_summary_extra_t extra = {
             .malformed = self->malformed,
@@ -898,7 +932,9 @@ dv_sink_main (int argc, char **argv)
         return DV_EXIT_USAGE;
     self.roles = dv_security_roles (self.security);
     self.output = dv_output_new (STDOUT_FILENO);
-    if (!self.output) {
+    if (self.output && self.options.ordered && !self.options.quiet)
+        self.ordered = dv_ordered_new (self.output, (size_t) self.options.ordered_budget);
+    if (!self.output || (self.options.ordered && !self.options.quiet && !self.ordered)) {
         dv_log ("out of memory");
         return DV_EXIT_RUNTIME;
     }
@@ -932,6 +968,7 @@ dv_sink_main (int argc, char **argv)
     s_close_sockets (&self);
     dv_security_destroy (&self.security);
     dv_job_destroy (&self.job);
+    dv_ordered_destroy (&self.ordered);
     dv_output_destroy (&self.output);
     dv_metrics_destroy (&self.metrics);
     dv_trace_close (&self.trace);

@@ -238,9 +238,12 @@ dv_output_result (void *context, int64_t value, dv_u128_t square)
 }
 
 void
-dv_output_line (void *context, uint64_t task_id, const char *bytes, size_t length)
+dv_output_line (void *context, uint64_t task_id, dv_line_status_t status,
+                const char *bytes, size_t length)
 {
     dv_output_t *self = context;
+    if (status != DV_LINE_OK)
+        return;
     //  A line (at most DV_LINE_MAX bytes, protocol.h) always fits a chunk.
     if (self->current->used + DV_I64_TEXT_MAX + 2 + length > S_CHUNK_SIZE)
         s_hand_over (self);

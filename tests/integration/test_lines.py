@@ -309,6 +309,102 @@ def case_lines_exec_each_failures():
                     "reasons")
 
 
+def ordered_results(sink, count):
+    """The sink's stdout under --ordered: task ids 0 .. count-1 in order;
+    returns the result lines alone, as bytes, each with its newline."""
+    text = sink.stdout
+    lines = text.split("\n")[:-1]
+    summary = json.loads(lines[-1])
+    out = []
+    for expected, line in enumerate(lines[:-1]):
+        task, _, result = line.partition("\t")
+        if task != str(expected):
+            raise TestFailure(f"--ordered line {expected} is for task {task!r}")
+        out.append(result.encode("utf-8") + b"\n")
+    check_equal(len(out), count, "--ordered result lines")
+    return b"".join(out), summary
+
+
+def serial_output(command, lines):
+    done = subprocess.run(["/bin/sh", "-c", command],
+                          input=b"".join(line + b"\n" for line in lines),
+                          stdout=subprocess.PIPE, timeout=scaled(60))
+    check_equal(done.returncode, 0, f"the serial run of {command!r}")
+    return done.stdout
+
+
+def case_lines_ordered():
+    """--ordered on three workers: the results, without their ids, are
+    byte for byte `CMD < input`."""
+    with Pipeline("lines_ordered") as pipeline:
+        lines = words(50000)
+        sink, _, _ = run_lines_job(pipeline, lines, ["--exec", "tr a-z A-Z"], workers=3,
+                                   batch=300, sink_args=("--json", "--ordered"))
+        output, summary = ordered_results(sink, len(lines))
+        check_lines_summary(summary, len(lines))
+        check(output == serial_output("tr a-z A-Z", lines),
+              "--ordered output differs from the serial run")
+
+
+def case_lines_ordered_killed():
+    """--ordered, three workers and one SIGKILLed while it holds the first
+    batches: the output is still byte for byte the serial run's."""
+    with Pipeline("lines_ordered_killed") as pipeline:
+        lines = words(30000)
+        path = write_input(pipeline, "input.txt", lines)
+        held = pipeline.path("held")
+        sink = pipeline.sink(["--json", "--ordered"])
+        doomed = pipeline.worker(
+            ["--id", "doomed", "--exec",
+             f"echo $$ > {held}.new && mv {held}.new {held}; exec sleep 60"])
+        ventilator = pipeline.ventilator(["--lines", "--input", path, "--batch", "250",
+                                          "--min-workers", "1"])
+        deadline = time.monotonic() + scaled(30)
+        while not os.path.exists(held):
+            check(time.monotonic() < deadline, "the doomed worker never held a batch")
+            time.sleep(0.01)  # polling for a file the command makes: an event
+        with open(held) as file:
+            group = int(file.read().strip())
+        steady = [pipeline.worker(["--exec", "tr a-z A-Z"]) for _ in range(2)]
+        #  Let the others run ahead of the held batch, past the budget.
+        sink.wait_for_line("stderr", r"gathering", 30)
+        doomed.popen.kill()
+        check_equal(doomed.wait(10), -signal.SIGKILL, "the doomed worker's end")
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        finish(pipeline, [ventilator] + steady, sink)
+        output, summary = ordered_results(sink, len(lines))
+        check_lines_summary(summary, len(lines))
+        check(output == serial_output("tr a-z A-Z", lines),
+              "--ordered output differs from the serial run")
+
+
+def case_lines_ordered_budget():
+    """--ordered with a budget far under what arrives out of order: results
+    over it are dropped uncounted and asked for again; the bytes held stay
+    within the budget and one message; the output is the serial run's."""
+    with Pipeline("lines_ordered_budget") as pipeline:
+        lines = words(20000)
+        budget = 8000
+        sink, _, _ = run_lines_job(pipeline, lines, ["--exec", "tr a-z A-Z"], workers=3,
+                                   batch=100,
+                                   sink_args=("--json", "--ordered", "--ordered-budget",
+                                              str(budget)))
+        output, summary = ordered_results(sink, len(lines))
+        check_lines_summary(summary, len(lines))
+        check(output == serial_output("tr a-z A-Z", lines),
+              "--ordered output differs from the serial run")
+        found = sink.wait_for_line(
+            "stderr", rf"^sink: --ordered: held (\d+) bytes at most \(budget {budget}\); "
+            r"(\d+) result messages over it asked for again$", 1)
+        held = int(found.group(1))
+        check(held <= budget + (1 << 20) + 48 * 100, f"held too much: {found.group(0)}")
+        check(int(found.group(2)) >= 1, f"nothing went over the budget: {found.group(0)}")
+        check(summary["resends"] >= 1, "no RESEND brought the dropped results again")
+
+
 def case_lines_bad_long_line():
     """A line over 65536 bytes: one line on stderr, exit 2, nothing sent."""
     with Pipeline("lines_bad_long") as pipeline:
