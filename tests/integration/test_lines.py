@@ -247,6 +247,41 @@ def case_lines_worker_killed():
         check(summary["resends"] >= 1, "no RESEND brought the held batch back")
 
 
+def case_lines_kill_ends_command():
+    """A worker whose command never answers, not killed: the other worker
+    does its batch after a RESEND, and the sink's KILL makes the stuck
+    worker kill its command (the whole group) and exit 0."""
+    with Pipeline("lines_kill_ends_command") as pipeline:
+        lines = words(3000)
+        path = write_input(pipeline, "input.txt", lines)
+        held = pipeline.path("held")
+        sink = pipeline.sink(["--json", "--quiet"])
+        stuck = pipeline.worker(
+            ["--id", "stuck", "--prefetch", "1", "--exec",
+             f"echo $$ > {held}.new && mv {held}.new {held}; sleep 50; sleep 50"])
+        ventilator = pipeline.ventilator(["--lines", "--input", path, "--batch", "100",
+                                          "--min-workers", "1"])
+        deadline = time.monotonic() + scaled(30)
+        while not os.path.exists(held):
+            check(time.monotonic() < deadline, "the stuck worker never held a batch")
+            time.sleep(0.01)  # polling for a file the command makes: an event
+        with open(held) as file:
+            group = int(file.read().strip())
+        steady = pipeline.worker(["--id", "steady", "--exec", "cat"])
+        sink.expect_exit(0, JOB_TIMEOUT)
+        for process in (ventilator, steady, stuck):
+            process.expect_exit(0, 15)
+        try:
+            os.killpg(group, 0)
+            alive = True
+        except ProcessLookupError:
+            alive = False
+        if alive:
+            os.killpg(group, signal.SIGKILL)
+        check(not alive, "the stuck worker's command outlived it")
+        check_no_socket_files(pipeline)
+
+
 def case_lines_stdin():
     """--input - : stdin is spooled, so RESEND can read it again."""
     with Pipeline("lines_stdin") as pipeline:
