@@ -136,13 +136,11 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
         {"json", DV_OPTION_FLAG, NULL, "end stdout with the summary as one JSON object",
          "off", 0, 0, &options->json},
         {"ordered", DV_OPTION_FLAG, NULL,
-         "a line job's results in task order, not as they arrive (holding at most "
-         "--ordered-budget bytes)",
-         "off", 0, 0, &options->ordered},
+         "a line job's results in task order (held within --ordered-budget)", "off", 0, 0,
+         &options->ordered},
         {"ordered-budget", DV_OPTION_INTEGER, "BYTES",
-         "with --ordered, the most result bytes held for later; results past it are "
-         "asked for again",
-         "67108864", 1, INT64_MAX, &options->ordered_budget},
+         "--ordered: result bytes held at most; more are asked for again", "67108864", 1,
+         INT64_MAX, &options->ordered_budget},
         {"linger", DV_OPTION_INTEGER, "MS",
          "after the job, keep repeating KILL this long for late subscribers", "1000", 0,
          600000, &options->linger_ms},

@@ -116,16 +116,13 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
         DV_METRICS_OPTION (&options->metrics),
         DV_SECURITY_OPTIONS (&options->curve),
         {"exec", DV_OPTION_TEXT, "CMD",
-         "line jobs: run CMD (/bin/sh -c) once per batch, the batch's lines on its "
-         "stdin; it must print one line per line",
-         NULL, 0, 0, &options->exec},
+         "line jobs: run CMD (/bin/sh -c) per batch, lines in, one line out each", NULL,
+         0, 0, &options->exec},
         {"exec-each", DV_OPTION_TEXT, "CMD",
-         "line jobs: run CMD once per task, {} replaced by the line (quoted); its "
-         "output is the result",
-         NULL, 0, 0, &options->exec_each},
-        {"retries", DV_OPTION_INTEGER, "N",
-         "a line task is reported failed after failing N runs", "3", 1, 100,
-         &options->retries},
+         "line jobs: run CMD per task, {} the line (quoted); stdout is the result", NULL,
+         0, 0, &options->exec_each},
+        {"retries", DV_OPTION_INTEGER, "N", "a line task is failed after N failed runs",
+         "3", 1, 100, &options->retries},
     };
     const dv_command_t command = {
         "worker",
