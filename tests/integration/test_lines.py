@@ -91,14 +91,14 @@ def check_lines_summary(summary, tasks, failed=0):
 
 
 def run_lines_job(pipeline, lines, worker_args, workers=1, sink_code=0, batch=None,
-                  sink_args=("--json",)):
+                  sink_args=("--json",), ventilator_args=()):
     path = write_input(pipeline, "input.txt", lines)
     sink = pipeline.sink(list(sink_args))
     started = [pipeline.worker(list(worker_args)) for _ in range(workers)]
     args = ["--lines", "--input", path, "--min-workers", str(workers)]
     if batch:
         args += ["--batch", str(batch)]
-    ventilator = pipeline.ventilator(args)
+    ventilator = pipeline.ventilator(args + list(ventilator_args))
     finish(pipeline, [ventilator] + started, sink, sink_code)
     return sink, started, ventilator
 
@@ -280,6 +280,43 @@ def case_lines_kill_ends_command():
             os.killpg(group, signal.SIGKILL)
         check(not alive, "the stuck worker's command outlived it")
         check_no_socket_files(pipeline)
+
+
+def case_lines_big_results():
+    """Long lines doubled: a batch closes at 1 MiB of lines, its results
+    (twice as long) travel in several messages; a result over 65536 bytes
+    fails its task with the reason, the others are exact."""
+    with Pipeline("lines_big_results") as pipeline:
+        lines = [bytes([97 + index % 26]) * 30000 + b"%d" % index for index in range(120)]
+        lines[77] = b"z" * 40000  # doubled: 80000 bytes, over DV_LINE_MAX
+        sent, taken = pipeline.path("sent.trace"), pipeline.path("taken.trace")
+        run_lines_job(pipeline, lines, ["--exec", "sed 's/.*/&&/'"], workers=2,
+                      batch=100, sink_code=EXIT_FAILED_TASKS,
+                      sink_args=("--json", "--trace", taken),
+                      ventilator_args=("--trace", sent))
+        sink = [p for p in pipeline.processes if p.role == "sink"][0]
+
+        def spans(path):
+            with open(path) as file:
+                return [tuple(map(int, line.split()[:2])) for line in file if line.strip()]
+        #  1 MiB of 30,015-byte entries: 34 lines a batch, not the 100 asked;
+        #  results twice as long come in messages of 1 MiB of entries at most.
+        check_equal(max(count for _, count in spans(sent)), 34, "the largest batch sent")
+        reason = len("a result line over the 65536-byte limit (DV_LINE_MAX)")
+        for first, count in spans(taken):
+            size = sum(21 + (reason if task == 77 else 2 * len(lines[task]))
+                       for task in range(first, first + count))
+            check(size <= 1 << 20, f"results of {first}+{count}: {size} bytes of entries")
+        check(len(spans(taken)) > len(spans(sent)), "no batch's results were split")
+        results, summary = results_of(sink)
+        check_lines_summary(summary, len(lines), failed=1)
+        check_equal(sorted(results), [t for t in range(len(lines)) if t != 77], "printed")
+        for task, result in results.items():
+            check(result == lines[task] * 2, f"task {task}: a wrong result")
+        check_equal(summary["failed_tasks"],
+                    [{"task": 77,
+                      "reason": "a result line over the 65536-byte limit (DV_LINE_MAX)"}],
+                    "the failed task")
 
 
 def case_lines_stdin():
