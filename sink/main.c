@@ -931,7 +931,8 @@ dv_sink_main (int argc, char **argv)
     self.roles = dv_security_roles (self.security);
     self.output = dv_output_new (STDOUT_FILENO);
     if (self.output && self.options.ordered && !self.options.quiet)
-        self.ordered = dv_ordered_new (self.output, (size_t) self.options.ordered_budget);
+        self.ordered = dv_ordered_new (dv_output_line, self.output,
+                                       (size_t) self.options.ordered_budget);
     if (!self.output || (self.options.ordered && !self.options.quiet && !self.ordered)) {
         dv_log ("out of memory");
         return DV_EXIT_RUNTIME;

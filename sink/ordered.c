@@ -16,7 +16,8 @@ typedef struct {
 } s_held_t;
 
 struct dv_ordered_t {
-    dv_output_t *output;
+    dv_ordered_print_fn *print;
+    void *context;
     size_t budget;
     uint64_t next; //  the next task to print
     s_held_t **heap;
@@ -28,11 +29,12 @@ struct dv_ordered_t {
 };
 
 dv_ordered_t *
-dv_ordered_new (dv_output_t *output, size_t budget)
+dv_ordered_new (dv_ordered_print_fn *print, void *context, size_t budget)
 {
     dv_ordered_t *self = calloc (1, sizeof *self);
     if (self) {
-        self->output = output;
+        self->print = print;
+        self->context = context;
         self->budget = budget;
     }
     return self;
@@ -123,8 +125,9 @@ dv_ordered_line (void *context, uint64_t task_id, dv_line_status_t status,
 {
     dv_ordered_t *self = context;
     if (task_id != self->next) {
-        //  A failed task holds its place only.
-        size_t kept = status == DV_LINE_OK ? length : 0;
+        //  A failed task's reason is held too: what prints is the same,
+        //  early or not.
+        size_t kept = length;
         s_held_t *held = malloc (sizeof *held + kept);
         if (held) {
             held->task_id = task_id;
@@ -135,7 +138,7 @@ dv_ordered_line (void *context, uint64_t task_id, dv_line_status_t status,
         if (!held || s_push (self, held)) {
             free (held);
             self->unordered++;
-            dv_output_line (self->output, task_id, status, bytes, length);
+            self->print (self->context, task_id, status, bytes, length);
             return;
         }
         self->held_bytes += s_cost (kept);
@@ -143,12 +146,12 @@ dv_ordered_line (void *context, uint64_t task_id, dv_line_status_t status,
             self->held_max = self->held_bytes;
         return;
     }
-    dv_output_line (self->output, task_id, status, bytes, length);
+    self->print (self->context, task_id, status, bytes, length);
     self->next++;
     while (self->heap_size && self->heap[0]->task_id == self->next) {
         s_held_t *held = s_pop (self);
-        dv_output_line (self->output, held->task_id, held->status, held->bytes,
-                        held->length);
+        self->print (self->context, held->task_id, held->status, held->bytes,
+                     held->length);
         self->held_bytes -= s_cost (held->length);
         self->next++;
         free (held);

@@ -2,7 +2,8 @@
 
     Results arrive in any order; the one for the next task to print goes to
     the output at once, with every held one that follows it; any other is
-    held (a failed task holds nothing but its place: it prints nothing).
+    held (a failed task with its reason: the sink's printer prints nothing
+    for it).
     What is held is bounded by a byte budget: a LINE_RESULTS message that
     does not begin at or before the next task to print is taken only while
     its bytes fit what is left of the budget (dv_ordered_fits). One that
@@ -17,7 +18,6 @@
 #ifndef DV_ORDERED_H_INCLUDED
 #define DV_ORDERED_H_INCLUDED
 
-#include "output.h"
 #include "protocol.h"
 
 #include <stdbool.h>
@@ -31,9 +31,14 @@
 
 typedef struct dv_ordered_t dv_ordered_t;
 
-//  Prints to output (not owned) within budget bytes. NULL when no memory.
-//  Caller owns the return value.
-dv_ordered_t *dv_ordered_new (dv_output_t *output, size_t budget);
+//  Where results go once in order (the sink's: dv_output_line).
+typedef void (dv_ordered_print_fn) (void *context, uint64_t task_id,
+                                    dv_line_status_t status, const char *bytes,
+                                    size_t length);
+
+//  Prints through print (with context, not owned) within budget bytes. NULL
+//  when no memory. Caller owns the return value.
+dv_ordered_t *dv_ordered_new (dv_ordered_print_fn *print, void *context, size_t budget);
 
 void dv_ordered_destroy (dv_ordered_t **self_p);
 

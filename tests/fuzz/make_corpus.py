@@ -344,6 +344,30 @@ def job_seeds():
     return {"seed-" + name: data for name, data in seeds.items()}
 
 
+def line_seeds():
+    """Scripts for fuzz_lines.c: task count - 1, budget / 32 - 1, then ops of
+    (first, count - 1, failed bits, flags, seed)."""
+    def script(tasks, budget, ops):
+        return bytes([tasks - 1, budget]) + b"".join(bytes(op) for op in ops)
+    seeds = {
+        "in-order": script(40, 10, [(i, 3, 0, 0, i) for i in range(0, 40, 4)]),
+        "reverse": script(40, 255, [(i, 3, 0, 0x30, i) for i in range(36, -1, -4)]),
+        "reverse-small-budget": script(40, 0, [(i, 3, 0, 0, i) for i in range(36, -1, -4)]
+                                       + [(i, 3, 0, 0, i) for i in range(0, 40, 4)]),
+        "failed-duplicates": script(20, 4, [(0, 7, 0x55, 0, 1), (4, 7, 0x0f, 0, 2),
+                                            (8, 15, 0xff, 0, 3), (0, 15, 0, 0, 4),
+                                            (16, 3, 0, 0, 5)]),
+        "bad-tag-past-other": script(30, 8, [(3, 4, 0, 1, 7), (25, 9, 0, 2, 0),
+                                             (0, 4, 0, 4, 0), (0, 15, 0, 0, 1),
+                                             (15, 15, 0, 0, 2)]),
+        "skip-ordered-check": script(50, 0, [(40, 9, 0, 8, 1), (20, 15, 3, 8, 2),
+                                             (0, 15, 0, 0, 3), (15, 15, 0, 8, 4),
+                                             (35, 15, 0, 0, 5)]),
+        "one-task": script(1, 0, [(0, 0, 1, 0, 9), (0, 0, 0, 0, 9)]),
+    }
+    return {"seed-" + name: data for name, data in seeds.items()}
+
+
 def write(folder, seeds):
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("seed-*"):
@@ -357,3 +381,4 @@ def write(folder, seeds):
 if __name__ == "__main__":
     write(HERE / "corpus" / "decoders", decoder_seeds())
     write(HERE / "corpus" / "job", job_seeds())
+    write(HERE / "corpus" / "lines", line_seeds())

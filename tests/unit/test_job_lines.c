@@ -182,7 +182,7 @@ test_ordered (void **state)
     assert_non_null (file);
     dv_output_t *output = dv_output_new (fileno (file));
     assert_non_null (output);
-    dv_ordered_t *ordered = dv_ordered_new (output, 200);
+    dv_ordered_t *ordered = dv_ordered_new (dv_output_line, output, 200);
     assert_non_null (ordered);
     dv_job_t *job = s_job (12, true);
     uint8_t buffer[2048];
