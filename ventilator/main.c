@@ -133,7 +133,8 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
          0, &options->lines},
         {"batch", DV_OPTION_INTEGER, "K",
          "tasks per message (--lines: also 1 MiB at most)",
-         "auto: N/(16 x workers), 1..1024", 1, DV_BATCH_MAX, &options->batch},
+         "auto: N/(16 x workers), 1..1024 (--lines: ..65536)", 1, DV_BATCH_MAX,
+         &options->batch},
         {"min-workers", DV_OPTION_TEXT, "W",
          "start once W workers are connected; dns:NAME counts NAME's addresses", "1", 0,
          0, &options->min_workers},
@@ -239,8 +240,9 @@ s_prepare (s_ventilator_t *self)
             : dv_source_range (&self->source, options->start, (uint64_t) options->count))
         return -1;
 
-    uint32_t batch_size = dv_plan_batch_size (
-        self->source.count, (uint64_t) fixed_workers, (uint64_t) options->batch);
+    uint32_t batch_size =
+        dv_plan_batch_size (self->source.count, (uint64_t) fixed_workers,
+                            (uint64_t) options->batch, options->lines);
     dv_plan_init (&self->plan, self->source.count, batch_size,
                   dv_plan_window_tasks (batch_size, (uint64_t) options->window));
     //  Credit four times per window keeps the pipe full without chatter.
