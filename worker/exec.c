@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +36,7 @@ dv_exec_start (dv_exec_t *self, const char *command, const char *input, size_t i
     *self = (dv_exec_t){.stdin_fd = -1,
                         .stdout_fd = -1,
                         .stderr_fd = -1,
+                        .pid_fd = -1,
                         .input = input,
                         .input_size = input_size,
                         .output_max = output_max};
@@ -88,6 +90,8 @@ dv_exec_start (dv_exec_t *self, const char *command, const char *input, size_t i
         dv_exec_free (self);
         return -1;
     }
+    //  Its exit is an event to poll, not a state to look at every few ms.
+    self->pid_fd = (int) syscall (SYS_pidfd_open, self->pid, 0);
     s_set_nonblocking (self->stdin_fd);
     s_set_nonblocking (self->stdout_fd);
     s_set_nonblocking (self->stderr_fd);
@@ -106,6 +110,8 @@ dv_exec_poll_items (dv_exec_t *self, zmq_pollitem_t *items)
         items[count++] = (zmq_pollitem_t){NULL, self->stdout_fd, ZMQ_POLLIN, 0};
     if (self->stderr_fd >= 0)
         items[count++] = (zmq_pollitem_t){NULL, self->stderr_fd, ZMQ_POLLIN, 0};
+    if (self->stdout_fd < 0 && self->stderr_fd < 0 && self->pid_fd >= 0 && !self->reaped)
+        items[count++] = (zmq_pollitem_t){NULL, self->pid_fd, ZMQ_POLLIN, 0};
     return count;
 }
 
@@ -209,8 +215,10 @@ dv_exec_step (dv_exec_t *self)
     s_read_error (self);
     if (self->pid && !self->reaped && self->stdout_fd < 0 && self->stderr_fd < 0) {
         pid_t done = waitpid (self->pid, &self->status, WNOHANG);
-        if (done == self->pid || (done < 0 && errno == ECHILD))
+        if (done == self->pid || (done < 0 && errno == ECHILD)) {
             self->reaped = true;
+            s_close (&self->pid_fd);
+        }
     }
 }
 
@@ -255,6 +263,7 @@ dv_exec_free (dv_exec_t *self)
     s_close (&self->stdout_fd);
     s_close (&self->stderr_fd);
     dv_exec_kill (self);
+    s_close (&self->pid_fd);
     free (self->output);
     self->output = NULL;
     self->output_size = self->output_capacity = 0;

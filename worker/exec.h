@@ -29,6 +29,7 @@ typedef struct {
     int stdin_fd;
     int stdout_fd;
     int stderr_fd; //  our ends, -1 once closed
+    int pid_fd;    //  readable once the command exits (pidfd_open), or -1
     const char *input;
     size_t input_size;
     size_t input_written;
@@ -50,7 +51,10 @@ typedef struct {
 int dv_exec_start (dv_exec_t *self, const char *command, const char *input,
                    size_t input_size, size_t output_max);
 
-//  Fills up to 3 poll items with our open pipe ends; returns how many.
+//  Fills up to 3 poll items with our open pipe ends, and once stdout and
+//  stderr are closed, the command's pidfd (readable when it exits; none on
+//  kernels without pidfd_open, so a caller given no item polls briefly).
+//  Returns how many.
 int dv_exec_poll_items (dv_exec_t *self, zmq_pollitem_t *items);
 
 //  Writes and reads what the pipes take and give now, without blocking; once
