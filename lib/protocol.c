@@ -2,7 +2,8 @@
 
     Layouts (offsets in bytes; docs/protocol.md has the same tables):
       header     0 version u8, 1 kind u8, 2 flags u16 = 0, 4 count u32, 8 job u64
-      ANNOUNCE  16 task_count u64, 24 options u8 (bit 0: range), 25 zero[3],
+      ANNOUNCE  16 task_count u64, 24 options u8 (bit 0: range, bit 1: lines),
+                25 zero[3],
                 28 credit_step u32, 32 range_start i64, 40 expected_sum u256,
                 72 input_digest u64, 80 tag_key [16]
       TASKS     16 first_task u64, 24 tag u64, 32 count x value i64
@@ -15,6 +16,10 @@
       WANT      (job id 0) 16 reset u8, 17 zero[7]; count = batches
       KILL      16 shape u64
       REFUSE    16 reason u8, 17 zero[7], 24 detail u64, 32 shape u64
+      LINES     16 first_task u64, 24: count x (tag u64, length u32, bytes)
+      LINE_RESULTS 16 first_task u64, 24 id_length u8, 25 worker id,
+                25 + id_length: count x (status u8, tag u64, input_digest u64,
+                length u32, bytes)
     A decoder rejects anything else: no field is trusted before it is checked.
 */
 #include "protocol.h"
@@ -22,6 +27,9 @@
 #include <stdint.h>
 
 #define S_RANGE_FLAG 0x01
+#define S_LINES_FLAG 0x02
+//  Folded into a line job's shape, so that no list job has the same one.
+#define S_LINES_SHAPE_WORD 0x53454e494cULL //  "LINES"
 
 static uint32_t
 s_get_u32 (const uint8_t *source)
@@ -99,12 +107,36 @@ s_digest_u64 (dv_digest_t *digest, uint64_t value)
 }
 
 uint64_t
+dv_line_digest (const void *bytes, size_t length)
+{
+    const uint8_t *data = bytes;
+    uint64_t state = S_FNV_OFFSET;
+    for (size_t index = 0; index < length; index++) {
+        state ^= data[index];
+        state *= S_FNV_PRIME;
+    }
+    return state;
+}
+
+uint64_t
+dv_tag_line (const dv_tag_key_t *key, uint64_t job_id, uint64_t task_id,
+             uint64_t line_digest)
+{
+    uint8_t word[8];
+    dv_put_u64 (word, line_digest);
+    return dv_tag_batch (key, job_id, task_id, word, 8, 1);
+}
+
+uint64_t
 dv_announce_shape (const dv_announce_t *announce)
 {
     dv_digest_t digest;
     dv_digest_init (&digest);
     s_digest_u64 (&digest, announce->task_count);
     s_digest_u64 (&digest, announce->is_range);
+    //  Only for lines: every other job keeps the shape it always had.
+    if (announce->is_lines)
+        s_digest_u64 (&digest, S_LINES_SHAPE_WORD);
     if (announce->is_range)
         s_digest_u64 (&digest, (uint64_t) announce->range_start);
     else {
@@ -148,7 +180,8 @@ dv_announce_encode (const dv_announce_t *announce, uint8_t *buffer)
 {
     s_put_header (buffer, DV_KIND_ANNOUNCE, 0, announce->job_id);
     dv_put_u64 (buffer + 16, announce->task_count);
-    buffer[24] = announce->is_range ? S_RANGE_FLAG : 0;
+    buffer[24] =
+        (announce->is_range ? S_RANGE_FLAG : 0) | (announce->is_lines ? S_LINES_FLAG : 0);
     buffer[25] = buffer[26] = buffer[27] = 0;
     s_put_u32 (buffer + 28, announce->credit_step);
     dv_put_u64 (buffer + 32, (uint64_t) announce->range_start);
@@ -168,9 +201,10 @@ dv_announce_decode (const uint8_t *data, size_t size, dv_announce_t *announce)
         count != 0)
         return -1;
     announce->task_count = dv_get_u64 (data + 16);
-    if ((data[24] & ~S_RANGE_FLAG) || !s_all_zero (data + 25, 3))
+    if ((data[24] & ~(S_RANGE_FLAG | S_LINES_FLAG)) || !s_all_zero (data + 25, 3))
         return -1;
     announce->is_range = data[24] & S_RANGE_FLAG;
+    announce->is_lines = data[24] & S_LINES_FLAG;
     announce->credit_step = s_get_u32 (data + 28);
     announce->range_start = (int64_t) dv_get_u64 (data + 32);
     for (int limb = 0; limb < 4; limb++)
@@ -185,6 +219,9 @@ dv_announce_decode (const uint8_t *data, size_t size, dv_announce_t *announce)
                                !dv_tag_key_is_zero (&announce->tag_key)))
         return -1;
     if (!announce->is_range && dv_tag_key_is_zero (&announce->tag_key))
+        return -1;
+    //  Lines are not a range and have no sum of squares.
+    if (announce->is_lines && (announce->is_range || !s_all_zero (data + 40, 32)))
         return -1;
     //  The last value of a range must fit int64.
     if (announce->is_range &&
@@ -430,4 +467,146 @@ dv_refuse_decode (const uint8_t *data, size_t size, dv_refuse_t *refuse)
     refuse->detail = dv_get_u64 (data + 24);
     refuse->shape = dv_get_u64 (data + 32);
     return refuse->shape ? 0 : -1;
+}
+
+//  The bytes of a line or a result: no NUL (C tools stop at one) and no
+//  newline (one line each, in and out).
+static bool
+s_line_bytes_valid (const uint8_t *bytes, size_t length)
+{
+    return length <= DV_LINE_MAX && !memchr (bytes, '\0', length) &&
+           !memchr (bytes, '\n', length);
+}
+
+void
+dv_batch_put_count (uint8_t *buffer, uint32_t count)
+{
+    s_put_u32 (buffer + 4, count);
+}
+
+size_t
+dv_lines_encode_header (uint64_t job_id, uint64_t first_task, uint8_t *buffer)
+{
+    s_put_header (buffer, DV_KIND_LINES, 0, job_id);
+    dv_put_u64 (buffer + 16, first_task);
+    return DV_LINES_SIZE (0);
+}
+
+size_t
+dv_lines_put_line (uint8_t *at, uint64_t tag, const char *bytes, size_t length)
+{
+    dv_put_u64 (at, tag);
+    s_put_u32 (at + 8, (uint32_t) length);
+    memcpy (at + 12, bytes, length);
+    return DV_LINE_ENTRY_SIZE (length);
+}
+
+int
+dv_lines_decode (const uint8_t *data, size_t size, dv_lines_t *lines)
+{
+    uint32_t count;
+    if (size < DV_LINES_SIZE (0) || size > DV_LINES_SIZE_MAX ||
+        s_check_header (data, size, DV_KIND_LINES, &count, &lines->job_id))
+        return -1;
+    lines->first_task = dv_get_u64 (data + 16);
+    if (!s_batch_range_valid (lines->first_task, count))
+        return -1;
+    lines->entries = data + DV_LINES_SIZE (0);
+    lines->entries_size = size - DV_LINES_SIZE (0);
+    size_t offset = 0;
+    for (uint32_t index = 0; index < count; index++) {
+        if (lines->entries_size - offset < DV_LINE_ENTRY_SIZE (0))
+            return -1;
+        size_t length = s_get_u32 (lines->entries + offset + 8);
+        if (length > lines->entries_size - offset - DV_LINE_ENTRY_SIZE (0) ||
+            !s_line_bytes_valid (lines->entries + offset + 12, length))
+            return -1;
+        offset += DV_LINE_ENTRY_SIZE (length);
+    }
+    if (offset != lines->entries_size)
+        return -1;
+    lines->count = count;
+    return 0;
+}
+
+void
+dv_lines_next (const dv_lines_t *lines, size_t *offset, dv_line_t *line)
+{
+    const uint8_t *at = lines->entries + *offset;
+    line->tag = dv_get_u64 (at);
+    line->length = s_get_u32 (at + 8);
+    line->bytes = (const char *) at + 12;
+    *offset += DV_LINE_ENTRY_SIZE (line->length);
+}
+
+size_t
+dv_line_results_encode_header (uint64_t job_id, uint64_t first_task,
+                               const char *worker_id, size_t worker_id_length,
+                               uint8_t *buffer)
+{
+    s_put_header (buffer, DV_KIND_LINE_RESULTS, 0, job_id);
+    dv_put_u64 (buffer + 16, first_task);
+    buffer[24] = (uint8_t) worker_id_length;
+    memcpy (buffer + 25, worker_id, worker_id_length);
+    return DV_LINE_RESULTS_SIZE (worker_id_length, 0);
+}
+
+size_t
+dv_line_results_put (uint8_t *at, const dv_line_result_t *result)
+{
+    at[0] = (uint8_t) result->status;
+    dv_put_u64 (at + 1, result->tag);
+    dv_put_u64 (at + 9, result->input_digest);
+    s_put_u32 (at + 17, (uint32_t) result->length);
+    memcpy (at + 21, result->bytes, result->length);
+    return DV_LINE_RESULT_ENTRY_SIZE (result->length);
+}
+
+int
+dv_line_results_decode (const uint8_t *data, size_t size, dv_line_results_t *results)
+{
+    uint32_t count;
+    if (size < DV_LINE_RESULTS_SIZE (0, 0) ||
+        s_check_header (data, size, DV_KIND_LINE_RESULTS, &count, &results->job_id))
+        return -1;
+    results->first_task = dv_get_u64 (data + 16);
+    results->worker_id_length = data[24];
+    results->worker_id = (const char *) data + 25;
+    if (!s_batch_range_valid (results->first_task, count) ||
+        size < DV_LINE_RESULTS_SIZE (results->worker_id_length, 0) ||
+        !dv_worker_id_valid (results->worker_id, results->worker_id_length))
+        return -1;
+    results->entries = data + DV_LINE_RESULTS_SIZE (results->worker_id_length, 0);
+    results->entries_size = size - DV_LINE_RESULTS_SIZE (results->worker_id_length, 0);
+    if (results->entries_size > DV_LINE_RESULTS_BYTES)
+        return -1;
+    size_t offset = 0;
+    for (uint32_t index = 0; index < count; index++) {
+        const uint8_t *at = results->entries + offset;
+        if (results->entries_size - offset < DV_LINE_RESULT_ENTRY_SIZE (0) ||
+            at[0] > DV_LINE_FAILED)
+            return -1;
+        size_t length = s_get_u32 (at + 17);
+        if (length > results->entries_size - offset - DV_LINE_RESULT_ENTRY_SIZE (0) ||
+            !s_line_bytes_valid (at + 21, length))
+            return -1;
+        offset += DV_LINE_RESULT_ENTRY_SIZE (length);
+    }
+    if (offset != results->entries_size)
+        return -1;
+    results->count = count;
+    return 0;
+}
+
+void
+dv_line_results_next (const dv_line_results_t *results, size_t *offset,
+                      dv_line_result_t *result)
+{
+    const uint8_t *at = results->entries + *offset;
+    result->status = (dv_line_status_t) at[0];
+    result->tag = dv_get_u64 (at + 1);
+    result->input_digest = dv_get_u64 (at + 9);
+    result->length = s_get_u32 (at + 17);
+    result->bytes = (const char *) at + 21;
+    *offset += DV_LINE_RESULT_ENTRY_SIZE (result->length);
 }

@@ -21,15 +21,17 @@
 #define DV_PROTOCOL_VERSION 2
 
 typedef enum {
-    DV_KIND_ANNOUNCE = 1,  //  ventilator -> sink: a job and its size
-    DV_KIND_TASKS = 2,     //  ventilator -> worker: a batch of task values
-    DV_KIND_RESULTS = 3,   //  worker -> sink: a batch of values and squares
-    DV_KIND_KILL = 4,      //  sink -> all (control): the job is complete
-    DV_KIND_HEARTBEAT = 5, //  sink -> all (control): alive, and its job state
-    DV_KIND_CREDIT = 6,    //  sink -> ventilator (control): tasks received
-    DV_KIND_RESEND = 7,    //  sink -> ventilator (control): missing task ranges
-    DV_KIND_WANT = 8,      //  worker -> ventilator (tasks): credit for batches
-    DV_KIND_REFUSE = 9,    //  sink -> ventilator (control): a job not taken, and why
+    DV_KIND_ANNOUNCE = 1,      //  ventilator -> sink: a job and its size
+    DV_KIND_TASKS = 2,         //  ventilator -> worker: a batch of task values
+    DV_KIND_RESULTS = 3,       //  worker -> sink: a batch of values and squares
+    DV_KIND_KILL = 4,          //  sink -> all (control): the job is complete
+    DV_KIND_HEARTBEAT = 5,     //  sink -> all (control): alive, and its job state
+    DV_KIND_CREDIT = 6,        //  sink -> ventilator (control): tasks received
+    DV_KIND_RESEND = 7,        //  sink -> ventilator (control): missing task ranges
+    DV_KIND_WANT = 8,          //  worker -> ventilator (tasks): credit for batches
+    DV_KIND_REFUSE = 9,        //  sink -> ventilator (control): a job not taken, and why
+    DV_KIND_LINES = 10,        //  ventilator -> worker: a batch of opaque task lines
+    DV_KIND_LINE_RESULTS = 11, //  worker -> sink: result lines (or failures) of tasks
 } dv_kind_t;
 
 //  Most tasks in one batch; bounds every message size below.
@@ -66,6 +68,37 @@ typedef enum {
 #define DV_TASKS_SIZE_MAX   DV_TASKS_SIZE (DV_BATCH_MAX)
 #define DV_RESULTS_SIZE_MAX DV_RESULTS_SIZE (DV_BATCH_MAX, DV_WORKER_ID_MAX)
 
+//  Line jobs (--lines): opaque tasks and results, one line of bytes each.
+//  The longest task line and the longest result line (or failure reason),
+//  in bytes, without the newline; neither holds a NUL or a newline.
+#define DV_LINE_MAX 65536
+//  The most bytes of entries in one LINES batch: the ventilator closes a
+//  batch at its task count or at this budget, whichever comes first. One
+//  entry of the longest line always fits.
+#define DV_LINES_BATCH_BYTES ((size_t) 1 << 20)
+//  The most bytes of entries in one LINE_RESULTS message: a worker sends a
+//  batch's results in as many messages as this budget needs (each entry
+//  checks alone, see DV_KIND_LINE_RESULTS in docs/protocol.md).
+#define DV_LINE_RESULTS_BYTES ((size_t) 1 << 20)
+//  A LINES entry: tag u64, length u32, the line's bytes.
+#define DV_LINE_ENTRY_SIZE(length) (12 + (size_t) (length))
+//  A LINE_RESULTS entry: status u8, tag u64, input digest u64, length u32,
+//  the result's (or reason's) bytes.
+#define DV_LINE_RESULT_ENTRY_SIZE(length) (21 + (size_t) (length))
+//  LINES: first task id after the header, then the entries.
+#define DV_LINES_SIZE(entry_bytes) (DV_HEADER_SIZE + 8 + (size_t) (entry_bytes))
+//  LINE_RESULTS: first task id, the worker id's length and the id, entries.
+#define DV_LINE_RESULTS_SIZE(id_length, entry_bytes)                                     \
+    (DV_HEADER_SIZE + 9 + (size_t) (id_length) + (size_t) (entry_bytes))
+#define DV_LINES_SIZE_MAX DV_LINES_SIZE (DV_LINES_BATCH_BYTES)
+#define DV_LINE_RESULTS_SIZE_MAX                                                         \
+    DV_LINE_RESULTS_SIZE (DV_WORKER_ID_MAX, DV_LINE_RESULTS_BYTES)
+//  The status of one line result.
+typedef enum {
+    DV_LINE_OK = 0,     //  the bytes are the task's result line
+    DV_LINE_FAILED = 1, //  the task failed --retries times; the bytes say why
+} dv_line_status_t;
+
 //  Receive caps (ZMQ_MAXMSGSIZE), one per socket that receives, each derived
 //  from the largest message that socket may legally get: a frame over a cap
 //  is a protocol error to libzmq, which drops the connection for good.
@@ -85,10 +118,13 @@ typedef enum {
 #define DV_SUBSCRIPTION_CAP DV_RECEIVE_CAP (1 + 2)
 //  Tasks, at the ventilator (a ROUTER): the workers' credit.
 #define DV_WANT_CAP DV_RECEIVE_CAP (DV_WANT_SIZE)
-//  Tasks, at a worker: batches.
-#define DV_TASKS_CAP DV_RECEIVE_CAP (DV_TASKS_SIZE_MAX)
-//  Results, at the sink: result batches and the ventilator's announcements.
-#define DV_RESULTS_CAP DV_RECEIVE_CAP (DV_MAX_OF (DV_RESULTS_SIZE_MAX, DV_ANNOUNCE_SIZE))
+//  Tasks, at a worker: batches of values or of lines.
+#define DV_TASKS_CAP DV_RECEIVE_CAP (DV_MAX_OF (DV_TASKS_SIZE_MAX, DV_LINES_SIZE_MAX))
+//  Results, at the sink: result batches (of squares or of lines) and the
+//  ventilator's announcements.
+#define DV_RESULTS_CAP                                                                   \
+    DV_RECEIVE_CAP (DV_MAX_OF (                                                          \
+        DV_MAX_OF (DV_RESULTS_SIZE_MAX, DV_LINE_RESULTS_SIZE_MAX), DV_ANNOUNCE_SIZE))
 
 //  The window's span, in task ids: the one bound on how far ahead of the
 //  sink's first missing task a result may be. The ventilator sends no new
@@ -144,9 +180,10 @@ typedef struct {
     uint64_t job_id;        //  never 0
     uint64_t task_count;    //  N >= 1; task ids are 0..N-1
     bool is_range;          //  values are range_start + task id
+    bool is_lines;          //  a line job (--lines): opaque tasks, not a range
     int64_t range_start;    //  with is_range
-    dv_u256_t expected_sum; //  without is_range: the ventilator's sum of squares
-    uint64_t input_digest;  //  without is_range: the values' dv_digest_t
+    dv_u256_t expected_sum; //  a list job: the ventilator's sum of squares (lines: 0)
+    uint64_t input_digest;  //  without is_range: the values' (or lines') dv_digest_t
     uint32_t credit_step;   //  the sink sends credit every this many tasks
     //  Without is_range: the job's secret key for batch tags (non-zero; only
     //  the ventilator and the sink know it). Zero for a range. Not part of
@@ -171,6 +208,42 @@ typedef struct {
     size_t worker_id_length; //  1 .. DV_WORKER_ID_MAX
     const uint8_t *entries;  //  count (value, square) pairs: dv_results_entry
 } dv_results_t;
+
+//  A LINES batch: count entries, walked with dv_lines_next.
+typedef struct {
+    uint64_t job_id;
+    uint64_t first_task;    //  tasks first_task .. first_task + count - 1
+    uint32_t count;         //  1 .. DV_BATCH_MAX
+    const uint8_t *entries; //  count entries, entries_size bytes in all
+    size_t entries_size;    //  <= DV_LINES_BATCH_BYTES
+} dv_lines_t;
+
+//  One task line of a LINES batch, as dv_lines_next reads it.
+typedef struct {
+    uint64_t tag;      //  dv_tag_line of the line under the job's key
+    const char *bytes; //  not NUL-terminated: length bytes, no NUL or newline
+    size_t length;     //  0 .. DV_LINE_MAX
+} dv_line_t;
+
+//  A LINE_RESULTS message: count entries, walked with dv_line_results_next.
+typedef struct {
+    uint64_t job_id;
+    uint64_t first_task;
+    uint32_t count;          //  1 .. DV_BATCH_MAX
+    const char *worker_id;   //  not NUL-terminated: worker_id_length bytes
+    size_t worker_id_length; //  1 .. DV_WORKER_ID_MAX
+    const uint8_t *entries;
+    size_t entries_size; //  <= DV_LINE_RESULTS_BYTES
+} dv_line_results_t;
+
+//  One result of a LINE_RESULTS message.
+typedef struct {
+    dv_line_status_t status;
+    uint64_t tag;          //  the task line's tag, echoed
+    uint64_t input_digest; //  dv_line_digest of the task line the worker got
+    const char *bytes;     //  the result line, or the reason (failed); no NUL
+    size_t length;         //  or newline; 0 .. DV_LINE_MAX
+} dv_line_result_t;
 
 typedef struct {
     uint64_t job_id;
@@ -267,6 +340,16 @@ typedef struct {
 void dv_digest_init (dv_digest_t *digest);
 void dv_digest_add (dv_digest_t *digest, int64_t value);
 
+//  The unkeyed digest of one line's bytes (FNV-1a): what a line result says
+//  of the task line its worker got. A line job's input digest is the
+//  dv_digest_t of its lines' digests, in order.
+uint64_t dv_line_digest (const void *bytes, size_t length);
+
+//  The tag of task task_id's line: SipHash-2-4 under the job's key of the
+//  words job_id, task_id and the line's dv_line_digest (tag.h).
+uint64_t dv_tag_line (const dv_tag_key_t *key, uint64_t job_id, uint64_t task_id,
+                      uint64_t line_digest);
+
 //  The prefix a SUB socket subscribes to for one kind (2 bytes).
 void dv_topic (dv_kind_t kind, uint8_t topic[2]);
 
@@ -328,6 +411,19 @@ dv_results_put_entry (uint8_t *entries, uint32_t index, int64_t value, dv_u128_t
     dv_put_u64 (entry + 16, (uint64_t) (square >> 64));
 }
 
+//  LINES and LINE_RESULTS are written in place too: the header (count 0),
+//  then each entry where the last one ended, then the count. A writer
+//  checks the byte budget (DV_LINES_BATCH_BYTES, DV_LINE_RESULTS_BYTES)
+//  before it adds an entry. Each returns the bytes written.
+size_t dv_lines_encode_header (uint64_t job_id, uint64_t first_task, uint8_t *buffer);
+size_t dv_lines_put_line (uint8_t *at, uint64_t tag, const char *bytes, size_t length);
+size_t dv_line_results_encode_header (uint64_t job_id, uint64_t first_task,
+                                      const char *worker_id, size_t worker_id_length,
+                                      uint8_t *buffer);
+size_t dv_line_results_put (uint8_t *at, const dv_line_result_t *result);
+//  Sets the count of a LINES or LINE_RESULTS message.
+void dv_batch_put_count (uint8_t *buffer, uint32_t count);
+
 //  Decoders: 0 and a filled view when the message is well-formed, -1 when it
 //  is not (wrong version, kind, size, count, id length or range, job id 0).
 //  They check shape only: whether the job is the expected one is the caller's.
@@ -340,6 +436,17 @@ int dv_want_decode (const uint8_t *data, size_t size, dv_want_t *want);
 int dv_resend_decode (const uint8_t *data, size_t size, dv_resend_t *resend);
 int dv_kill_decode (const uint8_t *data, size_t size, dv_kill_t *kill);
 int dv_refuse_decode (const uint8_t *data, size_t size, dv_refuse_t *refuse);
+//  These two walk every entry: each length within the frame and at most
+//  DV_LINE_MAX, no NUL or newline in the bytes, a known status, and the
+//  entries ending exactly at the frame's end.
+int dv_lines_decode (const uint8_t *data, size_t size, dv_lines_t *lines);
+int dv_line_results_decode (const uint8_t *data, size_t size, dv_line_results_t *results);
+
+//  The entry at *offset of a decoded message (start at 0), and *offset moved
+//  past it. Call count times: the decoder has checked every entry.
+void dv_lines_next (const dv_lines_t *lines, size_t *offset, dv_line_t *line);
+void dv_line_results_next (const dv_line_results_t *results, size_t *offset,
+                           dv_line_result_t *result);
 
 static inline int64_t
 dv_tasks_value (const dv_tasks_t *tasks, uint32_t index)

@@ -3,6 +3,7 @@
 #include "clock.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static void
 s_counter_destroy (void **item)
@@ -153,7 +154,7 @@ dv_job_take_t
 dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_result,
              void *context)
 {
-    if (results->job_id != self->announce.job_id ||
+    if (results->job_id != self->announce.job_id || self->announce.is_lines ||
         !dv_seen_in_job (&self->seen, results->first_task, results->count))
         return DV_JOB_MISFIT;
     if (!dv_seen_in_window (&self->seen, results->first_task, results->count))
@@ -188,6 +189,82 @@ dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_r
         fresh++;
         if (on_result)
             on_result (context, value, square);
+    }
+    dv_seen_settle (&self->seen);
+    self->received = self->seen.received;
+    self->first_missing = self->seen.first_missing;
+    self->received_end = self->seen.received_end;
+    if (fresh)
+        s_count_worker (self, results->worker_id, results->worker_id_length, fresh);
+    if (dv_job_complete (self) && !self->finished_us)
+        self->finished_us = dv_now_us ();
+    return DV_JOB_TAKEN;
+}
+
+//  Whether a line result's tag is its task's and its line's, under the
+//  latest key or the one before.
+static bool
+s_line_tag_matches (const dv_job_t *self, uint64_t task_id,
+                    const dv_line_result_t *result)
+{
+    for (int which = 0; which < 2; which++) {
+        const dv_tag_key_t *key = &self->tag_keys[which];
+        if (which && dv_tag_key_is_zero (key))
+            break;
+        if (dv_tag_line (key, self->announce.job_id, task_id, result->input_digest) ==
+            result->tag)
+            return true;
+    }
+    return false;
+}
+
+static void
+s_note_failed (dv_job_t *self, uint64_t task_id, const dv_line_result_t *result)
+{
+    self->failed++;
+    if (self->failed_shown >= DV_JOB_FAILED_SHOWN)
+        return;
+    size_t length =
+        result->length < DV_JOB_REASON_SHOWN ? result->length : DV_JOB_REASON_SHOWN;
+    self->failed_tasks[self->failed_shown] = task_id;
+    memcpy (self->failed_reasons[self->failed_shown], result->bytes, length);
+    self->failed_reasons[self->failed_shown][length] = '\0';
+    self->failed_shown++;
+}
+
+dv_job_take_t
+dv_job_take_lines (dv_job_t *self, const dv_line_results_t *results,
+                   dv_job_line_fn *on_line, void *context)
+{
+    if (results->job_id != self->announce.job_id || !self->announce.is_lines ||
+        !dv_seen_in_job (&self->seen, results->first_task, results->count))
+        return DV_JOB_MISFIT;
+    if (!dv_seen_in_window (&self->seen, results->first_task, results->count))
+        return DV_JOB_BEYOND_WINDOW;
+    self->last_worker = NULL;
+    //  Every tag before anything counts: a message is true or malformed.
+    size_t offset = 0;
+    for (uint32_t index = 0; index < results->count; index++) {
+        dv_line_result_t result;
+        dv_line_results_next (results, &offset, &result);
+        if (!s_line_tag_matches (self, results->first_task + index, &result))
+            return DV_JOB_BAD_TAG;
+    }
+    uint64_t fresh = 0;
+    offset = 0;
+    for (uint32_t index = 0; index < results->count; index++) {
+        dv_line_result_t result;
+        dv_line_results_next (results, &offset, &result);
+        uint64_t task_id = results->first_task + index;
+        if (!dv_seen_add (&self->seen, task_id)) {
+            self->duplicates++;
+            continue;
+        }
+        fresh++;
+        if (result.status == DV_LINE_FAILED)
+            s_note_failed (self, task_id, &result);
+        if (on_line)
+            on_line (context, task_id, result.status, result.bytes, result.length);
     }
     dv_seen_settle (&self->seen);
     self->received = self->seen.received;

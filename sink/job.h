@@ -27,6 +27,10 @@
 #define DV_WORKER_IDS_MAX    1024
 #define DV_WORKER_IDS_OTHERS "*"
 
+//  How many failed line tasks the summary names, and how much of each reason.
+#define DV_JOB_FAILED_SHOWN 5
+#define DV_JOB_REASON_SHOWN 200
+
 //  What the sink knows of one worker id; results first, so that a lookup in
 //  workers reads as the count.
 typedef struct {
@@ -64,6 +68,14 @@ typedef struct {
     //  (zero: none), so that batches a restarted ventilator's predecessor
     //  sent still check. A range job has none.
     dv_tag_key_t tag_keys[2];
+    //  A line job: tasks that failed (they count as received: the job
+    //  completes when every task has a result, ok or failed), and the first
+    //  DV_JOB_FAILED_SHOWN of them, with their reasons (cut to
+    //  DV_JOB_REASON_SHOWN bytes), for the summary.
+    uint64_t failed;
+    uint32_t failed_shown;
+    uint64_t failed_tasks[DV_JOB_FAILED_SHOWN];
+    char failed_reasons[DV_JOB_FAILED_SHOWN][DV_JOB_REASON_SHOWN + 1];
 } dv_job_t;
 
 //  Starts bookkeeping for an announced job. Returns NULL when its state
@@ -91,6 +103,23 @@ typedef enum {
 //  records it, calls on_result for every new result, and returns DV_JOB_TAKEN.
 dv_job_take_t dv_job_take (dv_job_t *self, const dv_results_t *results,
                            dv_job_result_fn *on_result, void *context);
+
+//  Called for each new (not duplicate) result of a line job, in task id
+//  order within a message: the result line (ok) or the reason (failed),
+//  length bytes (no NUL, no newline).
+typedef void (dv_job_line_fn) (void *context, uint64_t task_id, dv_line_status_t status,
+                               const char *bytes, size_t length);
+
+//  Takes in a line results message already decoded, whole or not at all:
+//  DV_JOB_MISFIT for another job, a job that is not a line job, or ids out
+//  of range; DV_JOB_BAD_TAG when an entry's tag is not that of its task and
+//  the digest of the line its worker got (dv_tag_line, under the latest key
+//  or the one before); DV_JOB_BEYOND_WINDOW past the window. Otherwise
+//  records it (a failed task counts as received, with its reason), calls
+//  on_line for every new result, and returns DV_JOB_TAKEN. A squares
+//  job's dv_job_take refuses a line job's messages (DV_JOB_MISFIT).
+dv_job_take_t dv_job_take_lines (dv_job_t *self, const dv_line_results_t *results,
+                                 dv_job_line_fn *on_line, void *context);
 
 //  A repeat of the job's announcement carries key: when it is not the
 //  latest key, it becomes the latest and the latest the previous one.

@@ -24,6 +24,7 @@
 #include "peers.h"
 #include "protocol.h"
 #include "output.h"
+#include "ordered.h"
 #include "observe.h"
 #include "report.h"
 #include "trace.h"
@@ -54,6 +55,8 @@ typedef struct {
     const char *control_endpoints;
     bool quiet;
     bool json;
+    bool ordered;
+    int64_t ordered_budget;
     int64_t linger_ms;
     int64_t resend_after_ms;
     int64_t max_tasks;
@@ -97,6 +100,8 @@ typedef struct {
     int64_t ventilator_heard_ms; //  the job's last announcement
     int64_t ended_ms;            //  when the job completed or was abandoned
     dv_output_t *output;
+    dv_ordered_t *ordered; //  --ordered, or NULL
+    uint64_t deferred;     //  line result messages over --ordered-budget, dropped
     dv_progress_t progress;
     dv_rate_limit_t malformed_limit;
     dv_rate_limit_t resend_limit;
@@ -123,6 +128,7 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
         .resend_after_ms = 1000,
         .max_tasks = INT64_MAX,
         .peer_timeout_s = 30,
+        .ordered_budget = (int64_t) DV_ORDERED_BUDGET_DEFAULT,
     };
     const dv_option_t table[] = {
         {"tasks", DV_OPTION_TEXT, "ENDPOINTS",
@@ -136,6 +142,12 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
          &options->quiet},
         {"json", DV_OPTION_FLAG, NULL, "end stdout with the summary as one JSON object",
          "off", 0, 0, &options->json},
+        {"ordered", DV_OPTION_FLAG, NULL,
+         "a line job's results in task order (held within --ordered-budget)", "off", 0, 0,
+         &options->ordered},
+        {"ordered-budget", DV_OPTION_INTEGER, "BYTES",
+         "--ordered: result bytes held at most; more are asked for again", "67108864", 1,
+         INT64_MAX, &options->ordered_budget},
         {"linger", DV_OPTION_INTEGER, "MS",
          "after the job, keep repeating KILL this long for late subscribers", "1000", 0,
          600000, &options->linger_ms},
@@ -155,8 +167,10 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
     const dv_command_t command = {
         "sink",
         "Gather, check and print the results of a divvy job; end it with KILL.\n"
-        "Stdout: one line per result, \"value square\" (not with --quiet), then with\n"
-        "--json the summary object. Stderr: progress and the human summary.",
+        "Stdout: one line per result, \"value square\" (not with --quiet); for a line\n"
+        "job (ventilator --lines) \"TASK_ID<TAB>RESULT\" per task that did not fail,\n"
+        "in arrival order; then with --json the summary object. Stderr: progress\n"
+        "and the human summary (a line job's failed tasks, with reasons, too).",
         table,
         sizeof table / sizeof table[0],
         DV_EXIT_CODES_HELP,
@@ -457,6 +471,70 @@ s_on_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
         s_publish_credit (self);
 }
 
+static void
+s_on_line_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
+                   const char *key)
+{
+    dv_line_results_t results;
+    if (dv_line_results_decode (data, size, &results)) {
+        s_malformed (self, "bad line result batch");
+        return;
+    }
+    //  The checks of roles and ids take the common fields of a batch.
+    dv_results_t common = {.job_id = results.job_id,
+                           .first_task = results.first_task,
+                           .count = results.count,
+                           .worker_id = results.worker_id,
+                           .worker_id_length = results.worker_id_length};
+    if (s_results_refused (self, &common, key))
+        return;
+    if (!self->job || self->state != DV_STATE_RUNNING) {
+        if (self->job && results.job_id == self->job->announce.job_id)
+            self->job->duplicates += results.count;
+        else
+            s_malformed (self, "results for an unknown job");
+        return;
+    }
+    //  Over --ordered's budget: not taken, not counted; RESEND brings it again.
+    if (self->ordered && !dv_ordered_fits (self->ordered, &results)) {
+        self->deferred++;
+        return;
+    }
+    dv_job_take_t taken = dv_job_take_lines (self->job, &results,
+                                             self->options.quiet ? NULL
+                                             : self->ordered     ? dv_ordered_line
+                                                                 : dv_output_line,
+                                             self->ordered ? (void *) self->ordered
+                                                           : (void *) self->output);
+    if (taken == DV_JOB_BAD_TAG) {
+        s_malformed (self, "line results whose tags are not their tasks' lines'");
+        return;
+    }
+    if (taken == DV_JOB_BEYOND_WINDOW) {
+        s_malformed (self, "results past the window (DV_WINDOW_SPAN tasks beyond the "
+                           "first missing one)");
+        return;
+    }
+    if (taken != DV_JOB_TAKEN) {
+        s_malformed (self, "results that do not fit the job");
+        return;
+    }
+    dv_trace_batch (&self->trace, results.first_task, results.count,
+                    dv_trace_clock (&self->trace));
+    if (self->job->others && !self->others_said) {
+        dv_log ("more than %d worker ids: the results of the others are counted "
+                "under '" DV_WORKER_IDS_OTHERS "'",
+                DV_WORKER_IDS_MAX);
+        self->others_said = true;
+    }
+    if (self->job->last_worker && self->job->last_worker != self->job->others) {
+        s_check_source (self, self->job->last_worker, &common, source_fd);
+        dv_roles_bind_id (self->roles, key, results.worker_id, results.worker_id_length);
+    }
+    if (self->job->received - self->credited >= self->job->announce.credit_step)
+        s_publish_credit (self);
+}
+
 //  Takes more results only while stdout keeps up (--quiet writes none).
 static bool
 s_output_room (s_sink_t *self)
@@ -472,6 +550,9 @@ s_on_message (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
     switch (dv_message_kind (data, size)) {
         case DV_KIND_RESULTS:
             s_on_results (self, data, size, source_fd, key);
+            break;
+        case DV_KIND_LINE_RESULTS:
+            s_on_line_results (self, data, size, source_fd, key);
             break;
         case DV_KIND_ANNOUNCE:
             s_on_announce (self, data, size, key);
@@ -851,6 +932,17 @@ static bool
 s_report (s_sink_t *self, bool interrupted, bool abandoned)
 {
     dv_progress_finish (&self->progress, self->job);
+    if (self->ordered && self->job && self->job->announce.is_lines)
+        dv_log ("--ordered: held %zu bytes at most (budget %" PRId64 "); %" PRIu64
+                " result messages over it asked for again%s",
+                dv_ordered_held_max (self->ordered), self->options.ordered_budget,
+                self->deferred,
+                dv_ordered_unordered (self->ordered) ? "; out of memory, some printed "
+                                                       "out of order"
+                                                     : "");
+    else if (self->ordered && self->job)
+        dv_log ("--ordered applies to line jobs: a squares job prints as results "
+                "arrive");
     if (self->job) {
         dv_summary_extra_t extra = {
             .malformed = self->malformed,
@@ -886,7 +978,10 @@ dv_sink_main (int argc, char **argv)
         return DV_EXIT_USAGE;
     self.roles = dv_security_roles (self.security);
     self.output = dv_output_new (STDOUT_FILENO);
-    if (!self.output) {
+    if (self.output && self.options.ordered && !self.options.quiet)
+        self.ordered = dv_ordered_new (dv_output_line, self.output,
+                                       (size_t) self.options.ordered_budget);
+    if (!self.output || (self.options.ordered && !self.options.quiet && !self.ordered)) {
         dv_log ("out of memory");
         return DV_EXIT_RUNTIME;
     }
@@ -903,10 +998,14 @@ dv_sink_main (int argc, char **argv)
             bool lost = s_report (&self, false, abandoned);
             s_linger (&self);
             dv_u256_t expected = dv_job_expected_sum (self.job);
-            exit_code = abandoned || !dv_u256_equal (&self.job->sum, &expected)
-                            ? DV_EXIT_RUNTIME
-                        : lost ? DV_EXIT_OUTPUT
-                               : DV_EXIT_OK;
+            //  A line job has no sum to check: complete, or complete with
+            //  failed tasks.
+            bool wrong = !self.job->announce.is_lines &&
+                         !dv_u256_equal (&self.job->sum, &expected);
+            exit_code = abandoned || wrong ? DV_EXIT_RUNTIME
+                        : lost             ? DV_EXIT_OUTPUT
+                        : self.job->failed ? DV_EXIT_FAILED_TASKS
+                                           : DV_EXIT_OK;
         } else {
             s_report (&self, true, false);
             dv_log ("interrupted: stopping");
@@ -916,6 +1015,7 @@ dv_sink_main (int argc, char **argv)
     s_close_sockets (&self);
     dv_security_destroy (&self.security);
     dv_job_destroy (&self.job);
+    dv_ordered_destroy (&self.ordered);
     dv_output_destroy (&self.output);
     dv_metrics_destroy (&self.metrics);
     dv_trace_close (&self.trace);

@@ -237,6 +237,25 @@ dv_output_result (void *context, int64_t value, dv_u128_t square)
     self->current->used += length;
 }
 
+void
+dv_output_line (void *context, uint64_t task_id, dv_line_status_t status,
+                const char *bytes, size_t length)
+{
+    dv_output_t *self = context;
+    if (status != DV_LINE_OK)
+        return;
+    //  A line (at most DV_LINE_MAX bytes, protocol.h) always fits a chunk.
+    if (self->current->used + DV_I64_TEXT_MAX + 2 + length > S_CHUNK_SIZE)
+        s_hand_over (self);
+    char *line = self->current->data + self->current->used;
+    size_t used = dv_u64_format (task_id, line);
+    line[used++] = '\t';
+    memcpy (line + used, bytes, length);
+    used += length;
+    line[used++] = '\n';
+    self->current->used += used;
+}
+
 int
 dv_output_summary (dv_output_t *self, const char *text, size_t length)
 {

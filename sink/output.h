@@ -17,6 +17,7 @@
 #define DV_OUTPUT_H_INCLUDED
 
 #include "exact.h"
+#include "protocol.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +39,12 @@ void dv_output_destroy (dv_output_t **self_p);
 //  Appends "value square\n". Matches dv_job_result_fn, with the output as
 //  context. Never blocks; it may take the queue past its bound by one chunk.
 void dv_output_result (void *self, int64_t value, dv_u128_t square);
+
+//  Appends "TASK_ID<TAB>RESULT\n" for a line job's ok result; a failed one
+//  prints nothing. Matches dv_job_line_fn, with the output as context.
+//  Never blocks, like dv_output_result.
+void dv_output_line (void *self, uint64_t task_id, dv_line_status_t status,
+                     const char *bytes, size_t length);
 
 //  Queues text (the JSON summary line) after every result line so far. It
 //  counts as the summary: if it is not written whole, dv_output_lost_summary

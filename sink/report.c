@@ -136,6 +136,53 @@ s_verified (const dv_job_t *job)
     return dv_u256_equal (&job->sum, &expected) ? "true" : "false";
 }
 
+//  A reason as it shows on a terminal: control characters as '?'.
+static void
+s_print_reason (FILE *stream, const char *reason)
+{
+    for (const char *at = reason; *at; at++)
+        fputc ((unsigned char) *at < ' ' || *at == 0x7f ? '?' : *at, stream);
+}
+
+//  A reason as a JSON string: quote, backslash, control characters and
+//  every byte past ASCII escaped as \u00XX (always valid JSON, whatever the
+//  bytes; a UTF-8 reason shows as its bytes).
+static void
+s_print_json_string (FILE *stream, const char *text)
+{
+    fputc ('"', stream);
+    for (const unsigned char *at = (const unsigned char *) text; *at; at++) {
+        if (*at == '"' || *at == '\\')
+            fprintf (stream, "\\%c", *at);
+        else if (*at < ' ' || *at >= 0x7f)
+            fprintf (stream, "\\u%04x", *at);
+        else
+            fputc (*at, stream);
+    }
+    fputc ('"', stream);
+}
+
+//  A line job's part of the human summary: no sum to verify, the failures.
+static void
+s_print_lines_summary (const dv_job_t *job, FILE *stream)
+{
+    char failed[DV_HUMAN_COUNT_MAX];
+    fprintf (stream,
+             "%s: a line job: the sink cannot check opaque results (not verified); %s "
+             "task%s failed\n",
+             dv_program (), dv_human_count (job->failed, failed),
+             job->failed == 1 ? "" : "s");
+    for (uint32_t index = 0; index < job->failed_shown; index++) {
+        fprintf (stream, "%s: failed task %" PRIu64 ": ", dv_program (),
+                 job->failed_tasks[index]);
+        s_print_reason (stream, job->failed_reasons[index]);
+        fputc ('\n', stream);
+    }
+    if (job->failed > job->failed_shown)
+        fprintf (stream, "%s: and %" PRIu64 " more failed tasks\n", dv_program (),
+                 job->failed - job->failed_shown);
+}
+
 //  Human text: the counts grouped ("1,234,567"); the job id and the sum of
 //  squares plain, being values to copy (--job) and compare.
 void
@@ -153,8 +200,7 @@ dv_summary_print (const dv_job_t *job, const dv_summary_extra_t *extra, FILE *st
     fprintf (stream,
              "%s: job %" PRIu64 " %s: %s of %s tasks, %s duplicates, %s malformed, %s "
              "refused, %s resends (%s tasks asked again)\n"
-             "%s: %.3f s, %s tasks/s\n"
-             "%s: sum of squares %s (%s)\n",
+             "%s: %.3f s, %s tasks/s\n",
              dv_program (), job->announce.job_id, s_outcome (job, extra),
              dv_human_count (job->received, received),
              dv_human_count (job->announce.task_count, total),
@@ -163,10 +209,14 @@ dv_summary_print (const dv_job_t *job, const dv_summary_extra_t *extra, FILE *st
              dv_human_count (extra->refused, refused),
              dv_human_count (extra->resends, resends),
              dv_human_count (extra->tasks_requested, requested), dv_program (), seconds,
-             dv_human_count ((uint64_t) (rate + 0.5), rate_text), dv_program (), sum,
-             !strcmp (verified, "true")    ? "verified"
-             : !strcmp (verified, "false") ? "WRONG: does not match the expected sum"
-                                           : "not verified: job incomplete");
+             dv_human_count ((uint64_t) (rate + 0.5), rate_text));
+    if (job->announce.is_lines)
+        s_print_lines_summary (job, stream);
+    else
+        fprintf (stream, "%s: sum of squares %s (%s)\n", dv_program (), sum,
+                 !strcmp (verified, "true")    ? "verified"
+                 : !strcmp (verified, "false") ? "WRONG: does not match the expected sum"
+                                               : "not verified: job incomplete");
     zlistx_t *ids = zhashx_keys (job->workers);
     zlistx_set_comparator (ids, (zlistx_comparator_fn *) strcmp);
     zlistx_sort (ids);
@@ -192,20 +242,35 @@ dv_summary_print_json (const dv_job_t *job, const dv_summary_extra_t *extra, FIL
     double seconds = s_seconds (job);
     //  Worker ids hold no quote, backslash or control character (the decoder
     //  checks), so they need no escaping.
-    fprintf (stream,
-             "{\"job\":\"%" PRIu64
-             "\",\"outcome\":\"%s\",\"complete\":%s,\"tasks\":%" PRIu64
-             ",\"results\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"malformed\":%" PRIu64
-             ",\"refused\":%" PRIu64 ",\"resends\":%" PRIu64
-             ",\"tasks_requested_again\":%" PRIu64
-             ",\"seconds\":%.6f,\"tasks_per_s\":%.1f,\"sum_of_squares\":\"%s\","
-             "\"expected_sum_of_squares\":\"%s\",\"verified\":%s,\"workers\":{",
-             job->announce.job_id, s_outcome (job, extra),
-             dv_job_complete (job) ? "true" : "false", job->announce.task_count,
-             job->received, job->duplicates, extra->malformed, extra->refused,
-             extra->resends, extra->tasks_requested, seconds,
-             seconds > 0 ? (double) job->received / seconds : 0.0, sum, expected_text,
-             s_verified (job));
+    fprintf (
+        stream,
+        "{\"job\":\"%" PRIu64 "\",\"outcome\":\"%s\",\"complete\":%s,\"tasks\":%" PRIu64
+        ",\"results\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"malformed\":%" PRIu64
+        ",\"refused\":%" PRIu64 ",\"resends\":%" PRIu64
+        ",\"tasks_requested_again\":%" PRIu64 ",\"seconds\":%.6f,\"tasks_per_s\":%.1f,",
+        job->announce.job_id, s_outcome (job, extra),
+        dv_job_complete (job) ? "true" : "false", job->announce.task_count, job->received,
+        job->duplicates, extra->malformed, extra->refused, extra->resends,
+        extra->tasks_requested, seconds,
+        seconds > 0 ? (double) job->received / seconds : 0.0);
+    if (job->announce.is_lines) {
+        //  No sum: opaque results are not verified (null), and the failures.
+        fprintf (stream,
+                 "\"kind\":\"lines\",\"verified\":null,\"failed\":%" PRIu64
+                 ",\"failed_tasks\":[",
+                 job->failed);
+        for (uint32_t index = 0; index < job->failed_shown; index++) {
+            fprintf (stream, "%s{\"task\":%" PRIu64 ",\"reason\":", index ? "," : "",
+                     job->failed_tasks[index]);
+            s_print_json_string (stream, job->failed_reasons[index]);
+            fputc ('}', stream);
+        }
+        fprintf (stream, "],\"workers\":{");
+    } else
+        fprintf (stream,
+                 "\"sum_of_squares\":\"%s\",\"expected_sum_of_squares\":\"%s\","
+                 "\"verified\":%s,\"workers\":{",
+                 sum, expected_text, s_verified (job));
     zlistx_t *ids = zhashx_keys (job->workers);
     zlistx_set_comparator (ids, (zlistx_comparator_fn *) strcmp);
     zlistx_sort (ids);

@@ -44,6 +44,7 @@ typedef struct {
     int64_t start;
     bool start_given; //  likewise
     const char *input;
+    bool lines;    //  --lines: each input line is an opaque task
     int64_t batch; //  0: auto
     const char *min_workers;
     const char *job; //  NULL: random
@@ -82,9 +83,13 @@ typedef struct {
     dv_ventilator_observe_t observe; //  metrics and the status line
     uint8_t *batch_buffer;
     //  The batch batch_buffer holds (count 0: none): one that waits for a
-    //  worker is not read from the input again.
+    //  worker is not read from the input again. A line batch may hold fewer
+    //  tasks than asked for (its byte budget): encoded_taken of them, in
+    //  encoded_size bytes.
     uint64_t encoded_first;
     uint32_t encoded_count;
+    uint32_t encoded_taken;
+    size_t encoded_size;
     dv_rate_limit_t resend_limit;
     dv_rate_limit_t holders_limit;
     dv_trace_t trace; //  --trace
@@ -123,8 +128,13 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
         {"input", DV_OPTION_TEXT, "FILE",
          "read one integer per line from FILE ('-' for stdin) instead of a range", NULL,
          0, 0, &options->input},
-        {"batch", DV_OPTION_INTEGER, "K", "tasks per message",
-         "auto: N/(16 x workers), 1..1024", 1, DV_BATCH_MAX, &options->batch},
+        {"lines", DV_OPTION_FLAG, NULL,
+         "a line job: each --input line (<= 65536 bytes) is a task for --exec", "off", 0,
+         0, &options->lines},
+        {"batch", DV_OPTION_INTEGER, "K",
+         "tasks per message (--lines: also 1 MiB at most)",
+         "auto: N/(16 x workers), 1..1024 (--lines: ..65536)", 1, DV_BATCH_MAX,
+         &options->batch},
         {"min-workers", DV_OPTION_TEXT, "W",
          "start once W workers are connected; dns:NAME counts NAME's addresses", "1", 0,
          0, &options->min_workers},
@@ -147,7 +157,9 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
     bool given[sizeof table / sizeof table[0]] = {false};
     const dv_command_t command = {
         "ventilator",
-        "Hand out a job's integer tasks to divvy workers, in batches.",
+        "Hand out a job's tasks to divvy workers, in batches: integers to square\n"
+        "(a range or --input), or with --lines the lines of --input, for workers\n"
+        "that run --exec.",
         table,
         sizeof table / sizeof table[0],
         DV_EXIT_CODES_HELP,
@@ -218,13 +230,19 @@ s_prepare (s_ventilator_t *self)
                 options->count_given ? "count" : "start");
         return -1;
     }
-    if (options->input
+    if (options->lines && !options->input) {
+        dv_log ("--lines needs --input FILE (or '-' for stdin)");
+        return -1;
+    }
+    if (options->lines ? dv_source_read_lines (&self->source, options->input)
+        : options->input
             ? dv_source_read (&self->source, options->input)
             : dv_source_range (&self->source, options->start, (uint64_t) options->count))
         return -1;
 
-    uint32_t batch_size = dv_plan_batch_size (
-        self->source.count, (uint64_t) fixed_workers, (uint64_t) options->batch);
+    uint32_t batch_size =
+        dv_plan_batch_size (self->source.count, (uint64_t) fixed_workers,
+                            (uint64_t) options->batch, options->lines);
     dv_plan_init (&self->plan, self->source.count, batch_size,
                   dv_plan_window_tasks (batch_size, (uint64_t) options->window));
     //  Credit four times per window keeps the pipe full without chatter.
@@ -234,11 +252,13 @@ s_prepare (s_ventilator_t *self)
         .job_id = self->job_id,
         .task_count = self->source.count,
         .is_range = self->source.is_range,
+        .is_lines = self->source.is_lines,
         .range_start = self->source.is_range ? self->source.start : 0,
         .credit_step = self->credit_step,
     };
     if (!self->source.is_range) {
-        self->announcement.expected_sum = dv_source_sum_of_squares (&self->source);
+        if (!self->source.is_lines)
+            self->announcement.expected_sum = dv_source_sum_of_squares (&self->source);
         self->announcement.input_digest = dv_source_digest (&self->source);
         //  The sink alone hears it: workers cannot tag values they altered.
         if (dv_tag_key_random (&self->announcement.tag_key)) {
@@ -250,7 +270,9 @@ s_prepare (s_ventilator_t *self)
     //  A CURVE server to workers, and a client of the sink.
     if (dv_security_new (&self->security, &options->curve, true, true))
         return -1;
-    self->batch_buffer = malloc (DV_TASKS_SIZE (self->plan.batch_size));
+    self->batch_buffer =
+        malloc (self->source.is_lines ? DV_LINES_SIZE_MAX
+                                      : DV_TASKS_SIZE (self->plan.batch_size));
     if (!self->batch_buffer) {
         dv_log ("out of memory");
         return -1;
@@ -588,12 +610,55 @@ s_try_to_start (s_ventilator_t *self)
     return 0;
 }
 
-//  Returns 0 when a list job's input no longer reads as it did (said).
+//  A LINES batch of up to count tasks from first_task, as many as fit
+//  DV_LINES_BATCH_BYTES (one at least): their number in *taken. Returns 0
+//  when the input no longer reads as it did (said).
 static size_t
-s_encode_batch (s_ventilator_t *self, uint64_t first_task, uint32_t count)
+s_encode_lines (s_ventilator_t *self, uint64_t first_task, uint32_t count,
+                uint32_t *taken)
 {
-    if (self->encoded_count == count && self->encoded_first == first_task)
-        return DV_TASKS_SIZE (count);
+    uint8_t *buffer = self->batch_buffer;
+    size_t size = dv_lines_encode_header (self->job_id, first_task, buffer);
+    uint32_t index = 0;
+    for (; index < count; index++) {
+        const char *bytes;
+        size_t length;
+        if (dv_source_read_line (&self->source, first_task + index, &bytes, &length))
+            return 0;
+        if (size - DV_LINES_SIZE (0) + DV_LINE_ENTRY_SIZE (length) > DV_LINES_BATCH_BYTES)
+            break; //  held by the source for the next batch
+        uint64_t tag = dv_tag_line (&self->announcement.tag_key, self->job_id,
+                                    first_task + index, dv_line_digest (bytes, length));
+        size += dv_lines_put_line (buffer + size, tag, bytes, length);
+    }
+    dv_batch_put_count (buffer, index);
+    *taken = index;
+    return size;
+}
+
+//  Encodes up to count tasks from first_task into batch_buffer, *taken of
+//  them (fewer for a line batch over its byte budget). Returns 0 when a
+//  list job's input no longer reads as it did (said).
+static size_t
+s_encode_batch (s_ventilator_t *self, uint64_t first_task, uint32_t count,
+                uint32_t *taken)
+{
+    if (self->encoded_count == count && self->encoded_first == first_task) {
+        *taken = self->encoded_taken;
+        return self->encoded_size;
+    }
+    *taken = count;
+    if (self->source.is_lines) {
+        self->encoded_count = 0;
+        size_t size = s_encode_lines (self, first_task, count, taken);
+        if (!size)
+            return 0;
+        self->encoded_first = first_task;
+        self->encoded_count = count;
+        self->encoded_taken = *taken;
+        self->encoded_size = size;
+        return size;
+    }
     self->encoded_count = 0;
     size_t size =
         dv_tasks_encode_header (self->job_id, first_task, count, self->batch_buffer);
@@ -604,6 +669,8 @@ s_encode_batch (s_ventilator_t *self, uint64_t first_task, uint32_t count)
         return 0;
     self->encoded_first = first_task;
     self->encoded_count = count;
+    self->encoded_taken = count;
+    self->encoded_size = size;
     //  A range needs no tag: the sink knows each value from its task id.
     if (!self->source.is_range)
         dv_tasks_put_tag (self->batch_buffer,
@@ -656,7 +723,7 @@ s_run (s_ventilator_t *self)
         uint32_t count;
         size_t size = 0;
         if (dv_plan_next_batch (&self->plan, &first_task, &count) &&
-            !(size = s_encode_batch (self, first_task, count)))
+            !(size = s_encode_batch (self, first_task, count, &count)))
             return -1;
         int64_t stamp = dv_trace_clock (&self->trace);
         if (size && dv_dispatch_send (

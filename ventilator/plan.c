@@ -8,12 +8,16 @@
 #define S_AUTO_WINDOW_MIN   16    //  batches
 #define S_AUTO_WINDOW_MAX   4096  //  batches
 
+//  A line job's --exec starts a command per batch, which costs far more
+//  than moving its lines: its batches grow up to DV_BATCH_MAX (and the byte
+//  budget, DV_LINES_BATCH_BYTES), as `parallel --pipe` takes 1 MB blocks.
 uint32_t
-dv_plan_batch_size (uint64_t task_count, uint64_t workers, uint64_t batch)
+dv_plan_batch_size (uint64_t task_count, uint64_t workers, uint64_t batch, bool is_lines)
 {
     if (!batch) {
+        uint64_t most = is_lines ? DV_BATCH_MAX : S_AUTO_BATCH_MAX;
         batch = task_count / (16 * (workers ? workers : 1));
-        batch = batch < 1 ? 1 : batch > S_AUTO_BATCH_MAX ? S_AUTO_BATCH_MAX : batch;
+        batch = batch < 1 ? 1 : batch > most ? most : batch;
     }
     return (uint32_t) batch;
 }

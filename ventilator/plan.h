@@ -36,8 +36,10 @@ typedef struct {
 } dv_plan_t;
 
 //  The batch size to use for batch (0: auto, N / (16 x workers) within
-//  1 .. 1024; workers 0 counts as 1); a non-zero batch is returned as is.
-uint32_t dv_plan_batch_size (uint64_t task_count, uint64_t workers, uint64_t batch);
+//  1 .. 1024, or 1 .. DV_BATCH_MAX for a line job; workers 0 counts as 1);
+//  a non-zero batch is returned as is.
+uint32_t dv_plan_batch_size (uint64_t task_count, uint64_t workers, uint64_t batch,
+                             bool is_lines);
 
 //  The window in tasks for window_batches batches of batch_size (0: auto,
 //  65536 tasks' worth within 16 .. 4096 batches), at most DV_WINDOW_SPAN.

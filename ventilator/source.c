@@ -191,6 +191,97 @@ dv_source_read (dv_source_t *self, const char *path)
     return rc;
 }
 
+//  The next raw line of file: its length without the newline, or -1 at the
+//  end. *bytes grows by what was read (the newline too).
+static ssize_t
+s_next_line (dv_source_t *self, FILE *file, uint64_t *bytes)
+{
+    ssize_t length = getline (&self->line, &self->line_capacity, file);
+    if (length < 0)
+        return -1;
+    *bytes += (uint64_t) length;
+    if (length && self->line[length - 1] == '\n')
+        length--;
+    return length;
+}
+
+int
+dv_source_read_lines (dv_source_t *self, const char *path)
+{
+    *self = (dv_source_t){
+        .is_lines = true, .stride = DV_SOURCE_STRIDE_MIN, .held_task = UINT64_MAX};
+    bool is_stdin = !strcmp (path, "-");
+    snprintf (self->name, sizeof self->name, "%s", is_stdin ? "stdin" : path);
+    FILE *input = is_stdin ? stdin : fopen (path, "r");
+    if (!input) {
+        dv_log ("cannot read --input '%s': %s", path, strerror (errno));
+        return -1;
+    }
+    FILE *spool = NULL;
+    self->offsets = malloc (DV_SOURCE_OFFSETS_MAX * sizeof *self->offsets);
+    int rc = self->offsets ? 0 : -1;
+    if (rc)
+        dv_log ("out of memory");
+    if (!rc && is_stdin && !(spool = s_spool_open ()))
+        rc = -1;
+    if (!rc)
+        setvbuf (input, NULL, _IOFBF, S_FILE_BUFFER);
+    dv_digest_t digest;
+    dv_digest_init (&digest);
+    uint64_t offset = 0;
+    while (!rc) {
+        uint64_t line_start = offset;
+        ssize_t length = s_next_line (self, input, &offset);
+        if (length < 0)
+            break;
+        size_t raw = (size_t) (offset - line_start);
+        if (spool && fwrite (self->line, 1, raw, spool) != raw) {
+            dv_log ("cannot spool stdin (--input -) to a temporary file: %s",
+                    strerror (errno));
+            rc = -1;
+            break;
+        }
+        if (length > DV_LINE_MAX) {
+            dv_log ("%s:%" PRIu64 ": the line is %zd bytes, over the %d-byte limit of a "
+                    "task line (DV_LINE_MAX)",
+                    self->name, self->count + 1, length, DV_LINE_MAX);
+            rc = -1;
+            break;
+        }
+        if (memchr (self->line, '\0', (size_t) length)) {
+            dv_log ("%s:%" PRIu64 ": the line holds a NUL byte (task lines are text)",
+                    self->name, self->count + 1);
+            rc = -1;
+            break;
+        }
+        s_keep_offset (self, self->count, line_start);
+        dv_digest_add (&digest, (int64_t) dv_line_digest (self->line, (size_t) length));
+        self->count++;
+    }
+    if (rc == 0 && ferror (input)) {
+        dv_log ("cannot read --input '%s': %s", path, strerror (errno));
+        rc = -1;
+    }
+    if (rc == 0 && self->count == 0) {
+        dv_log ("%s holds no lines: nothing to do", self->name);
+        rc = -1;
+    }
+    if (rc == 0 && spool && (fflush (spool) || ferror (spool))) {
+        dv_log ("cannot spool stdin (--input -) to a temporary file: %s",
+                strerror (errno));
+        rc = -1;
+    }
+    self->digest = digest.state;
+    self->file = is_stdin ? spool : input;
+    if (rc == 0 && fseeko (self->file, 0, SEEK_SET)) {
+        dv_log ("cannot read --input '%s' again: %s", path, strerror (errno));
+        rc = -1;
+    }
+    if (rc)
+        dv_source_free (self);
+    return rc;
+}
+
 //  Says once that the file no longer reads as the first pass read it.
 static int64_t
 s_fail (dv_source_t *self, const char *why)
@@ -224,6 +315,45 @@ dv_source_read_value (dv_source_t *self, uint64_t task_id)
             return s_fail (self, next ? "a line is no integer now" : "it is shorter");
         if (self->cursor++ == task_id)
             return value;
+    }
+}
+
+int
+dv_source_read_line (dv_source_t *self, uint64_t task_id, const char **bytes,
+                     size_t *length)
+{
+    if (task_id == self->held_task) {
+        *bytes = self->line;
+        *length = self->held_length;
+        return self->failed ? -1 : 0;
+    }
+    self->held_task = UINT64_MAX;
+    if (self->failed || !self->file) {
+        s_fail (self, "not open");
+        return -1;
+    }
+    if (task_id < self->cursor || task_id - self->cursor >= self->stride) {
+        uint64_t index = task_id / self->stride;
+        if (fseeko (self->file, (off_t) self->offsets[index], SEEK_SET)) {
+            s_fail (self, strerror (errno));
+            return -1;
+        }
+        self->cursor = index * self->stride;
+    }
+    uint64_t read = 0;
+    for (;;) {
+        ssize_t got = s_next_line (self, self->file, &read);
+        if (got < 0 || got > DV_LINE_MAX || memchr (self->line, '\0', (size_t) got)) {
+            s_fail (self, got < 0 ? "it is shorter" : "a line is no task line now");
+            return -1;
+        }
+        if (self->cursor++ == task_id) {
+            self->held_task = task_id;
+            self->held_length = (size_t) got;
+            *bytes = self->line;
+            *length = (size_t) got;
+            return 0;
+        }
     }
 }
 

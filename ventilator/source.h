@@ -9,6 +9,11 @@
     the offsets, 512 KiB at most). stdin ('-') is first copied to an
     unlinked temporary file (in $TMPDIR, else /tmp), which is read the same
     way.
+
+    A line job (--lines) reads any bytes: each line, without its newline,
+    is one task (an empty line too; a last line without a newline counts).
+    The first pass checks that no line is longer than DV_LINE_MAX or holds
+    a NUL byte, and digests the lines (dv_line_digest of each, in order).
 */
 #ifndef DV_SOURCE_H_INCLUDED
 #define DV_SOURCE_H_INCLUDED
@@ -31,6 +36,7 @@
 typedef struct {
     uint64_t count; //  N >= 1: task ids are 0..N-1
     bool is_range;  //  task i has value start + i
+    bool is_lines;  //  a line job: task i is line i of the file
     int64_t start;  //  with is_range
     //  Without is_range: the file, read again as tasks go out.
     FILE *file;        //  the input, or stdin's spool; owned
@@ -42,6 +48,10 @@ typedef struct {
     bool failed;     //  the file no longer reads as it did (said already)
     char *line;      //  getline's buffer
     size_t line_capacity;
+    //  A line job: the task whose line the buffer holds (its length), read
+    //  and not yet used (it did not fit a batch's byte budget); or UINT64_MAX.
+    uint64_t held_task;
+    size_t held_length;
     uint64_t digest; //  of every value in order
     dv_u256_t sum;   //  of their squares
 } dv_source_t;
@@ -54,6 +64,18 @@ int dv_source_range (dv_source_t *self, int64_t start, uint64_t count);
 //  skipped. Returns -1 after logging "path:line: reason" on the first bad
 //  line, when there is nothing to do, or when stdin cannot be spooled.
 int dv_source_read (dv_source_t *self, const char *path);
+
+//  Checks the lines of path ("-" for stdin) for a line job. Returns -1
+//  after logging "path:line: reason" on the first bad line (too long, a
+//  NUL byte), when there is no line, or when stdin cannot be spooled.
+int dv_source_read_lines (dv_source_t *self, const char *path);
+
+//  The line of a line job's task task_id (< count), without its newline:
+//  *bytes (valid until the next call) and *length. At once when it is the
+//  next one or the one read last, else after a seek. Returns -1 when the
+//  file no longer holds what the first pass read (logged once; failed set).
+int dv_source_read_line (dv_source_t *self, uint64_t task_id, const char **bytes,
+                         size_t *length);
 
 //  The value of a list job's task task_id (< count), read from the file:
 //  at once when it is the next one, else after a seek. When the file no

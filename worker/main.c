@@ -11,6 +11,7 @@
 #include "log.h"
 #include "clock.h"
 #include "credit.h"
+#include "linework.h"
 #include "dispatch_mode.h"
 #include "process.h"
 #include "exit_codes.h"
@@ -44,6 +45,9 @@ typedef struct {
     const char *dispatch_text;
     dv_dispatch_mode_t dispatch;
     dv_security_options_t curve;
+    const char *exec;      //  --exec CMD, or NULL
+    const char *exec_each; //  --exec-each CMD, or NULL
+    int64_t retries;
 } s_options_t;
 
 typedef struct {
@@ -66,6 +70,9 @@ typedef struct {
     int64_t last_batch_ms;
     uint8_t *result_buffer;
     dv_rate_limit_t malformed_limit;
+    dv_linework_results_t line_results; //  the last line batch's
+    uint64_t tasks_failed;              //  line tasks reported failed
+    bool kind_said;                     //  the --exec / job kind mismatch, said
 } s_worker_t;
 
 //  The worker's command over options, set to their defaults, handed to use:
@@ -79,6 +86,7 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
         .control_endpoints = dv_endpoint_default (DV_FLOW_CONTROL, false),
         .prefetch = 4096,
         .peer_timeout_s = 30,
+        .retries = DV_LINEWORK_RETRIES_DEFAULT,
         .dispatch_text = DV_DISPATCH_DEFAULT_TEXT,
     };
     const dv_option_t table[] = {
@@ -107,10 +115,19 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
          0, &options->quiet},
         DV_METRICS_OPTION (&options->metrics),
         DV_SECURITY_OPTIONS (&options->curve),
+        {"exec", DV_OPTION_TEXT, "CMD",
+         "line jobs: run CMD (/bin/sh -c) per batch, lines in, one line out each", NULL,
+         0, 0, &options->exec},
+        {"exec-each", DV_OPTION_TEXT, "CMD",
+         "line jobs: run CMD per task, {} the line (quoted); stdout is the result", NULL,
+         0, 0, &options->exec_each},
+        {"retries", DV_OPTION_INTEGER, "N", "a line task is failed after N failed runs",
+         "3", 1, 100, &options->retries},
     };
     const dv_command_t command = {
         "worker",
-        "Square divvy task values and send the results to the sink.",
+        "Do divvy tasks and send the results to the sink: square integers, or\n"
+        "with --exec / --exec-each run a command on the lines of a line job.",
         table,
         sizeof table / sizeof table[0],
         DV_EXIT_CODES_HELP,
@@ -141,6 +158,15 @@ s_prepare (s_worker_t *self)
 {
     if (dv_dispatch_mode_parse (self->options.dispatch_text, &self->options.dispatch))
         return -1;
+    if (self->options.exec && self->options.exec_each) {
+        dv_log ("--exec and --exec-each cannot be used together");
+        return -1;
+    }
+    if ((self->options.exec && !*self->options.exec) ||
+        (self->options.exec_each && !*self->options.exec_each)) {
+        dv_log ("--%s: the command is empty", self->options.exec ? "exec" : "exec-each");
+        return -1;
+    }
     if (self->options.id) {
         size_t length = strlen (self->options.id);
         if (!dv_worker_id_valid (self->options.id, length)) {
@@ -164,7 +190,9 @@ s_prepare (s_worker_t *self)
     //  A CURVE client of the ventilator and the sink.
     if (dv_security_new (&self->security, &self->options.curve, true, false))
         return -1;
-    self->result_buffer = malloc (DV_RESULTS_SIZE (DV_BATCH_MAX, self->id_length));
+    self->result_buffer = malloc (
+        DV_MAX_OF (DV_RESULTS_SIZE (DV_BATCH_MAX, self->id_length),
+                   DV_LINE_RESULTS_SIZE (self->id_length, DV_LINE_RESULTS_BYTES)));
     if (!self->result_buffer) {
         dv_log ("out of memory");
         return -1;
@@ -386,6 +414,122 @@ s_send_results (s_worker_t *self, size_t size)
     return 0;
 }
 
+//  linework's wait: the command's pipes beside control, for 100 ms at most.
+//  -1 when the batch must go: a signal, the job over, a silent sink.
+static int
+s_wait_command (void *context, dv_exec_t *run)
+{
+    s_worker_t *self = context;
+    zmq_pollitem_t items[4] = {
+        {zsock_resolve (dv_session_socket (self->session)), 0, ZMQ_POLLIN, 0}};
+    int count = 1 + dv_exec_poll_items (run, items + 1);
+    //  Every pipe closed: only the reaping is left, a few ms at most.
+    int rc = zmq_poll (items, count, count == 1 ? 5 : S_POLL_MS);
+    if (dv_interrupted ())
+        return -1;
+    if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
+        dv_session_drain (self->session);
+    dv_exec_step (run);
+    if (s_job_over (self) || s_check_sink (self))
+        return -1;
+    return 0;
+}
+
+//  Sends a line batch's results, in as many messages as DV_LINE_RESULTS_BYTES
+//  needs (each entry checks alone at the sink).
+static int
+s_send_line_results (s_worker_t *self, const dv_lines_t *lines)
+{
+    const dv_linework_results_t *results = &self->line_results;
+    size_t offset = 0;
+    uint32_t index = 0;
+    while (index < lines->count) {
+        uint64_t first = lines->first_task + index;
+        size_t size = dv_line_results_encode_header (
+            lines->job_id, first, self->id, self->id_length, self->result_buffer);
+        size_t entries = 0;
+        uint32_t count = 0;
+        while (index < lines->count) {
+            size_t length = results->length[index];
+            if (entries + DV_LINE_RESULT_ENTRY_SIZE (length) > DV_LINE_RESULTS_BYTES)
+                break; //  the next message; one entry always fits
+            dv_line_t line;
+            dv_lines_next (lines, &offset, &line);
+            dv_line_result_t result = {
+                .status = results->status[index],
+                .tag = line.tag,
+                .input_digest = dv_line_digest (line.bytes, line.length),
+                .bytes = results->store + results->offset[index],
+                .length = length,
+            };
+            size_t wrote = dv_line_results_put (self->result_buffer + size, &result);
+            size += wrote;
+            entries += wrote;
+            count++;
+            index++;
+        }
+        dv_batch_put_count (self->result_buffer, count);
+        if (s_send_results (self, size))
+            return -1;
+    }
+    return 0;
+}
+
+//  Runs a line batch through --exec or --exec-each and sends its results.
+//  Returns -1 when it was abandoned (the job over, a signal, a silent sink).
+static int
+s_line_batch (s_worker_t *self, const uint8_t *data, size_t size)
+{
+    dv_lines_t lines;
+    if (dv_lines_decode (data, size, &lines)) {
+        self->malformed++;
+        dv_log_limited (&self->malformed_limit, "dropped a malformed task message");
+        return 0;
+    }
+    if (lines.job_id != self->job_id) {
+        self->job_id = lines.job_id;
+        dv_session_follow (self->session, lines.job_id, 0);
+    }
+    int64_t started_us = dv_now_us ();
+    self->last_batch_ms = started_us / 1000;
+    const dv_linework_config_t config = {
+        .exec = self->options.exec,
+        .exec_each = self->options.exec_each,
+        .retries = (int) self->options.retries,
+        .wait = s_wait_command,
+        .context = self,
+    };
+    int rc;
+    if (!config.exec && !config.exec_each) {
+        //  A worker for squares: it says so, and fails the tasks (the sink
+        //  reports them), rather than leave the job waiting on it.
+        char reason[128];
+        snprintf (reason, sizeof reason,
+                  "worker %.64s has no --exec or --exec-each to run a line task",
+                  self->id);
+        if (!self->kind_said)
+            dv_log ("%s: a line job's batch came, and this worker has no --exec or "
+                    "--exec-each (DIVVY_EXEC): failing its tasks",
+                    self->id);
+        self->kind_said = true;
+        rc = dv_linework_fail_all (&lines, reason, &self->line_results);
+    } else
+        rc = dv_linework_run (&config, &lines, &self->line_results);
+    if (rc)
+        return -1; //  abandoned: the sink asks again for its tasks
+    if (s_send_line_results (self, &lines))
+        return -1;
+    self->tasks_done += lines.count;
+    self->tasks_failed += self->line_results.failed;
+    self->batches_done++;
+    uint32_t batches = dv_credit_policy_after_batch (&self->credit, lines.count,
+                                                     dv_now_us () - started_us);
+    if (batches)
+        s_want (self, batches, false);
+    self->last_batch_ms = dv_now_ms ();
+    return 0;
+}
+
 static int
 s_run (s_worker_t *self)
 {
@@ -400,8 +544,27 @@ s_run (s_worker_t *self)
     while (!s_job_over (self)) {
         //  Work while there is work; poll only when the queue is empty.
         if (zmq_msg_recv (&message, zsock_resolve (self->tasks), ZMQ_DONTWAIT) >= 0) {
-            size_t size =
-                s_square_batch (self, zmq_msg_data (&message), zmq_msg_size (&message));
+            const uint8_t *data = zmq_msg_data (&message);
+            size_t message_size = zmq_msg_size (&message);
+            if (dv_message_kind (data, message_size) == DV_KIND_LINES) {
+                if (s_line_batch (self, data, message_size)) {
+                    rc = s_job_over (self) ? 0 : -1;
+                    break;
+                }
+                dv_session_drain (self->session);
+                drained_ms = self->last_batch_ms;
+                if (dv_interrupted () || s_check_sink (self)) {
+                    rc = -1;
+                    break;
+                }
+                continue;
+            }
+            if ((self->options.exec || self->options.exec_each) && !self->kind_said) {
+                dv_log ("%s: a squares job: --exec is not used, the values are squared",
+                        self->id);
+                self->kind_said = true;
+            }
+            size_t size = s_square_batch (self, data, message_size);
             if (size && s_send_results (self, size)) {
                 rc = s_job_over (self) ? 0 : -1;
                 break;
@@ -479,8 +642,13 @@ dv_worker_main (int argc, char **argv)
                     " (its ventilator went silent); squared %" PRIu64 " tasks",
                     self.id, job_id, self.tasks_done);
         else {
-            dv_log ("%s: job %" PRIu64 " complete; squared %" PRIu64 " tasks", self.id,
-                    job_id, self.tasks_done);
+            if (self.options.exec || self.options.exec_each)
+                dv_log ("%s: job %" PRIu64 " complete; ran %" PRIu64 " tasks, %" PRIu64
+                        " failed",
+                        self.id, job_id, self.tasks_done, self.tasks_failed);
+            else
+                dv_log ("%s: job %" PRIu64 " complete; squared %" PRIu64 " tasks",
+                        self.id, job_id, self.tasks_done);
             exit_code = DV_EXIT_OK;
         }
     } else if (self.dispatch_refused)
@@ -494,5 +662,6 @@ dv_worker_main (int argc, char **argv)
     dv_worker_observe_destroy (&self.observe);
     dv_security_destroy (&self.security);
     free (self.result_buffer);
+    dv_linework_results_free (&self.line_results);
     return exit_code;
 }

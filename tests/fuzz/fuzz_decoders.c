@@ -97,7 +97,8 @@ s_reference_kind (const uint8_t *data, size_t size)
                 return 0;
             uint64_t task_count = s_load (data + 16, 8);
             uint8_t options = data[24];
-            if (!task_count || options > 1 || !s_zero (data + 25, 3) ||
+            //  Options: bit 0 a range, bit 1 lines, not both.
+            if (!task_count || options > 2 || !s_zero (data + 25, 3) ||
                 !s_load (data + 28, 4))
                 return 0;
             //  A range: no sum of squares, no input digest, no tag key; its
@@ -106,7 +107,10 @@ s_reference_kind (const uint8_t *data, size_t size)
                 (!s_zero (data + 40, 56) ||
                  !s_reference_range_fits ((int64_t) s_load (data + 32, 8), task_count)))
                 return 0;
-            if (options == 0 && s_zero (data + 80, 16))
+            if (options != 1 && s_zero (data + 80, 16))
+                return 0;
+            //  Lines: no sum of squares.
+            if (options == 2 && !s_zero (data + 40, 32))
                 return 0;
             return DV_KIND_ANNOUNCE;
         }
@@ -126,6 +130,50 @@ s_reference_kind (const uint8_t *data, size_t size)
                 !s_reference_id_valid (data + 33, id_length))
                 return 0;
             return DV_KIND_RESULTS;
+        }
+        case DV_KIND_LINES: {
+            //  Entries of (tag u64, length u32, bytes) to the end, exactly;
+            //  each line at most 65536 bytes without NUL or newline; 1 MiB
+            //  of entries at most.
+            if (!job_id || count < 1 || count > 65536 || size < 24 ||
+                size - 24 > ((size_t) 1 << 20) ||
+                !s_reference_span_valid (s_load (data + 16, 8), count))
+                return 0;
+            size_t at = 24;
+            for (uint64_t index = 0; index < count; index++) {
+                if (size - at < 12)
+                    return 0;
+                uint64_t length = s_load (data + at + 8, 4);
+                if (length > 65536 || length > size - at - 12)
+                    return 0;
+                for (uint64_t byte = 0; byte < length; byte++)
+                    if (data[at + 12 + byte] == 0 || data[at + 12 + byte] == '\n')
+                        return 0;
+                at += 12 + length;
+            }
+            return at == size ? DV_KIND_LINES : 0;
+        }
+        case DV_KIND_LINE_RESULTS: {
+            if (!job_id || count < 1 || count > 65536 || size < 25 ||
+                !s_reference_span_valid (s_load (data + 16, 8), count))
+                return 0;
+            size_t id_length = data[24];
+            if (size < 25 + id_length || !s_reference_id_valid (data + 25, id_length) ||
+                size - 25 - id_length > ((size_t) 1 << 20))
+                return 0;
+            size_t at = 25 + id_length;
+            for (uint64_t index = 0; index < count; index++) {
+                if (size - at < 21 || data[at] > 1)
+                    return 0;
+                uint64_t length = s_load (data + at + 17, 4);
+                if (length > 65536 || length > size - at - 21)
+                    return 0;
+                for (uint64_t byte = 0; byte < length; byte++)
+                    if (data[at + 21 + byte] == 0 || data[at + 21 + byte] == '\n')
+                        return 0;
+                at += 21 + length;
+            }
+            return at == size ? DV_KIND_LINE_RESULTS : 0;
         }
         case DV_KIND_KILL:
             return size == 24 && !count && job_id && s_load (data + 16, 8) ? DV_KIND_KILL
@@ -269,6 +317,53 @@ s_check_results (const uint8_t *data, size_t size, const dv_results_t *results)
 }
 
 static void
+s_check_lines (const uint8_t *data, size_t size, const dv_lines_t *lines)
+{
+    FUZZ_CHECK (lines->job_id && lines->count >= 1 && lines->count <= DV_BATCH_MAX);
+    FUZZ_CHECK (s_inside (lines->entries, lines->entries_size, data, size));
+    uint8_t *encoded = s_buffer (size);
+    size_t encoded_size =
+        dv_lines_encode_header (lines->job_id, lines->first_task, encoded);
+    size_t offset = 0;
+    for (uint32_t index = 0; index < lines->count; index++) {
+        dv_line_t line;
+        dv_lines_next (lines, &offset, &line);
+        FUZZ_CHECK (s_inside (line.bytes, line.length, data, size));
+        FUZZ_CHECK (line.length <= DV_LINE_MAX);
+        FUZZ_CHECK (encoded_size + DV_LINE_ENTRY_SIZE (line.length) <= size);
+        encoded_size +=
+            dv_lines_put_line (encoded + encoded_size, line.tag, line.bytes, line.length);
+    }
+    dv_batch_put_count (encoded, lines->count);
+    s_check_same (encoded, encoded_size, data, size);
+    free (encoded);
+}
+
+static void
+s_check_line_results (const uint8_t *data, size_t size, const dv_line_results_t *results)
+{
+    FUZZ_CHECK (results->job_id && results->count >= 1 && results->count <= DV_BATCH_MAX);
+    FUZZ_CHECK (s_inside (results->worker_id, results->worker_id_length, data, size));
+    FUZZ_CHECK (s_inside (results->entries, results->entries_size, data, size));
+    uint8_t *encoded = s_buffer (size);
+    size_t encoded_size = dv_line_results_encode_header (
+        results->job_id, results->first_task, results->worker_id,
+        results->worker_id_length, encoded);
+    size_t offset = 0;
+    for (uint32_t index = 0; index < results->count; index++) {
+        dv_line_result_t result;
+        dv_line_results_next (results, &offset, &result);
+        FUZZ_CHECK (s_inside (result.bytes, result.length, data, size));
+        FUZZ_CHECK (result.status == DV_LINE_OK || result.status == DV_LINE_FAILED);
+        FUZZ_CHECK (encoded_size + DV_LINE_RESULT_ENTRY_SIZE (result.length) <= size);
+        encoded_size += dv_line_results_put (encoded + encoded_size, &result);
+    }
+    dv_batch_put_count (encoded, results->count);
+    s_check_same (encoded, encoded_size, data, size);
+    free (encoded);
+}
+
+static void
 s_check_heartbeat (const uint8_t *data, size_t size, const dv_heartbeat_t *heartbeat)
 {
     FUZZ_CHECK (
@@ -372,6 +467,20 @@ s_decode_all (const uint8_t *data, size_t size, bool check_views)
         verdicts++;
         if (check_views)
             s_check_results (data, size, &results);
+    }
+    dv_lines_t lines;
+    if (dv_lines_decode (data, size, &lines) == 0) {
+        accepted = DV_KIND_LINES;
+        verdicts++;
+        if (check_views)
+            s_check_lines (data, size, &lines);
+    }
+    dv_line_results_t line_results;
+    if (dv_line_results_decode (data, size, &line_results) == 0) {
+        accepted = DV_KIND_LINE_RESULTS;
+        verdicts++;
+        if (check_views)
+            s_check_line_results (data, size, &line_results);
     }
     dv_heartbeat_t heartbeat;
     if (dv_heartbeat_decode (data, size, &heartbeat) == 0) {

@@ -24,6 +24,7 @@ I64_MAX = 2**63 - 1
 I64_MIN = -(2**63)
 
 ANNOUNCE, TASKS, RESULTS, KILL, HEARTBEAT, CREDIT, RESEND, WANT, REFUSE = range(1, 10)
+LINES, LINE_RESULTS = 10, 11
 VERSION = 2
 
 
@@ -67,6 +68,21 @@ def results(job_id, first, values, worker=b"w", count=None, squares=None, id_len
     return (header(RESULTS, count, job_id) + struct.pack("<QQB", first, tag, id_length)
             + worker
             + b"".join(entry(v, s) for v, s in zip(values, squares)))
+
+
+def lines(job_id, first, texts, count=None, tags=None):
+    count = len(texts) if count is None else count
+    body = b"".join(struct.pack("<QI", (tags or [0] * len(texts))[i], len(t)) + t
+                    for i, t in enumerate(texts))
+    return header(LINES, count, job_id) + struct.pack("<Q", first) + body
+
+
+def line_results(job_id, first, entries, worker=b"w", count=None):
+    """entries: (status, tag, digest, bytes) each."""
+    count = len(entries) if count is None else count
+    body = b"".join(struct.pack("<BQQI", st, tag, dg, len(b)) + b for st, tag, dg, b in entries)
+    return (header(LINE_RESULTS, count, job_id) + struct.pack("<QB", first, len(worker))
+            + worker + body)
 
 
 def heartbeat(job_id, state, received, total, shape=None, pad=bytes(7)):
@@ -144,6 +160,14 @@ def decoder_seeds():
         "resend-one": resend(5, [(100, 28)]),
         "resend-last-id": resend(5, [(U64_MAX - 1, 1)]),
         "resend-64": resend(6, [(i * 10, 5) for i in range(64)]),
+        "announce-lines": announce(13, 100, expected_sum=0, input_digest=0x1234,
+                                   options=2),
+        "lines-one": lines(1, 0, [b"hello"]),
+        "lines-empty-line": lines(2, 5, [b"", b"a b\tc", b"\xff\xfe"], tags=[1, 2, 3]),
+        "lines-last-ids": lines(3, U64_MAX - 2, [b"x", b"y"]),
+        "line-results-one": line_results(1, 0, [(0, 7, 8, b"HELLO")]),
+        "line-results-failed": line_results(2, 9, [(1, 1, 2, b"exit status 1"),
+                                                   (0, 3, 4, b"")], worker=long_id),
     }
     bad = {
         "empty": b"",
@@ -154,6 +178,19 @@ def decoder_seeds():
         "flags": kill(1)[:2] + b"\1\0" + kill(1)[4:],
         "kind-0": header(0, 0, 1),
         "kind-10": header(10, 0, 1) + bytes(24),
+        "kind-12": header(12, 1, 1) + bytes(24),
+        "lines-count-more": lines(1, 0, [b"a"], count=2),
+        "lines-count-less": lines(1, 0, [b"a", b"b"], count=1),
+        "lines-nul": lines(1, 0, [b"a\0b"]),
+        "lines-newline": lines(1, 0, [b"a\nb"]),
+        "lines-length-past": lines(1, 0, [b"abc"])[:-1],
+        "lines-job-0": lines(0, 0, [b"a"]),
+        "line-results-status-2": line_results(1, 0, [(2, 0, 0, b"a")]),
+        "line-results-nul": line_results(1, 0, [(0, 0, 0, b"a\0")]),
+        "line-results-bad-id": line_results(1, 0, [(0, 0, 0, b"a")], worker=b"a b"),
+        "line-results-trailing": line_results(1, 0, [(0, 0, 0, b"a")]) + b"z",
+        "announce-lines-range": announce(13, 100, range_start=1, options=3),
+        "announce-lines-sum": announce(13, 100, expected_sum=5, options=2),
         "announce-short": announce(1, 10)[:-1],
         "announce-long": announce(1, 10) + b"\0",
         "announce-count": announce(1, 10, count=1),
@@ -307,6 +344,30 @@ def job_seeds():
     return {"seed-" + name: data for name, data in seeds.items()}
 
 
+def line_seeds():
+    """Scripts for fuzz_lines.c: task count - 1, budget / 32 - 1, then ops of
+    (first, count - 1, failed bits, flags, seed)."""
+    def script(tasks, budget, ops):
+        return bytes([tasks - 1, budget]) + b"".join(bytes(op) for op in ops)
+    seeds = {
+        "in-order": script(40, 10, [(i, 3, 0, 0, i) for i in range(0, 40, 4)]),
+        "reverse": script(40, 255, [(i, 3, 0, 0x30, i) for i in range(36, -1, -4)]),
+        "reverse-small-budget": script(40, 0, [(i, 3, 0, 0, i) for i in range(36, -1, -4)]
+                                       + [(i, 3, 0, 0, i) for i in range(0, 40, 4)]),
+        "failed-duplicates": script(20, 4, [(0, 7, 0x55, 0, 1), (4, 7, 0x0f, 0, 2),
+                                            (8, 15, 0xff, 0, 3), (0, 15, 0, 0, 4),
+                                            (16, 3, 0, 0, 5)]),
+        "bad-tag-past-other": script(30, 8, [(3, 4, 0, 1, 7), (25, 9, 0, 2, 0),
+                                             (0, 4, 0, 4, 0), (0, 15, 0, 0, 1),
+                                             (15, 15, 0, 0, 2)]),
+        "skip-ordered-check": script(50, 0, [(40, 9, 0, 8, 1), (20, 15, 3, 8, 2),
+                                             (0, 15, 0, 0, 3), (15, 15, 0, 8, 4),
+                                             (35, 15, 0, 0, 5)]),
+        "one-task": script(1, 0, [(0, 0, 1, 0, 9), (0, 0, 0, 0, 9)]),
+    }
+    return {"seed-" + name: data for name, data in seeds.items()}
+
+
 def write(folder, seeds):
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("seed-*"):
@@ -320,3 +381,4 @@ def write(folder, seeds):
 if __name__ == "__main__":
     write(HERE / "corpus" / "decoders", decoder_seeds())
     write(HERE / "corpus" / "job", job_seeds())
+    write(HERE / "corpus" / "lines", line_seeds())

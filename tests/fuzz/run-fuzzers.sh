@@ -3,7 +3,7 @@
 #
 # Sets up a clang build in BUILD_DIR (default: build-fuzz at the repo root;
 # an existing one is reused) with AddressSanitizer and UBSan, builds
-# fuzz-decoders and fuzz-job (tests/fuzz/meson.build adds -fsanitize=fuzzer to
+# fuzz-decoders, fuzz-job and fuzz-lines (tests/fuzz/meson.build adds -fsanitize=fuzzer to
 # them), and runs each for SECONDS seconds on a scratch copy of its seed
 # corpus: the repo's corpus never grows. Prints one line per fuzzer with the
 # executions run, from libFuzzer's final stats.
@@ -23,7 +23,7 @@ if [[ ! $seconds =~ ^[1-9][0-9]*$ ]] || (($# > 2)); then
 fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${2:-$root/build-fuzz}
-targets=(decoders job)
+targets=(decoders job lines)
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

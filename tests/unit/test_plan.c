@@ -51,11 +51,16 @@ static void
 test_auto_sizes (void **state)
 {
     (void) state;
-    assert_int_equal (dv_plan_batch_size (100, 1, 0), 6); //  100 / 16
-    assert_int_equal (dv_plan_batch_size (100, 0, 0), 6); //  0 workers: 1
-    assert_int_equal (dv_plan_batch_size (100, 4, 0), 1); //  at least 1
-    assert_int_equal (dv_plan_batch_size (UINT64_MAX, 1, 0), 1024);
-    assert_int_equal (dv_plan_batch_size (100, 1, 7), 7); //  given: as is
+    assert_int_equal (dv_plan_batch_size (100, 1, 0, false), 6); //  100 / 16
+    assert_int_equal (dv_plan_batch_size (100, 0, 0, false), 6); //  0 workers: 1
+    assert_int_equal (dv_plan_batch_size (100, 4, 0, false), 1); //  at least 1
+    assert_int_equal (dv_plan_batch_size (UINT64_MAX, 1, 0, false), 1024);
+    assert_int_equal (dv_plan_batch_size (100, 1, 7, false), 7); //  given: as is
+    //  A line job's batches grow further: a command starts per batch.
+    assert_int_equal (dv_plan_batch_size (100, 1, 0, true), 6);
+    assert_int_equal (dv_plan_batch_size (1000000, 2, 0, true), 31250);
+    assert_int_equal (dv_plan_batch_size (UINT64_MAX, 1, 0, true), DV_BATCH_MAX);
+    assert_int_equal (dv_plan_batch_size (100, 1, 7, true), 7);
     assert_int_equal (dv_plan_window_tasks (1, 0), 4096 * 1);
     assert_int_equal (dv_plan_window_tasks (16, 0), 65536);
     assert_int_equal (dv_plan_window_tasks (1024, 0), 65536);       //  64 batches

@@ -5,6 +5,7 @@
     "path:line: reason" message itself is checked. Expected sums are literals
     computed with Python's big integers.
 */
+#include "protocol.h"
 #include "source.h"
 #include "exact.h"
 #include "log.h"
@@ -320,6 +321,116 @@ test_file_changed (void **state)
     dv_source_free (&source);
 }
 
+//  Reads path as a line job into source with stderr caught in s_logged.
+static int
+s_read_lines (dv_source_t *source, const char *path)
+{
+    char log_path[sizeof s_directory + 32];
+    snprintf (log_path, sizeof log_path, "%s/stderr.txt", s_directory);
+    fflush (stderr);
+    int saved = dup (STDERR_FILENO);
+    int log_fd = open (log_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true (saved >= 0 && log_fd >= 0);
+    dup2 (log_fd, STDERR_FILENO);
+    int rc = dv_source_read_lines (source, path);
+    fflush (stderr);
+    dup2 (saved, STDERR_FILENO);
+    close (saved);
+    ssize_t size = pread (log_fd, s_logged, sizeof s_logged - 1, 0);
+    s_logged[size > 0 ? size : 0] = '\0';
+    close (log_fd);
+    unlink (log_path);
+    return rc;
+}
+
+static void
+s_expect_line (dv_source_t *source, uint64_t task_id, const char *expected)
+{
+    const char *bytes;
+    size_t length;
+    assert_int_equal (dv_source_read_line (source, task_id, &bytes, &length), 0);
+    assert_int_equal (length, strlen (expected));
+    assert_memory_equal (bytes, expected, length);
+}
+
+//  Every line is a task, empty ones too, a last one without a newline too;
+//  the digest is over the lines' digests; lines are read again in any
+//  order, the one read last at once (a batch's byte budget holds it).
+static void
+test_lines_read_again (void **state)
+{
+    (void) state;
+    enum { LINES = 5000 };
+    static char text[LINES * 16];
+    size_t length = 0;
+    for (int line = 0; line < LINES; line++)
+        length += (size_t) snprintf (text + length, sizeof text - length,
+                                     line % 5 ? "line %d\n" : "\n", line);
+    length += (size_t) snprintf (text + length, sizeof text - length, "last");
+    dv_source_t source;
+    assert_int_equal (s_read_lines (&source, s_write (text)), 0);
+    assert_int_equal (source.count, LINES + 1);
+    assert_true (source.is_lines);
+    dv_digest_t digest;
+    dv_digest_init (&digest);
+    for (int line = 0; line < LINES; line++) {
+        char expected[32];
+        snprintf (expected, sizeof expected, line % 5 ? "line %d" : "", line);
+        dv_digest_add (&digest, (int64_t) dv_line_digest (expected, strlen (expected)));
+    }
+    dv_digest_add (&digest, (int64_t) dv_line_digest ("last", 4));
+    assert_int_equal (dv_source_digest (&source), digest.state);
+    uint64_t seed = 5;
+    for (int probe = 0; probe < 2000; probe++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        uint64_t task = (seed >> 33) % LINES;
+        char expected[32];
+        snprintf (expected, sizeof expected, task % 5 ? "line %d" : "", (int) task);
+        s_expect_line (&source, task, expected);
+        s_expect_line (&source, task, expected); //  held: the same again
+    }
+    s_expect_line (&source, LINES, "last");
+    assert_false (source.failed);
+    dv_source_free (&source);
+}
+
+//  A line over DV_LINE_MAX, or holding a NUL: refused, naming the line.
+static void
+test_lines_refused (void **state)
+{
+    (void) state;
+    static char text[DV_LINE_MAX + 64];
+    memset (text, 'a', sizeof text);
+    memcpy (text, "ok\n", 3);
+    text[3 + DV_LINE_MAX] = '\n'; //  line 2: exactly DV_LINE_MAX bytes
+    memcpy (text + 4 + DV_LINE_MAX, "b\n", 3);
+    dv_source_t source;
+    const char *path = s_write (text);
+    assert_int_equal (s_read_lines (&source, path), 0);
+    assert_int_equal (source.count, 3);
+    dv_source_free (&source);
+    text[3 + DV_LINE_MAX] = 'a'; //  now DV_LINE_MAX + 2 bytes
+    path = s_write (text);
+    assert_int_equal (s_read_lines (&source, path), -1);
+    assert_null (source.file);
+    char expected[512];
+    snprintf (expected, sizeof expected,
+              "test: %s:2: the line is %d bytes, over the %d-byte limit of a task line "
+              "(DV_LINE_MAX)\n",
+              path, DV_LINE_MAX + 2, DV_LINE_MAX);
+    assert_string_equal (s_logged, expected);
+    //  A NUL: s_write takes a C string, so write it by hand.
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    assert_int_equal (fwrite ("a\nb\0c\n", 1, 6, file), 6);
+    assert_int_equal (fclose (file), 0);
+    assert_int_equal (s_read_lines (&source, path), -1);
+    snprintf (expected, sizeof expected,
+              "test: %s:2: the line holds a NUL byte (task lines are text)\n", path);
+    assert_string_equal (s_logged, expected);
+    assert_int_equal (s_read_lines (&source, s_write ("")), -1);
+}
+
 int
 main (void)
 {
@@ -336,6 +447,8 @@ main (void)
         cmocka_unit_test (test_file_seeks),
         cmocka_unit_test (test_stdin_spooled),
         cmocka_unit_test (test_file_changed),
+        cmocka_unit_test (test_lines_read_again),
+        cmocka_unit_test (test_lines_refused),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
