@@ -102,6 +102,7 @@ typedef struct {
     dv_output_t *output;
     dv_ordered_t *ordered; //  --ordered, or NULL
     uint64_t deferred;     //  line result messages over --ordered-budget, dropped
+    uint64_t dropped_end;  //  one past the last task of those (known lost)
     dv_progress_t progress;
     dv_rate_limit_t malformed_limit;
     dv_rate_limit_t resend_limit;
@@ -511,6 +512,8 @@ s_on_line_results (s_sink_t *self, const uint8_t *data, size_t size, int source_
     //  Over --ordered's budget: not taken, not counted; RESEND brings it again.
     if (self->ordered && !dv_ordered_fits (self->ordered, &results)) {
         self->deferred++;
+        if (results.first_task + results.count > self->dropped_end)
+            self->dropped_end = results.first_task + results.count;
         return;
     }
     dv_job_take_t taken = dv_job_take_lines (self->job, &results,
@@ -565,6 +568,23 @@ s_stall_timeout_ms (s_sink_t *self)
                                                        : self->options.resend_after_ms;
 }
 
+//  Cuts ranges to their first tasks_max tasks; returns how many ranges are
+//  left and sets *task_total to their tasks.
+static uint32_t
+s_within (dv_range_t *ranges, uint32_t range_count, uint64_t tasks_max,
+          uint64_t *task_total)
+{
+    uint64_t total = 0;
+    uint32_t index = 0;
+    for (; index < range_count && total < tasks_max; index++) {
+        if (ranges[index].task_count > tasks_max - total)
+            ranges[index].task_count = tasks_max - total;
+        total += ranges[index].task_count;
+    }
+    *task_total = total;
+    return index;
+}
+
 //  Notes when the gap at first_missing moved, or first had results past it.
 //  While stdout is full the results that would fill it wait in libzmq:
 //  no loss, so the clock starts again.
@@ -605,6 +625,15 @@ s_check_stall (s_sink_t *self)
                                             DV_RESEND_RANGES_MAX, &task_total);
     if (continuing && !range_count)
         self->asked_count = 0; //  the recovery is over
+    //  What --ordered dropped past its budget is lost for sure: ask for it
+    //  at once, from the first missing task on, a budget's worth at a time.
+    if (!range_count && !self->asked_count &&
+        self->job->first_missing < self->dropped_end) {
+        self->recovery_end = self->dropped_end;
+        range_count = dv_job_missing_below (self->job, self->recovery_end, ranges,
+                                            DV_RESEND_RANGES_MAX, &task_total);
+        continuing = range_count != 0; //  the summary counts them: no log
+    }
     if (!range_count) {
         if (now - self->resend_ms < timeout_ms)
             return;
@@ -628,6 +657,9 @@ s_check_stall (s_sink_t *self)
         if (!range_count)
             return;
     }
+    if (self->ordered)
+        range_count = s_within (ranges, range_count,
+                                dv_ordered_resend_tasks (self->ordered), &task_total);
     //  What must come back before the next one: the ranges below where
     //  results had reached (the ventilator sends none it never sent).
     self->asked_count = 0;
@@ -757,6 +789,7 @@ s_forget_job (s_sink_t *self)
     self->worker_left = false;
     self->asked_count = 0;
     self->recovery_end = 0;
+    self->dropped_end = 0;
     self->progress_received = 0;
     self->resends = 0;
     self->tasks_requested = 0;
