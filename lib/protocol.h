@@ -10,6 +10,7 @@
 #ifndef DV_PROTOCOL_H_INCLUDED
 #define DV_PROTOCOL_H_INCLUDED
 
+#include "divvy.h"
 #include "exact.h"
 #include "tag.h"
 
@@ -70,8 +71,9 @@ typedef enum {
 
 //  Line jobs (--lines): opaque tasks and results, one line of bytes each.
 //  The longest task line and the longest result line (or failure reason),
-//  in bytes, without the newline; neither holds a NUL or a newline.
-#define DV_LINE_MAX 65536
+//  in bytes, without the newline; neither holds a NUL or a newline. The
+//  public header (api/divvy.h) gives it to C API workers.
+#define DV_LINE_MAX DIVVY_LINE_MAX
 //  The most bytes of entries in one LINES batch: the ventilator closes a
 //  batch at its task count or at this budget, whichever comes first. One
 //  entry of the longest line always fits.

@@ -150,6 +150,22 @@ s_tag_matches (const dv_job_t *self, const dv_results_t *results)
     return false;
 }
 
+//  After a batch's fresh results are in, of either kind: the counts, the
+//  worker's share and the end of the job.
+static dv_job_take_t
+s_taken (dv_job_t *self, const char *worker_id, size_t worker_id_length, uint64_t fresh)
+{
+    dv_seen_settle (&self->seen);
+    self->received = self->seen.received;
+    self->first_missing = self->seen.first_missing;
+    self->received_end = self->seen.received_end;
+    if (fresh)
+        s_count_worker (self, worker_id, worker_id_length, fresh);
+    if (dv_job_complete (self) && !self->finished_us)
+        self->finished_us = dv_now_us ();
+    return DV_JOB_TAKEN;
+}
+
 dv_job_take_t
 dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_result,
              void *context)
@@ -190,15 +206,7 @@ dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_r
         if (on_result)
             on_result (context, value, square);
     }
-    dv_seen_settle (&self->seen);
-    self->received = self->seen.received;
-    self->first_missing = self->seen.first_missing;
-    self->received_end = self->seen.received_end;
-    if (fresh)
-        s_count_worker (self, results->worker_id, results->worker_id_length, fresh);
-    if (dv_job_complete (self) && !self->finished_us)
-        self->finished_us = dv_now_us ();
-    return DV_JOB_TAKEN;
+    return s_taken (self, results->worker_id, results->worker_id_length, fresh);
 }
 
 //  Whether a line result's tag is its task's and its line's, under the
@@ -266,15 +274,7 @@ dv_job_take_lines (dv_job_t *self, const dv_line_results_t *results,
         if (on_line)
             on_line (context, task_id, result.status, result.bytes, result.length);
     }
-    dv_seen_settle (&self->seen);
-    self->received = self->seen.received;
-    self->first_missing = self->seen.first_missing;
-    self->received_end = self->seen.received_end;
-    if (fresh)
-        s_count_worker (self, results->worker_id, results->worker_id_length, fresh);
-    if (dv_job_complete (self) && !self->finished_us)
-        self->finished_us = dv_now_us ();
-    return DV_JOB_TAKEN;
+    return s_taken (self, results->worker_id, results->worker_id_length, fresh);
 }
 
 bool

@@ -102,6 +102,7 @@ typedef struct {
     dv_output_t *output;
     dv_ordered_t *ordered; //  --ordered, or NULL
     uint64_t deferred;     //  line result messages over --ordered-budget, dropped
+    uint64_t dropped_end;  //  one past the last task of those (known lost)
     dv_progress_t progress;
     dv_rate_limit_t malformed_limit;
     dv_rate_limit_t resend_limit;
@@ -421,29 +422,32 @@ s_results_refused (s_sink_t *self, const dv_results_t *results, const char *key)
     return true;
 }
 
-static void
-s_on_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
-              const char *key)
+//  Whether a decoded batch of either kind may be taken: refused under CURVE
+//  roles, or late for a finished job (harmless duplicates), or for an
+//  unknown one, it may not.
+static bool
+s_results_takeable (s_sink_t *self, const dv_results_t *common, const char *key)
 {
-    dv_results_t results;
-    if (dv_results_decode (data, size, &results)) {
-        s_malformed (self, "bad result batch");
-        return;
-    }
-    if (s_results_refused (self, &results, key))
-        return;
+    if (s_results_refused (self, common, key))
+        return false;
     if (!self->job || self->state != DV_STATE_RUNNING) {
-        //  Late results of a finished job are harmless duplicates.
-        if (self->job && results.job_id == self->job->announce.job_id)
-            self->job->duplicates += results.count;
+        if (self->job && common->job_id == self->job->announce.job_id)
+            self->job->duplicates += common->count;
         else
             s_malformed (self, "results for an unknown job");
-        return;
+        return false;
     }
-    dv_job_take_t taken = dv_job_take (
-        self->job, &results, self->options.quiet ? NULL : dv_output_result, self->output);
+    return true;
+}
+
+//  What follows a batch's take, whatever its kind: why it was not taken, or
+//  the trace, the worker's id and the credit.
+static void
+s_on_taken (s_sink_t *self, dv_job_take_t taken, const char *bad_tag,
+            const dv_results_t *common, int source_fd, const char *key)
+{
     if (taken == DV_JOB_BAD_TAG) {
-        s_malformed (self, "results whose values are not their tasks' (wrong tag)");
+        s_malformed (self, bad_tag);
         return;
     }
     if (taken == DV_JOB_BEYOND_WINDOW) {
@@ -455,7 +459,7 @@ s_on_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
         s_malformed (self, "results that do not fit the job");
         return;
     }
-    dv_trace_batch (&self->trace, results.first_task, results.count,
+    dv_trace_batch (&self->trace, common->first_task, common->count,
                     dv_trace_clock (&self->trace));
     if (self->job->others && !self->others_said) {
         dv_log ("more than %d worker ids: the results of the others are counted "
@@ -464,11 +468,28 @@ s_on_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
         self->others_said = true;
     }
     if (self->job->last_worker && self->job->last_worker != self->job->others) {
-        s_check_source (self, self->job->last_worker, &results, source_fd);
-        dv_roles_bind_id (self->roles, key, results.worker_id, results.worker_id_length);
+        s_check_source (self, self->job->last_worker, common, source_fd);
+        dv_roles_bind_id (self->roles, key, common->worker_id, common->worker_id_length);
     }
     if (self->job->received - self->credited >= self->job->announce.credit_step)
         s_publish_credit (self);
+}
+
+static void
+s_on_results (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
+              const char *key)
+{
+    dv_results_t results;
+    if (dv_results_decode (data, size, &results)) {
+        s_malformed (self, "bad result batch");
+        return;
+    }
+    if (!s_results_takeable (self, &results, key))
+        return;
+    dv_job_take_t taken = dv_job_take (
+        self->job, &results, self->options.quiet ? NULL : dv_output_result, self->output);
+    s_on_taken (self, taken, "results whose values are not their tasks' (wrong tag)",
+                &results, source_fd, key);
 }
 
 static void
@@ -486,18 +507,13 @@ s_on_line_results (s_sink_t *self, const uint8_t *data, size_t size, int source_
                            .count = results.count,
                            .worker_id = results.worker_id,
                            .worker_id_length = results.worker_id_length};
-    if (s_results_refused (self, &common, key))
+    if (!s_results_takeable (self, &common, key))
         return;
-    if (!self->job || self->state != DV_STATE_RUNNING) {
-        if (self->job && results.job_id == self->job->announce.job_id)
-            self->job->duplicates += results.count;
-        else
-            s_malformed (self, "results for an unknown job");
-        return;
-    }
     //  Over --ordered's budget: not taken, not counted; RESEND brings it again.
     if (self->ordered && !dv_ordered_fits (self->ordered, &results)) {
         self->deferred++;
+        if (results.first_task + results.count > self->dropped_end)
+            self->dropped_end = results.first_task + results.count;
         return;
     }
     dv_job_take_t taken = dv_job_take_lines (self->job, &results,
@@ -506,33 +522,8 @@ s_on_line_results (s_sink_t *self, const uint8_t *data, size_t size, int source_
                                                                  : dv_output_line,
                                              self->ordered ? (void *) self->ordered
                                                            : (void *) self->output);
-    if (taken == DV_JOB_BAD_TAG) {
-        s_malformed (self, "line results whose tags are not their tasks' lines'");
-        return;
-    }
-    if (taken == DV_JOB_BEYOND_WINDOW) {
-        s_malformed (self, "results past the window (DV_WINDOW_SPAN tasks beyond the "
-                           "first missing one)");
-        return;
-    }
-    if (taken != DV_JOB_TAKEN) {
-        s_malformed (self, "results that do not fit the job");
-        return;
-    }
-    dv_trace_batch (&self->trace, results.first_task, results.count,
-                    dv_trace_clock (&self->trace));
-    if (self->job->others && !self->others_said) {
-        dv_log ("more than %d worker ids: the results of the others are counted "
-                "under '" DV_WORKER_IDS_OTHERS "'",
-                DV_WORKER_IDS_MAX);
-        self->others_said = true;
-    }
-    if (self->job->last_worker && self->job->last_worker != self->job->others) {
-        s_check_source (self, self->job->last_worker, &common, source_fd);
-        dv_roles_bind_id (self->roles, key, results.worker_id, results.worker_id_length);
-    }
-    if (self->job->received - self->credited >= self->job->announce.credit_step)
-        s_publish_credit (self);
+    s_on_taken (self, taken, "line results whose tags are not their tasks' lines'",
+                &common, source_fd, key);
 }
 
 //  Takes more results only while stdout keeps up (--quiet writes none).
@@ -577,6 +568,23 @@ s_stall_timeout_ms (s_sink_t *self)
                                                        : self->options.resend_after_ms;
 }
 
+//  Cuts ranges to their first tasks_max tasks; returns how many ranges are
+//  left and sets *task_total to their tasks.
+static uint32_t
+s_within (dv_range_t *ranges, uint32_t range_count, uint64_t tasks_max,
+          uint64_t *task_total)
+{
+    uint64_t total = 0;
+    uint32_t index = 0;
+    for (; index < range_count && total < tasks_max; index++) {
+        if (ranges[index].task_count > tasks_max - total)
+            ranges[index].task_count = tasks_max - total;
+        total += ranges[index].task_count;
+    }
+    *task_total = total;
+    return index;
+}
+
 //  Notes when the gap at first_missing moved, or first had results past it.
 //  While stdout is full the results that would fill it wait in libzmq:
 //  no loss, so the clock starts again.
@@ -617,6 +625,15 @@ s_check_stall (s_sink_t *self)
                                             DV_RESEND_RANGES_MAX, &task_total);
     if (continuing && !range_count)
         self->asked_count = 0; //  the recovery is over
+    //  What --ordered dropped past its budget is lost for sure: ask for it
+    //  at once, from the first missing task on, a budget's worth at a time.
+    if (!range_count && !self->asked_count &&
+        self->job->first_missing < self->dropped_end) {
+        self->recovery_end = self->dropped_end;
+        range_count = dv_job_missing_below (self->job, self->recovery_end, ranges,
+                                            DV_RESEND_RANGES_MAX, &task_total);
+        continuing = range_count != 0; //  the summary counts them: no log
+    }
     if (!range_count) {
         if (now - self->resend_ms < timeout_ms)
             return;
@@ -640,6 +657,9 @@ s_check_stall (s_sink_t *self)
         if (!range_count)
             return;
     }
+    if (self->ordered)
+        range_count = s_within (ranges, range_count,
+                                dv_ordered_resend_tasks (self->ordered), &task_total);
     //  What must come back before the next one: the ranges below where
     //  results had reached (the ventilator sends none it never sent).
     self->asked_count = 0;
@@ -769,6 +789,7 @@ s_forget_job (s_sink_t *self)
     self->worker_left = false;
     self->asked_count = 0;
     self->recovery_end = 0;
+    self->dropped_end = 0;
     self->progress_received = 0;
     self->resends = 0;
     self->tasks_requested = 0;

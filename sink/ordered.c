@@ -26,6 +26,8 @@ struct dv_ordered_t {
     size_t held_bytes;
     size_t held_max;
     uint64_t unordered;
+    uint64_t taken;       //  results taken, held or not
+    uint64_t taken_bytes; //  and their bytes
 };
 
 dv_ordered_t *
@@ -57,6 +59,14 @@ static size_t
 s_cost (size_t length)
 {
     return length + DV_ORDERED_ENTRY_COST;
+}
+
+uint64_t
+dv_ordered_resend_tasks (const dv_ordered_t *self)
+{
+    uint64_t mean = self->taken ? self->taken_bytes / self->taken : DV_ORDERED_MEAN_GUESS;
+    uint64_t tasks = self->budget / s_cost ((size_t) mean);
+    return tasks ? tasks : 1;
 }
 
 bool
@@ -124,6 +134,8 @@ dv_ordered_line (void *context, uint64_t task_id, dv_line_status_t status,
                  const char *bytes, size_t length)
 {
     dv_ordered_t *self = context;
+    self->taken++;
+    self->taken_bytes += length;
     if (task_id != self->next) {
         //  A failed task's reason is held too: what prints is the same,
         //  early or not.

@@ -28,6 +28,8 @@
 #define DV_ORDERED_BUDGET_DEFAULT ((size_t) 64 << 20)
 //  What one held result costs besides its bytes (counted in the budget).
 #define DV_ORDERED_ENTRY_COST 48
+//  The bytes of a result guessed before any came.
+#define DV_ORDERED_MEAN_GUESS 64
 
 typedef struct dv_ordered_t dv_ordered_t;
 
@@ -45,6 +47,13 @@ void dv_ordered_destroy (dv_ordered_t **self_p);
 //  Whether the sink may take results now: it begins at or before the next
 //  task to print, or its entries fit the budget left.
 bool dv_ordered_fits (const dv_ordered_t *self, const dv_line_results_t *results);
+
+//  The most tasks a RESEND should ask for: what the budget holds at the
+//  mean size of the results so far (at least 1). Asked for more, the
+//  workers bring them back at once, out of order, and past the budget they
+//  are dropped again; asked for this many, they are taken, and the next
+//  RESEND follows at once (the sink's recovery goes on as each is in).
+uint64_t dv_ordered_resend_tasks (const dv_ordered_t *self);
 
 //  Takes one new result (dv_job_line_fn, with the ordered output as
 //  context): prints it and what follows it when it is the next, else holds

@@ -25,11 +25,17 @@
 //  caller from its other duties (a signal among them).
 #define S_CREDIT_READS_MAX 1000
 #define S_KEY_SIZE         41 //  a Z85 CURVE key and its NUL
+//  A live worker restates its credit at least every DV_CREDIT_REFRESH_MS
+//  while dry; one silent twice that long is likely dead (a killed worker
+//  stays here until a send to it fails, and a send needs its credit), and
+//  no longer counts as trusted: suspects are not kept waiting for it.
+#define S_SILENT_MS (2 * DV_CREDIT_REFRESH_MS)
 
 typedef struct {
     uint8_t routing_id[S_ROUTING_ID_MAX];
     size_t routing_id_size;
     int64_t credit;     //  batches this worker will still take
+    int64_t heard_ms;   //  its last credit message
     uint64_t taken;     //  batches sent since its last credit message
     dv_ledger_t ledger; //  what it holds unconfirmed; how far it is trusted
     //  Its CURVE key, "" without (dv_dispatch_set_admit).
@@ -47,7 +53,7 @@ struct dv_dispatch_t {
     void *admit_context;
     uint32_t worker_cap;  //  batches a trusted worker may hold and have credit for
     int64_t now_ms;       //  the clock at the last read of credit
-    size_t trusted_count; //  workers not suspect at now_ms
+    size_t trusted_count; //  workers neither suspect nor silent at now_ms
     bool any_lost;        //  some worker has lost tasks not confirmed since
     dv_dispatch_mode_t mode;
     bool push_blocked; //  push: the last send found no pipe with room
@@ -114,10 +120,11 @@ s_find_or_add (dv_dispatch_t *self, const void *routing_id, size_t size)
     worker->routing_id_size = size;
     worker->credit = 0;
     worker->taken = 0;
+    worker->heard_ms = self->now_ms;
     return worker;
 }
 
-//  Counts the workers not suspect now.
+//  Counts the workers not suspect now, and not silent (S_SILENT_MS).
 static void
 s_count_trusted (dv_dispatch_t *self)
 {
@@ -125,7 +132,8 @@ s_count_trusted (dv_dispatch_t *self)
     self->any_lost = false;
     for (size_t index = 0; index < self->worker_count; index++) {
         const dv_ledger_t *ledger = &self->workers[index].ledger;
-        if (!dv_ledger_suspect (ledger, self->now_ms))
+        if (!dv_ledger_suspect (ledger, self->now_ms) &&
+            self->now_ms - self->workers[index].heard_ms <= S_SILENT_MS)
             self->trusted_count++;
         self->any_lost |= ledger->lost_count != 0;
     }
@@ -191,6 +199,7 @@ dv_dispatch_take_credit (dv_dispatch_t *self)
             s_find_or_add (self, zmq_msg_data (&routing_id), zmq_msg_size (&routing_id));
         if (worker) {
             snprintf (worker->key, sizeof worker->key, "%s", key ? key : "");
+            worker->heard_ms = self->now_ms;
             int64_t cap = s_credit_cap (self, worker);
             int64_t credit = worker->credit + want.batches;
             if (want.is_reset) {

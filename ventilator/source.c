@@ -113,26 +113,70 @@ s_spool_open (void)
     return file;
 }
 
+//  Opens --input for its first pass (stdin with a spool to read it again
+//  from). *input is NULL when it cannot be opened (said); else the return
+//  is 0, or -1 (said) for s_end_first_pass to clean up.
+static int
+s_open_input (dv_source_t *self, const char *path, FILE **input, FILE **spool)
+{
+    bool is_stdin = !strcmp (path, "-");
+    snprintf (self->name, sizeof self->name, "%s", is_stdin ? "stdin" : path);
+    *spool = NULL;
+    *input = is_stdin ? stdin : fopen (path, "r");
+    if (!*input) {
+        dv_log ("cannot read --input '%s': %s", path, strerror (errno));
+        return -1;
+    }
+    self->offsets = malloc (DV_SOURCE_OFFSETS_MAX * sizeof *self->offsets);
+    if (!self->offsets) {
+        dv_log ("out of memory");
+        return -1;
+    }
+    if (is_stdin && !(*spool = s_spool_open ()))
+        return -1;
+    setvbuf (*input, NULL, _IOFBF, S_FILE_BUFFER);
+    return 0;
+}
+
+//  Ends a first pass that read rc so far: checks what is left to check,
+//  keeps the file (stdin's spool) to read again from its start, or frees
+//  everything on failure. what: the name of the tasks, for an empty input.
+static int
+s_end_first_pass (dv_source_t *self, const char *path, int rc, FILE *input, FILE *spool,
+                  const dv_digest_t *digest, const char *what)
+{
+    if (rc == 0 && ferror (input)) {
+        dv_log ("cannot read --input '%s': %s", path, strerror (errno));
+        rc = -1;
+    }
+    if (rc == 0 && self->count == 0) {
+        dv_log ("%s holds no %s: nothing to do", self->name, what);
+        rc = -1;
+    }
+    if (rc == 0 && spool && (fflush (spool) || ferror (spool))) {
+        dv_log ("cannot spool stdin (--input -) to a temporary file: %s",
+                strerror (errno));
+        rc = -1;
+    }
+    self->digest = digest->state;
+    self->file = input == stdin ? spool : input;
+    if (rc == 0 && fseeko (self->file, 0, SEEK_SET)) {
+        dv_log ("cannot read --input '%s' again: %s", path, strerror (errno));
+        rc = -1;
+    }
+    if (rc)
+        dv_source_free (self);
+    return rc;
+}
+
 int
 dv_source_read (dv_source_t *self, const char *path)
 {
     *self = (dv_source_t){.is_range = false, .stride = DV_SOURCE_STRIDE_MIN};
-    bool is_stdin = !strcmp (path, "-");
-    snprintf (self->name, sizeof self->name, "%s", is_stdin ? "stdin" : path);
-    FILE *input = is_stdin ? stdin : fopen (path, "r");
-    if (!input) {
-        dv_log ("cannot read --input '%s': %s", path, strerror (errno));
+    FILE *input, *spool;
+    int rc = s_open_input (self, path, &input, &spool);
+    if (!input)
         return -1;
-    }
-    FILE *spool = NULL;
-    self->offsets = malloc (DV_SOURCE_OFFSETS_MAX * sizeof *self->offsets);
-    int rc = self->offsets ? 0 : -1;
-    if (rc)
-        dv_log ("out of memory");
-    if (!rc && is_stdin && !(spool = s_spool_open ()))
-        rc = -1;
-    if (!rc)
-        setvbuf (input, NULL, _IOFBF, S_FILE_BUFFER);
     dv_digest_t digest;
     dv_digest_init (&digest);
     uint64_t offset = 0, line_number = 0;
@@ -164,31 +208,7 @@ dv_source_read (dv_source_t *self, const char *path)
         dv_u256_add_u128 (&self->sum, dv_square (value));
         self->count++;
     }
-    if (rc == 0 && ferror (input)) {
-        dv_log ("cannot read --input '%s': %s", path, strerror (errno));
-        rc = -1;
-    }
-    if (rc == 0 && self->count == 0) {
-        dv_log ("%s holds no integers: nothing to do", self->name);
-        rc = -1;
-    }
-    if (rc == 0 && spool && (fflush (spool) || ferror (spool))) {
-        dv_log ("cannot spool stdin (--input -) to a temporary file: %s",
-                strerror (errno));
-        rc = -1;
-    }
-    self->digest = digest.state;
-    if (is_stdin)
-        self->file = spool;
-    else
-        self->file = input;
-    if (rc == 0 && fseeko (self->file, 0, SEEK_SET)) {
-        dv_log ("cannot read --input '%s' again: %s", path, strerror (errno));
-        rc = -1;
-    }
-    if (rc)
-        dv_source_free (self);
-    return rc;
+    return s_end_first_pass (self, path, rc, input, spool, &digest, "integers");
 }
 
 //  The next raw line of file: its length without the newline, or -1 at the
@@ -210,22 +230,10 @@ dv_source_read_lines (dv_source_t *self, const char *path)
 {
     *self = (dv_source_t){
         .is_lines = true, .stride = DV_SOURCE_STRIDE_MIN, .held_task = UINT64_MAX};
-    bool is_stdin = !strcmp (path, "-");
-    snprintf (self->name, sizeof self->name, "%s", is_stdin ? "stdin" : path);
-    FILE *input = is_stdin ? stdin : fopen (path, "r");
-    if (!input) {
-        dv_log ("cannot read --input '%s': %s", path, strerror (errno));
+    FILE *input, *spool;
+    int rc = s_open_input (self, path, &input, &spool);
+    if (!input)
         return -1;
-    }
-    FILE *spool = NULL;
-    self->offsets = malloc (DV_SOURCE_OFFSETS_MAX * sizeof *self->offsets);
-    int rc = self->offsets ? 0 : -1;
-    if (rc)
-        dv_log ("out of memory");
-    if (!rc && is_stdin && !(spool = s_spool_open ()))
-        rc = -1;
-    if (!rc)
-        setvbuf (input, NULL, _IOFBF, S_FILE_BUFFER);
     dv_digest_t digest;
     dv_digest_init (&digest);
     uint64_t offset = 0;
@@ -258,28 +266,7 @@ dv_source_read_lines (dv_source_t *self, const char *path)
         dv_digest_add (&digest, (int64_t) dv_line_digest (self->line, (size_t) length));
         self->count++;
     }
-    if (rc == 0 && ferror (input)) {
-        dv_log ("cannot read --input '%s': %s", path, strerror (errno));
-        rc = -1;
-    }
-    if (rc == 0 && self->count == 0) {
-        dv_log ("%s holds no lines: nothing to do", self->name);
-        rc = -1;
-    }
-    if (rc == 0 && spool && (fflush (spool) || ferror (spool))) {
-        dv_log ("cannot spool stdin (--input -) to a temporary file: %s",
-                strerror (errno));
-        rc = -1;
-    }
-    self->digest = digest.state;
-    self->file = is_stdin ? spool : input;
-    if (rc == 0 && fseeko (self->file, 0, SEEK_SET)) {
-        dv_log ("cannot read --input '%s' again: %s", path, strerror (errno));
-        rc = -1;
-    }
-    if (rc)
-        dv_source_free (self);
-    return rc;
+    return s_end_first_pass (self, path, rc, input, spool, &digest, "lines");
 }
 
 //  Says once that the file no longer reads as the first pass read it.

@@ -2,6 +2,7 @@
     linework.h).
 */
 #include "linework.h"
+#include "process.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,11 +273,75 @@ s_run_alone (const dv_linework_config_t *config, const dv_line_t *line, uint32_t
 }
 
 int
+divvy_result_set (divvy_result_t *result, const void *bytes, size_t length)
+{
+    result->set = false;
+    if (s_line_wrong (bytes, length, result->reason) ||
+        (memchr (bytes, '\n', length) &&
+         snprintf (result->reason, sizeof result->reason,
+                   "a result line holds a newline (a result is one line)"))) {
+        result->wrong = true;
+        return -1;
+    }
+    memcpy (result->bytes, bytes, length);
+    result->length = length;
+    result->set = true;
+    return 0;
+}
+
+void
+divvy_result_fail (divvy_result_t *result, const char *reason)
+{
+    //  One line: the reason travels as a result line does.
+    size_t length = strcspn (reason, "\n");
+    snprintf (result->reason, sizeof result->reason, "%.*s", (int) length, reason);
+}
+
+//  Runs task index through the task function, up to retries times.
+static int
+s_run_function (const dv_linework_config_t *config, const dv_line_t *line, uint32_t index,
+                divvy_result_t *result, dv_linework_results_t *results)
+{
+    for (int attempt = 0; attempt < config->retries; attempt++) {
+        result->length = 0;
+        result->set = result->wrong = false;
+        result->reason[0] = '\0';
+        int rc = config->task (line->bytes, line->length, result, config->task_user);
+        if (rc == 0 && result->set)
+            return s_store (results, index, DV_LINE_OK, result->bytes, result->length);
+        if (rc == 0 && !result->wrong)
+            snprintf (result->reason, sizeof result->reason,
+                      "the task function returned 0 and set no result");
+        else if (!result->reason[0])
+            snprintf (result->reason, sizeof result->reason,
+                      "the task function returned %d", rc);
+    }
+    return s_store (results, index, DV_LINE_FAILED, result->reason,
+                    strlen (result->reason));
+}
+
+int
 dv_linework_run (const dv_linework_config_t *config, const dv_lines_t *lines,
                  dv_linework_results_t *results)
 {
     if (s_reserve (results, lines->count))
         return -1;
+    if (config->task) {
+        divvy_result_t *result = malloc (sizeof *result);
+        if (!result)
+            return -1;
+        size_t offset = 0;
+        int rc = 0;
+        for (uint32_t index = 0; index < lines->count && !rc; index++) {
+            dv_line_t line;
+            dv_lines_next (lines, &offset, &line);
+            rc = dv_interrupted ()
+                     ? -1
+                     : s_run_function (config, &line, index, result, results);
+        }
+        free (result);
+        return rc;
+    }
     if (config->exec && !config->exec_each && lines->count > 1) {
         size_t input_size;
         char *input = s_batch_input (lines, &input_size);

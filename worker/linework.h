@@ -20,6 +20,10 @@
     that still holds a newline (more than one line) is failed. A run that
     exits non-zero is tried again, `retries` times in all.
 
+    A C API worker's task function (divvy.h) is called once per task, up
+    to `retries` times while it fails; between tasks a signal abandons the
+    batch.
+
     Every wait goes through the caller's wait function, which polls the
     command's pipes beside the worker's sockets: when it returns -1 (the
     job ended, a signal, a silent sink) the command is killed and the batch
@@ -28,6 +32,7 @@
 #ifndef DV_LINEWORK_H_INCLUDED
 #define DV_LINEWORK_H_INCLUDED
 
+#include "divvy.h"
 #include "exec.h"
 #include "protocol.h"
 
@@ -43,8 +48,10 @@ typedef int (dv_linework_wait_fn) (void *context, dv_exec_t *run);
 
 typedef struct {
     const char *exec;      //  --exec CMD, or NULL
-    const char *exec_each; //  --exec-each CMD, or NULL (one of the two)
-    int retries;           //  >= 1
+    const char *exec_each; //  --exec-each CMD, or NULL
+    divvy_task_fn *task;   //  a C API worker's function, or NULL (one of the three)
+    void *task_user;
+    int retries; //  >= 1
     dv_linework_wait_fn *wait;
     void *context;
 } dv_linework_config_t;
@@ -60,6 +67,15 @@ typedef struct {
     size_t store_size;
     size_t store_capacity;
 } dv_linework_results_t;
+
+//  Where a task function puts its result (divvy.h).
+struct divvy_result {
+    char bytes[DV_LINE_MAX];
+    size_t length;
+    bool set;   //  divvy_result_set took a line
+    bool wrong; //  divvy_result_set was given a line it refused (reason says)
+    char reason[DV_EXEC_REASON_MAX + 1];
+};
 
 //  Runs the batch lines into results (emptied first). Returns 0 when every
 //  task has a result (ok or failed), -1 when the wait function said to

@@ -73,6 +73,8 @@ typedef struct {
     dv_linework_results_t line_results; //  the last line batch's
     uint64_t tasks_failed;              //  line tasks reported failed
     bool kind_said;                     //  the --exec / job kind mismatch, said
+    divvy_task_fn *task;                //  a C API worker's function, or NULL
+    void *task_user;
 } s_worker_t;
 
 //  The worker's command over options, set to their defaults, handed to use:
@@ -160,6 +162,11 @@ s_prepare (s_worker_t *self)
         return -1;
     if (self->options.exec && self->options.exec_each) {
         dv_log ("--exec and --exec-each cannot be used together");
+        return -1;
+    }
+    if (self->task && (self->options.exec || self->options.exec_each)) {
+        dv_log ("--%s: this worker runs tasks with its own function (libdivvy)",
+                self->options.exec ? "exec" : "exec-each");
         return -1;
     }
     if ((self->options.exec && !*self->options.exec) ||
@@ -495,12 +502,14 @@ s_line_batch (s_worker_t *self, const uint8_t *data, size_t size)
     const dv_linework_config_t config = {
         .exec = self->options.exec,
         .exec_each = self->options.exec_each,
+        .task = self->task,
+        .task_user = self->task_user,
         .retries = (int) self->options.retries,
         .wait = s_wait_command,
         .context = self,
     };
     int rc;
-    if (!config.exec && !config.exec_each) {
+    if (!config.exec && !config.exec_each && !config.task) {
         //  A worker for squares: it says so, and fails the tasks (the sink
         //  reports them), rather than leave the job waiting on it.
         char reason[128];
@@ -612,8 +621,14 @@ s_run (s_worker_t *self)
 int
 dv_worker_main (int argc, char **argv)
 {
+    return dv_worker_run (argc, argv, NULL, NULL);
+}
+
+int
+dv_worker_run (int argc, char **argv, divvy_task_fn *task, void *user)
+{
     dv_process_init ("worker");
-    s_worker_t self = {0};
+    s_worker_t self = {.task = task, .task_user = user};
     int parsed = s_parse_options (&self.options, argc, argv);
     if (parsed != DV_OPTIONS_RUN)
         return parsed == DV_OPTIONS_DONE ? DV_EXIT_OK : DV_EXIT_USAGE;
@@ -642,7 +657,7 @@ dv_worker_main (int argc, char **argv)
                     " (its ventilator went silent); squared %" PRIu64 " tasks",
                     self.id, job_id, self.tasks_done);
         else {
-            if (self.options.exec || self.options.exec_each)
+            if (self.options.exec || self.options.exec_each || self.task)
                 dv_log ("%s: job %" PRIu64 " complete; ran %" PRIu64 " tasks, %" PRIu64
                         " failed",
                         self.id, job_id, self.tasks_done, self.tasks_failed);

@@ -18,6 +18,7 @@
     Built as fuzz-decoders with libFuzzer, or with standalone_main.c as
     fuzz-decoders-replay, which replays tests/fuzz/corpus/decoders.
 */
+#include "fuzz_check.h"
 #include "protocol.h"
 
 #include <inttypes.h>
@@ -25,15 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FUZZ_CHECK(condition)                                                            \
-    do {                                                                                 \
-        if (!(condition)) {                                                              \
-            fprintf (stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__,        \
-                     #condition);                                                        \
-            abort ();                                                                    \
-        }                                                                                \
-    } while (0)
 
 __extension__ typedef __int128 s_i128_t;
 __extension__ typedef unsigned __int128 s_u128_t;

@@ -48,6 +48,7 @@
     Built as fuzz-job with libFuzzer, or with standalone_main.c as
     fuzz-job-replay, which replays tests/fuzz/corpus/job.
 */
+#include "fuzz_check.h"
 #include "job.h"
 #include "protocol.h"
 
@@ -57,15 +58,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FUZZ_CHECK(condition)                                                            \
-    do {                                                                                 \
-        if (!(condition)) {                                                              \
-            fprintf (stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__,        \
-                     #condition);                                                        \
-            abort ();                                                                    \
-        }                                                                                \
-    } while (0)
 
 #define S_TASK_COUNT_MAX 5000
 #define S_OPERATIONS_MAX 64

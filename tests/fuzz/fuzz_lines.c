@@ -27,6 +27,7 @@
     Built as fuzz-lines with libFuzzer, or with standalone_main.c as
     fuzz-lines-replay, which replays tests/fuzz/corpus/lines.
 */
+#include "fuzz_check.h"
 #include "job.h"
 #include "ordered.h"
 #include "protocol.h"
@@ -36,15 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FUZZ_CHECK(condition)                                                            \
-    do {                                                                                 \
-        if (!(condition)) {                                                              \
-            fprintf (stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__,        \
-                     #condition);                                                        \
-            abort ();                                                                    \
-        }                                                                                \
-    } while (0)
 
 #define S_JOB       5
 #define S_TASKS_MAX 200

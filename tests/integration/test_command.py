@@ -380,12 +380,40 @@ def case_install():
             expected += inside(os.path.join(mandir, "man1"),
                                ["divvy.1"] + [f"divvy-{role}.1" for role in ROLES])
         expected += inside(completions, ["divvy"])
+        libdir = os.environ["DIVVY_TEST_LIBDIR"]
+        expected += inside(libdir, ["libdivvy.a", "pkgconfig/divvy.pc"])
+        expected += inside(os.environ["DIVVY_TEST_INCLUDEDIR"], ["divvy.h"])
         check_equal(found, sorted(expected), "files installed")
         for name in expected[:1 + len(ROLES)]:
             path = os.path.join(destdir, name)
             check(os.access(path, os.X_OK), f"{name} is not executable")
         code, out, err = run([os.path.join(destdir, expected[0]), "--version"])
         check_equal(code, 0, f"installed divvy --version (stderr {err!r})")
+        check_api_installed(destdir, libdir)
+
+
+def check_api_installed(destdir, libdir):
+    """examples/rot13.c builds against the installed libdivvy as its
+    comment says (cc rot13.c $(pkg-config --cflags --libs divvy)), the
+    prefix moved under destdir, and runs."""
+    pkg_config, compiler = shutil.which("pkg-config"), shutil.which("cc")
+    if not pkg_config or not compiler:
+        raise TestSkip("pkg-config or cc is not on PATH")
+    prefix = os.environ["DIVVY_TEST_PREFIX"]
+    env = dict(os.environ, PKG_CONFIG_PATH=destdir + os.path.join(libdir, "pkgconfig"))
+    flags = subprocess.run([pkg_config, "--cflags", "--libs", "divvy",
+                            f"--define-variable=prefix={destdir}{prefix}"],
+                           env=env, capture_output=True, text=True, timeout=30)
+    check_equal(flags.returncode, 0, f"pkg-config divvy (stderr {flags.stderr!r})")
+    source = os.path.join(os.environ["DIVVY_TEST_SOURCE_DIR"], "examples", "rot13.c")
+    program = os.path.join(destdir, "divvy-rot13")
+    built = subprocess.run([compiler, source, *flags.stdout.split(), "-o", program],
+                           capture_output=True, text=True, timeout=120)
+    check_equal(built.returncode, 0, f"cc rot13.c $(pkg-config divvy) (stderr "
+                f"{built.stderr[-2000:]!r})")
+    code, out, err = run([program, "--version"])
+    check_equal(code, 0, f"the example built on the installed libdivvy: --version "
+                f"(stderr {err!r})")
 
 
 def case_completion():

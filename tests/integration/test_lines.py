@@ -548,6 +548,49 @@ def case_lines_bad_worker_options():
         check_one_line(worker, ["--retries"])
 
 
+def rot13(line):
+    return bytes((c - 97 + 13) % 26 + 97 if 97 <= c <= 122 else
+                 (c - 65 + 13) % 26 + 65 if 65 <= c <= 90 else c for c in line)
+
+
+def case_lines_c_api():
+    """examples/rot13.c, a worker on libdivvy (divvy.h): 20,000 lines over
+    two of them; every line rotated exactly once, the lines starting with
+    '!' failed with the function's reason (exit 5)."""
+    with Pipeline("lines_c_api") as pipeline:
+        lines = [(b"!" if index % 101 == 3 else b"") + line
+                 for index, line in enumerate(words(20000))]
+        bad = {task for task, line in enumerate(lines) if line.startswith(b"!")}
+        path = write_input(pipeline, "input.txt", lines)
+        sink = pipeline.sink(["--json"])
+        workers = [pipeline.start("rot13", ["--id", f"rot{index}", "--retries", "2",
+                                            "--quiet"])
+                   for index in (1, 2)]
+        ventilator = pipeline.ventilator(["--lines", "--input", path, "--batch", "50",
+                                          "--min-workers", "2"])
+        finish(pipeline, [ventilator] + workers, sink, EXIT_FAILED_TASKS)
+        results, summary = results_of(sink)
+        check_lines_summary(summary, len(lines), failed=len(bad))
+        check_equal(set(results), set(range(len(lines))) - bad, "tasks printed")
+        for task in results:
+            check_equal(results[task], rot13(lines[task]), f"task {task}")
+        for entry in summary["failed_tasks"]:
+            check(entry["task"] in bad, f"task {entry['task']} should not fail")
+            check_equal(entry["reason"], "a line starting with '!' is refused",
+                        "the reason")
+
+
+def case_lines_c_api_refuses_exec():
+    """A libdivvy worker runs its own function: --exec is a usage error."""
+    with Pipeline("lines_c_api_refuses_exec") as pipeline:
+        worker = pipeline.start("rot13", ["--exec", "cat"])
+        worker.expect_exit(2, USAGE_TIMEOUT)
+        lines = worker.lines("stderr")
+        check_equal(lines, ["worker: --exec: this worker runs tasks with its own function "
+                            "(libdivvy)"], "the worker's stderr")
+        check_equal(worker.stdout, "", "the worker's stdout")
+
+
 CASES = {name[len("case_"):]: function for name, function in globals().items()
          if name.startswith("case_")}
 

@@ -539,6 +539,44 @@ test_restate_after_idle_spell (void **state)
     assert_int_equal (s_take_back (self, 3, 1), 1);
 }
 
+//  Found with a tight --ordered budget: a worker SIGKILLed with nothing
+//  held stays in the table (a send to it would fail, but it has no credit
+//  for one), trusted, while the live workers had turned suspect: they got
+//  no batch until their suspicion ran out, about 100 s. A worker silent
+//  for twice DV_CREDIT_REFRESH_MS (a live one restates at least that
+//  often while dry) no longer keeps suspects from work.
+static void
+test_silent_worker_keeps_nobody_waiting (void **state)
+{
+    s_fixture_t *self = *state;
+    s_small_cap (self);
+    s_grant (self, 0, 2, false);
+    s_grant (self, 1, 2, false);
+    assert_int_equal (s_dispatch_all (self), 4); //  0 and 2 to A, 1 and 3 to B
+    assert_int_equal (s_drain (self, 0), 2);
+    assert_int_equal (s_drain (self, 1), 2);
+    //  A is killed now; B lost batches 1 and 3: suspect for 2 s, then 4.
+    int64_t killed_ms = dv_now_ms ();
+    dv_dispatch_confirm (self->dispatch, 1);
+    assert_int_equal (s_take_back (self, 1, 1), 1);
+    assert_int_equal (s_take_back (self, 3, 1), 1);
+    s_grant (self, 1, 2, true);
+    uint32_t task = 4;
+    assert_int_equal (dv_dispatch_send (self->dispatch, &task, sizeof task, 0, 4, 1), -1);
+    //  The clock passing is the event here: wait it out, B restating.
+    int64_t left_ms;
+    while ((left_ms = killed_ms + 2 * DV_CREDIT_REFRESH_MS + 1 - dv_now_ms ()) > 0) {
+        zmq_poll (
+            NULL, 0,
+            (long) (left_ms < DV_CREDIT_REFRESH_MS ? left_ms : DV_CREDIT_REFRESH_MS));
+        s_grant (self, 1, 2, true);
+    }
+    s_grant (self, 1, 2, true);
+    assert_int_equal (dv_dispatch_send (self->dispatch, &task, sizeof task, 0, 4, 1), 0);
+    assert_int_equal (s_drain (self, 1), 1);
+    assert_int_equal (s_drain (self, 0), 0);
+}
+
 int
 main (void)
 {
@@ -557,6 +595,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_credit_capped, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_loser_suspect_and_avoided, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_silent_worker_keeps_nobody_waiting, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_restate_after_idle_spell, s_setup,
                                          s_teardown),

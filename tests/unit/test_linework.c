@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <zmq.h>
 
@@ -65,7 +66,69 @@ static dv_linework_config_t
 s_config (const char *exec, const char *exec_each)
 {
     s_waits_left = -1;
-    return (dv_linework_config_t){exec, exec_each, 2, s_wait, NULL};
+    return (dv_linework_config_t){
+        .exec = exec, .exec_each = exec_each, .retries = 2, .wait = s_wait};
+}
+
+//  A C API task function: upper-cases; "fail" fails with a reason, "zero"
+//  returns 0 with no result, "newline" sets a line holding one, "code"
+//  returns 7 with no reason. Counts its calls.
+static int s_calls;
+static int
+s_task (const char *task, size_t length, divvy_result_t *result, void *user)
+{
+    s_calls++;
+    assert_ptr_equal (user, &s_calls);
+    if (length == 4 && !memcmp (task, "fail", 4)) {
+        divvy_result_fail (result, "refused: fail\nand more");
+        return 1;
+    }
+    if (length == 4 && !memcmp (task, "zero", 4))
+        return 0;
+    if (length == 7 && !memcmp (task, "newline", 7))
+        return divvy_result_set (result, "a\nb", 3) ? 0 : 2;
+    if (length == 4 && !memcmp (task, "code", 4))
+        return 7;
+    char line[64];
+    for (size_t index = 0; index < length; index++)
+        line[index] = (char) toupper ((unsigned char) task[index]);
+    return divvy_result_set (result, line, length);
+}
+
+static void
+test_task_function (void **state)
+{
+    (void) state;
+    uint8_t buffer[1024];
+    const char *const text[] = {"hello", "fail", "", "zero", "newline", "code"};
+    dv_lines_t lines;
+    s_batch (buffer, text, 6, &lines);
+    dv_linework_results_t results = {0};
+    dv_linework_config_t config = {.task = s_task, .task_user = &s_calls, .retries = 3};
+    s_calls = 0;
+    assert_int_equal (dv_linework_run (&config, &lines, &results), 0);
+    assert_int_equal (results.count, 6);
+    assert_int_equal (results.failed, 4);
+    s_expect (&results, 0, DV_LINE_OK, "HELLO");
+    s_expect (&results, 1, DV_LINE_FAILED, "refused: fail");
+    s_expect (&results, 2, DV_LINE_OK, "");
+    s_expect (&results, 3, DV_LINE_FAILED,
+              "the task function returned 0 and set no result");
+    s_expect (&results, 4, DV_LINE_FAILED,
+              "a result line holds a newline (a result is one line)");
+    s_expect (&results, 5, DV_LINE_FAILED, "the task function returned 7");
+    //  Two that pass once, four that fail --retries (3) times each.
+    assert_int_equal (s_calls, 2 + 4 * 3);
+    //  Too long a result line: refused by divvy_result_set.
+    static divvy_result_t result;
+    static char long_line[DIVVY_LINE_MAX + 1];
+    memset (long_line, 'x', sizeof long_line);
+    assert_int_equal (divvy_result_set (&result, long_line, DIVVY_LINE_MAX + 1), -1);
+    assert_true (result.wrong);
+    assert_int_equal (divvy_result_set (&result, long_line, DIVVY_LINE_MAX), 0);
+    assert_int_equal (result.length, DIVVY_LINE_MAX);
+    assert_int_equal (divvy_result_set (&result, "a\0b", 3), -1);
+    dv_linework_results_free (&results);
 }
 
 static void
@@ -198,7 +261,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_batch_run), cmocka_unit_test (test_failing_lines),
         cmocka_unit_test (test_reasons),   cmocka_unit_test (test_exec_each_quoting),
-        cmocka_unit_test (test_abandoned),
+        cmocka_unit_test (test_abandoned), cmocka_unit_test (test_task_function),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

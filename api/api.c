@@ -1,0 +1,15 @@
+/*  api.c: libdivvy's entry point (divvy.h): `divvy worker` with the
+    caller's task function. The results it sets are linework's
+    (worker/linework.c).
+*/
+#include "divvy.h"
+#include "commands.h"
+#include "worker.h"
+
+int
+divvy_worker_main (int argc, char **argv, divvy_task_fn *task, void *user)
+{
+    //  Its DIVVY_* warnings know every divvy command, as divvy-worker's do.
+    dv_commands_know ();
+    return dv_worker_run (argc, argv, task, user);
+}
