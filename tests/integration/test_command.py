@@ -407,7 +407,10 @@ def check_api_installed(destdir, libdir):
     check_equal(flags.returncode, 0, f"pkg-config divvy (stderr {flags.stderr!r})")
     source = os.path.join(os.environ["DIVVY_TEST_SOURCE_DIR"], "examples", "rot13.c")
     program = os.path.join(destdir, "divvy-rot13")
-    built = subprocess.run([compiler, source, *flags.stdout.split(), "-o", program],
+    #  A sanitized build installs a sanitized archive: its users link the runtime.
+    sanitize = os.environ.get("DIVVY_TEST_SANITIZE", "none")
+    runtime = [f"-fsanitize={sanitize}"] if sanitize not in ("", "none") else []
+    built = subprocess.run([compiler, source, *flags.stdout.split(), *runtime, "-o", program],
                            capture_output=True, text=True, timeout=120)
     check_equal(built.returncode, 0, f"cc rot13.c $(pkg-config divvy) (stderr "
                 f"{built.stderr[-2000:]!r})")
