@@ -78,7 +78,7 @@ s_line_wrong (const char *bytes, size_t length, char *reason)
         snprintf (reason, DV_EXEC_REASON_MAX + 1,
                   "a result line of %zu bytes, over the %d-byte limit (DV_LINE_MAX)",
                   length, DV_LINE_MAX);
-    else if (memchr (bytes, '\0', length))
+    else if (length && memchr (bytes, '\0', length)) //  bytes may be NULL when 0
         snprintf (reason, DV_EXEC_REASON_MAX + 1, "a result line holds a NUL byte");
     else
         return false;
@@ -219,7 +219,7 @@ s_each_good (dv_exec_t *run, char *reason)
     }
     if (run->output_size && run->output[run->output_size - 1] == '\n')
         run->output_size--;
-    if (memchr (run->output, '\n', run->output_size)) {
+    if (run->output_size && memchr (run->output, '\n', run->output_size)) {
         snprintf (reason, DV_EXEC_REASON_MAX + 1,
                   "printed %zu lines (a result is one line)",
                   s_count_lines (run->output, run->output_size));
@@ -277,13 +277,14 @@ divvy_result_set (divvy_result_t *result, const void *bytes, size_t length)
 {
     result->set = false;
     if (s_line_wrong (bytes, length, result->reason) ||
-        (memchr (bytes, '\n', length) &&
+        (length && memchr (bytes, '\n', length) &&
          snprintf (result->reason, sizeof result->reason,
                    "a result line holds a newline (a result is one line)"))) {
         result->wrong = true;
         return -1;
     }
-    memcpy (result->bytes, bytes, length);
+    if (length)
+        memcpy (result->bytes, bytes, length);
     result->length = length;
     result->set = true;
     return 0;
