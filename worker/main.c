@@ -430,7 +430,7 @@ s_wait_command (void *context, dv_exec_t *run)
     zmq_pollitem_t items[4] = {
         {zsock_resolve (dv_session_socket (self->session)), 0, ZMQ_POLLIN, 0}};
     int count = 1 + dv_exec_poll_items (run, items + 1);
-    //  Every pipe closed: only the reaping is left, a few ms at most.
+    //  No item at all (a kernel without pidfd_open): poll the reaping briefly.
     int rc = zmq_poll (items, count, count == 1 ? 5 : S_POLL_MS);
     if (dv_interrupted ())
         return -1;
