@@ -1,6 +1,7 @@
-/*  api.c: libdivvy's entry point (divvy.h): `divvy worker` with the
-    caller's task function. The results it sets are linework's
-    (worker/linework.c).
+/*  api.c: libdivvy's entry point (divvy.h): the worker's loop
+    (worker/main.c) with the caller's task function, or with none for the
+    built-in worker (`divvy worker`, divvy-worker). The results it sets are
+    linework's (worker/linework.c).
 */
 #include "divvy.h"
 #include "commands.h"

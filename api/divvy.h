@@ -5,8 +5,10 @@
     --retries, --metrics, ...) and DIVVY_* variables, connects, and runs
     line jobs (`divvy ventilator --lines`) by calling the function once per
     task, in the worker's own thread, one task after another. Squares jobs
-    it squares as every worker does. Exactly once, RESEND, heartbeats and
-    KILL work as for any worker: see the README, "Running real work".
+    it squares as every worker does: `divvy worker` and divvy-worker are
+    this loop too, with no function of their own. Exactly once, RESEND,
+    heartbeats and KILL work as for any worker: see the README, "Running
+    real work".
 
         #include <divvy.h>
 
@@ -65,7 +67,9 @@ void divvy_result_fail (divvy_result_t *result, const char *reason);
 //  Runs the worker with argv as its command line (argv[0] its name) and
 //  returns the process's exit code, as `divvy worker` documents it (0 when
 //  the job completed). task is called for every task of a line job, with
-//  user. Call once per process: it sets up logging and signal handlers.
+//  user; with task NULL the program is `divvy worker` itself, running line
+//  jobs through --exec or --exec-each. Call once per process: it sets up
+//  logging and signal handlers.
 int divvy_worker_main (int argc, char **argv, divvy_task_fn *task, void *user);
 
 #ifdef __cplusplus

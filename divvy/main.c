@@ -1,8 +1,9 @@
 /*  divvy: one command for every role, in the style of git and docker.
 
     `divvy ROLE [OPTION]...` calls the role's entry point (dv_ROLE_main,
-    ROLE/ROLE.h) in this process, with argv shifted so that ROLE is argv[0]:
-    no PATH or exec lookup, and the role's help, version, log lines ("sink:
+    ROLE/ROLE.h; the worker's is libdivvy's divvy_worker_main, api/divvy.h) in this
+   process, with argv shifted so that ROLE is argv[0]: no PATH or exec lookup, and the
+   role's help, version, log lines ("sink:
     ...") and exit codes are its own. `divvy help [ROLE]` is `divvy ROLE
     --help`; `divvy --version` names divvy's version and the libraries it runs
     on. Each role is also a program of its own, divvy-ROLE.
@@ -12,13 +13,20 @@
 #include "sink.h"
 #include "status.h"
 #include "ventilator.h"
-#include "worker.h"
+#include "divvy.h"
 
 #include "exit_codes.h"
 #include "version.h"
 
 #include <stdio.h>
 #include <string.h>
+
+//  `divvy worker` is libdivvy's built-in worker, as divvy-worker is.
+static int
+s_worker_main (int argc, char **argv)
+{
+    return divvy_worker_main (argc, argv, NULL, NULL);
+}
 
 typedef struct {
     const char *name;
@@ -28,7 +36,7 @@ typedef struct {
 
 static const s_subcommand_t s_subcommands[] = {
     {"sink", dv_sink_main, "gather, check and print a job's results; end the job"},
-    {"worker", dv_worker_main, "square task values and send the results to the sink"},
+    {"worker", s_worker_main, "square task values and send the results to the sink"},
     {"ventilator", dv_ventilator_main, "hand out a job's tasks to the workers"},
     {"status", dv_status_main,
      "show a running sink's state (idle, running, done; progress)"},

@@ -1,10 +1,11 @@
-/*  divvy-worker: the worker alone, for scripts and tests; `divvy worker` is the same. */
-#include "worker.h"
-#include "commands.h"
+/*  divvy-worker: the worker alone, for scripts and tests; `divvy worker` is
+    the same. A libdivvy program (api/divvy.h) like any other: no task
+    function, so it squares squares jobs and runs line jobs through --exec.
+*/
+#include "divvy.h"
 
 int
 main (int argc, char **argv)
 {
-    dv_commands_know ();
-    return dv_worker_main (argc, argv);
+    return divvy_worker_main (argc, argv, NULL, NULL);
 }

@@ -1,11 +1,14 @@
-/*  worker: squares task values and sends the results to the sink.
+/*  worker: does a job's tasks and sends the results to the sink.
 
-    One batch in, one result batch out: the values and their exact 128-bit
-    squares, under this worker's id. The worker only connects, so any number
-    can come and go. It exits 0 when the sink announces, by KILL (or a "done"
-    heartbeat), that its job is complete: the job of its tasks, or, before
-    any task, the job it heard the sink run (a previous job's lingering KILL
-    is not its own). It exits 1 when the sink abandons the job.
+    One batch in, one result batch out, under this worker's id: a squares
+    job's values with their exact 128-bit squares (squares.c), or a line
+    job's result lines (linework.c: --exec, --exec-each or a libdivvy
+    task function). This loop is libdivvy's divvy_worker_main (api/api.c),
+    which `divvy worker` and divvy-worker run as any libdivvy program does.
+    The worker only connects, so any number can come and go. It exits 0 when the sink
+   announces, by KILL (or a "done" heartbeat), that its job is complete: the job of its
+   tasks, or, before any task, the job it heard the sink run (a previous job's lingering
+   KILL is not its own). It exits 1 when the sink abandons the job.
 */
 #include "worker.h"
 #include "log.h"
@@ -20,12 +23,12 @@
 #include "options.h"
 #include "protocol.h"
 #include "session.h"
+#include "squares.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define S_POLL_MS        250
@@ -289,16 +292,9 @@ s_want (s_worker_t *self, uint32_t batches, bool reset)
     dv_credit_policy_sent (&self->credit, batches, reset);
 }
 
-static void
-s_delay (int64_t microseconds)
-{
-    struct timespec pause = {microseconds / 1000000, (microseconds % 1000000) * 1000};
-    while (nanosleep (&pause, &pause) && !dv_interrupted ())
-        ;
-}
-
-//  Squares one batch into the result buffer; returns the message size, or 0
-//  when the message is not a valid batch.
+//  Squares one batch into the result buffer (squares.c); returns the
+//  message size, or 0 when the message is not a valid batch or a signal
+//  came mid-batch.
 static size_t
 s_square_batch (s_worker_t *self, const uint8_t *data, size_t size)
 {
@@ -314,22 +310,11 @@ s_square_batch (s_worker_t *self, const uint8_t *data, size_t size)
     }
     int64_t started_us = dv_now_us ();
     self->last_batch_ms = started_us / 1000;
-    //  The tag goes back as it came: the sink checks it against the values.
     size_t message_size =
-        dv_results_encode_header (tasks.job_id, tasks.first_task, tasks.count, tasks.tag,
-                                  self->id, self->id_length, self->result_buffer);
-    uint8_t *entries = dv_results_entries (self->result_buffer, self->id_length);
-    for (uint32_t index = 0; index < tasks.count; index++) {
-        int64_t value = dv_tasks_value (&tasks, index);
-        dv_results_put_entry (entries, index, value, dv_square (value));
-        if (self->options.task_delay_us) {
-            s_delay (self->options.task_delay_us);
-            //  Interrupted mid-batch: abandon it (the sink asks again for it),
-            //  never send part of one.
-            if (dv_interrupted ())
-                return 0;
-        }
-    }
+        dv_squares_work (&tasks, self->id, self->id_length, self->options.task_delay_us,
+                         self->result_buffer);
+    if (!message_size)
+        return 0;
     self->tasks_done += tasks.count;
     self->batches_done++;
     uint32_t batches = dv_credit_policy_after_batch (&self->credit, tasks.count,
@@ -616,12 +601,6 @@ s_run (s_worker_t *self)
     }
     zmq_msg_close (&message);
     return rc;
-}
-
-int
-dv_worker_main (int argc, char **argv)
-{
-    return dv_worker_run (argc, argv, NULL, NULL);
 }
 
 int

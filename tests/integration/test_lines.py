@@ -8,6 +8,7 @@ serially, line by line; exit codes exactly (5: complete with failed tasks).
 Exit 0: pass; 1: fail; 77: skip. `--list`, `--check-cases NAME...` as in
 test_pipeline.py.
 """
+import collections
 import json
 import os
 import signal
@@ -18,8 +19,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    Pipeline, TestFailure, check, check_clean_stderr, check_equal,
-    check_no_socket_files, check_one_line, main, scaled)
+    Pipeline, TestFailure, check, check_clean_stderr, check_complete, check_equal,
+    check_no_socket_files, check_one_line, main, parse_result_lines, scaled,
+    sink_output)
 
 JOB_TIMEOUT = 120
 USAGE_TIMEOUT = 15
@@ -578,6 +580,29 @@ def case_lines_c_api():
             check(entry["task"] in bad, f"task {entry['task']} should not fail")
             check_equal(entry["reason"], "a line starting with '!' is refused",
                         "the reason")
+
+
+def case_c_api_squares():
+    """The squaring worker is libdivvy's loop (divvy_worker_main): a rot13
+    program squares a squares job as divvy-worker does, side by side in one
+    list job with 64-bit extremes, verified, each value printed once."""
+    with Pipeline("c_api_squares") as pipeline:
+        values = [-(1 << 63), (1 << 63) - 1, -3037000500, 3037000499, 0, -1]
+        values += [(index * 2654435761) % (1 << 40) - (1 << 39) for index in range(20000)]
+        path = pipeline.path("values.txt")
+        with open(path, "w") as file:
+            file.write("".join(f"{value}\n" for value in values))
+        sink = pipeline.sink(["--json"])
+        workers = [pipeline.start("rot13", ["--id", "rot", "--quiet"]),
+                   pipeline.worker(["--id", "builtin", "--quiet"])]
+        ventilator = pipeline.ventilator(["--input", path, "--batch", "50",
+                                          "--min-workers", "2"])
+        finish(pipeline, [ventilator] + workers, sink)
+        lines, summary = sink_output(sink)
+        check_equal(parse_result_lines(lines), collections.Counter(values),
+                    "the sink's result lines (value -> times printed)")
+        check_complete(summary, values, workers=2)
+        check_equal(sorted(summary["workers"]), ["builtin", "rot"], "worker ids")
 
 
 def case_lines_c_api_refuses_exec():
