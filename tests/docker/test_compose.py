@@ -25,6 +25,8 @@ Cases:
   curve_healthy   healthy with docker-compose.curve.yml: the healthcheck talks CURVE
   prometheus      with docker-compose.prometheus.yml: a Prometheus (Debian's, on the
                   base image) scrapes the job and returns the sink's final count
+  exec            with docker-compose.exec.yml: 6,000 lines through `tr a-z A-Z` in
+                  8 worker containers, each result once and right, all exit 0
 
 Each case runs once per flavour present, and says which flavour is absent. The
 flavours run side by side (one thread each, separate projects; the image is
@@ -551,6 +553,57 @@ def case_curve(project):
         f"run, down -v removed the volume ({seconds:.1f} s)")
 
 
+EXEC_LINES = 6000
+
+
+def exec_lines():
+    """Mixed-case ASCII lines, some empty, some with tabs and quotes."""
+    words = ["Alpha", "bravo", "CHARLIE", "delta's", "echo\tfox", "", "golf \"hotel\""]
+    return [f"{index} {words[index % 7]} {words[(index * 5) % 7]}".rstrip()
+            for index in range(EXEC_LINES)]
+
+
+def case_exec(project):
+    """docker-compose.exec.yml as its comment runs it: a line job through
+    `tr a-z A-Z` in 8 worker containers (the image's /bin/sh and coreutils),
+    `up --exit-code-from sink` 0, every container 0, each line's result
+    exactly once and right, every worker with tasks."""
+    project.build()
+    lines = exec_lines()
+    path = os.path.join(project.tmp, "lines.txt")
+    with open(path, "w") as handle:
+        handle.write("".join(line + "\n" for line in lines))
+    os.chmod(project.tmp, 0o755)  # the ventilator's user reads the mount
+    os.chmod(path, 0o644)
+    rc, _, text = up_and_wait(project, {"DIVVY_LINES_FILE": path, "DIVVY_JSON": "1"},
+                              timeout=300, extra=("--exit-code-from", "sink"))
+    check(rc == 0, f"up --exit-code-from sink returned {rc}:\n{text[-3000:]}")
+    check_all_exited_zero(project)
+    out = logs(sink_id(project), "stdout").splitlines()
+    summary = last_json_line("\n".join(out))
+    check(summary.get("kind") == "lines" and summary["complete"] is True,
+          f"not a complete line job: {summary}")
+    check(summary["tasks"] == EXEC_LINES and summary["results"] == EXEC_LINES
+          and summary["failed"] == 0 and summary["duplicates"] == 0,
+          f"counts in {summary}")
+    results = {}
+    for line in out[:-1]:
+        task, tab, result = line.partition("\t")
+        check(tab and task.isdigit() and int(task) not in results,
+              f"not TASK_ID<TAB>RESULT, or a task printed twice: {line[:200]!r}")
+        results[int(task)] = result
+    check(sorted(results) == list(range(EXEC_LINES)),
+          f"{len(results)} distinct tasks printed, expected {EXEC_LINES}")
+    upper = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    wrong = [task for task, line in enumerate(lines) if results[task] != line.translate(upper)]
+    check(not wrong, f"{len(wrong)} results differ from tr a-z A-Z, first task {wrong[:1]}")
+    workers = summary["workers"]
+    check(len(workers) == WORKERS and all(n > 0 for n in workers.values()),
+          f"expected {WORKERS} workers each with tasks: {workers}")
+    log(f"[{project.label}] exec: {EXEC_LINES} lines through tr a-z A-Z, exact, per worker "
+        + " ".join(str(n) for n in sorted(workers.values())))
+
+
 def prometheus_query(container, query):
     """One instant query through promtool inside the Prometheus container:
     {labels text: value}."""
@@ -654,6 +707,7 @@ def run_case(source, case, flavour):
 
 
 OVERRIDES = {"curve": ("docker-compose.curve.yml",),
+             "exec": ("docker-compose.exec.yml",),
              "curve_healthy": ("docker-compose.curve.yml",),
              "prometheus": ("docker-compose.prometheus.yml",)}
 # Cases whose checks time how fast a container stops: one flavour at a time.
