@@ -13,7 +13,8 @@
 
     --shape values (the issue's reference, the default): K 8-byte values
     per message on both hops. --shape divvy: messages the size of divvy's
-    task and result batches of K tasks (lib/protocol.h). Sockets come from
+    for a range job's batches of K tasks, the bench's jobs (lib/protocol.h:
+    RANGE_TASKS down, SQUARES of 8 bytes up). Sockets come from
     lib/net.c (dv_socket_new: the same endpoints, options and heartbeats as
     divvy's), with divvy's high-water marks on each hop.
 
@@ -65,14 +66,14 @@ s_fail (const char *what)
 static size_t
 s_task_bytes (const s_options_t *options)
 {
-    return options->divvy_shape ? DV_TASKS_SIZE (options->values)
+    return options->divvy_shape ? DV_RANGE_TASKS_SIZE
                                 : (size_t) options->values * DV_TASK_SIZE;
 }
 
 static size_t
 s_result_bytes (const s_options_t *options)
 {
-    return options->divvy_shape ? DV_RESULTS_SIZE (options->values, S_WORKER_ID_LENGTH)
+    return options->divvy_shape ? DV_SQUARES_SIZE (options->values, S_WORKER_ID_LENGTH, 8)
                                 : (size_t) options->values * DV_TASK_SIZE;
 }
 

@@ -247,9 +247,39 @@ s_batch_range_valid (uint64_t first_task, uint32_t count)
     return count >= 1 && count <= DV_BATCH_MAX && first_task <= UINT64_MAX - count;
 }
 
+size_t
+dv_range_tasks_encode (uint64_t job_id, uint64_t first_task, uint32_t count,
+                       int64_t first_value, uint8_t *buffer)
+{
+    s_put_header (buffer, DV_KIND_RANGE_TASKS, count, job_id);
+    dv_put_u64 (buffer + 16, first_task);
+    dv_put_u64 (buffer + 24, (uint64_t) first_value);
+    return DV_RANGE_TASKS_SIZE;
+}
+
+static int
+s_range_tasks_decode (const uint8_t *data, size_t size, dv_tasks_t *tasks)
+{
+    uint32_t count;
+    if (size != DV_RANGE_TASKS_SIZE ||
+        s_check_header (data, size, DV_KIND_RANGE_TASKS, &count, &tasks->job_id))
+        return -1;
+    tasks->first_task = dv_get_u64 (data + 16);
+    tasks->first_value = (int64_t) dv_get_u64 (data + 24);
+    if (!s_batch_range_valid (tasks->first_task, count) ||
+        !dv_range_fits (tasks->first_value, count))
+        return -1;
+    tasks->count = count;
+    tasks->tag = 0;
+    tasks->values = NULL;
+    return 0;
+}
+
 int
 dv_tasks_decode (const uint8_t *data, size_t size, dv_tasks_t *tasks)
 {
+    if (dv_message_kind (data, size) == DV_KIND_RANGE_TASKS)
+        return s_range_tasks_decode (data, size, tasks);
     uint32_t count;
     if (size < DV_TASKS_SIZE (0) ||
         s_check_header (data, size, DV_KIND_TASKS, &count, &tasks->job_id))
@@ -260,6 +290,7 @@ dv_tasks_decode (const uint8_t *data, size_t size, dv_tasks_t *tasks)
     tasks->count = count;
     tasks->tag = dv_get_u64 (data + 24);
     tasks->values = data + DV_TASKS_SIZE (0);
+    tasks->first_value = 0;
     return 0;
 }
 
@@ -276,9 +307,48 @@ dv_results_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
     return DV_RESULTS_SIZE (count, worker_id_length);
 }
 
+size_t
+dv_squares_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
+                          size_t square_size, const char *worker_id,
+                          size_t worker_id_length, uint8_t *buffer)
+{
+    s_put_header (buffer, DV_KIND_SQUARES, count, job_id);
+    dv_put_u64 (buffer + 16, first_task);
+    buffer[24] = (uint8_t) square_size;
+    buffer[25] = (uint8_t) worker_id_length;
+    memcpy (buffer + 26, worker_id, worker_id_length);
+    return DV_SQUARES_SIZE (count, worker_id_length, square_size);
+}
+
+static int
+s_squares_decode (const uint8_t *data, size_t size, dv_results_t *results)
+{
+    uint32_t count;
+    if (size < DV_SQUARES_SIZE (0, 0, 8) ||
+        s_check_header (data, size, DV_KIND_SQUARES, &count, &results->job_id))
+        return -1;
+    results->first_task = dv_get_u64 (data + 16);
+    results->square_size = data[24];
+    results->worker_id_length = data[25];
+    results->worker_id = (const char *) data + 26;
+    if ((results->square_size != 8 && results->square_size != 16) ||
+        !s_batch_range_valid (results->first_task, count) ||
+        size !=
+            DV_SQUARES_SIZE (count, results->worker_id_length, results->square_size) ||
+        !dv_worker_id_valid (results->worker_id, results->worker_id_length))
+        return -1;
+    results->count = count;
+    results->tag = 0;
+    results->has_values = false;
+    results->entries = data + DV_SQUARES_SIZE (0, results->worker_id_length, 8);
+    return 0;
+}
+
 int
 dv_results_decode (const uint8_t *data, size_t size, dv_results_t *results)
 {
+    if (dv_message_kind (data, size) == DV_KIND_SQUARES)
+        return s_squares_decode (data, size, results);
     uint32_t count;
     if (size < DV_RESULTS_SIZE (0, 0) ||
         s_check_header (data, size, DV_KIND_RESULTS, &count, &results->job_id))
@@ -293,6 +363,8 @@ dv_results_decode (const uint8_t *data, size_t size, dv_results_t *results)
         return -1;
     results->count = count;
     results->entries = data + DV_RESULTS_SIZE (0, results->worker_id_length);
+    results->has_values = true;
+    results->square_size = 16;
     return 0;
 }
 

@@ -33,6 +33,8 @@ typedef enum {
     DV_KIND_REFUSE = 9,        //  sink -> ventilator (control): a job not taken, and why
     DV_KIND_LINES = 10,        //  ventilator -> worker: a batch of opaque task lines
     DV_KIND_LINE_RESULTS = 11, //  worker -> sink: result lines (or failures) of tasks
+    DV_KIND_RANGE_TASKS = 12,  //  ventilator -> worker: a range job's batch, no values
+    DV_KIND_SQUARES = 13,      //  worker -> sink: a range batch's squares, no values
 } dv_kind_t;
 
 //  Most tasks in one batch; bounds every message size below.
@@ -68,6 +70,19 @@ typedef enum {
     (DV_HEADER_SIZE + 17 + (size_t) (id_length) + (size_t) (count) *DV_RESULT_SIZE)
 #define DV_TASKS_SIZE_MAX   DV_TASKS_SIZE (DV_BATCH_MAX)
 #define DV_RESULTS_SIZE_MAX DV_RESULTS_SIZE (DV_BATCH_MAX, DV_WORKER_ID_MAX)
+
+//  A range job's batches carry no values (each is the range's start plus
+//  its task id) and its results no values either: RANGE_TASKS is the first
+//  task id and its value after the header; SQUARES the first task id, the
+//  size of each square (8 when every square of the batch is below 2^64,
+//  else 16), the worker id's length and the id, then the squares.
+#define DV_RANGE_TASKS_SIZE (DV_HEADER_SIZE + 16)
+#define DV_SQUARE_SIZE_MAX  16
+#define DV_SQUARES_SIZE(count, id_length, square_size)                                   \
+    (DV_HEADER_SIZE + 10 + (size_t) (id_length) +                                        \
+     (size_t) (count) * (size_t) (square_size))
+#define DV_SQUARES_SIZE_MAX                                                              \
+    DV_SQUARES_SIZE (DV_BATCH_MAX, DV_WORKER_ID_MAX, DV_SQUARE_SIZE_MAX)
 
 //  Line jobs (--lines): opaque tasks and results, one line of bytes each.
 //  The longest task line and the longest result line (or failure reason),
@@ -121,12 +136,15 @@ typedef enum {
 //  Tasks, at the ventilator (a ROUTER): the workers' credit.
 #define DV_WANT_CAP DV_RECEIVE_CAP (DV_WANT_SIZE)
 //  Tasks, at a worker: batches of values or of lines.
-#define DV_TASKS_CAP DV_RECEIVE_CAP (DV_MAX_OF (DV_TASKS_SIZE_MAX, DV_LINES_SIZE_MAX))
+#define DV_TASKS_CAP                                                                     \
+    DV_RECEIVE_CAP (DV_MAX_OF (DV_MAX_OF (DV_TASKS_SIZE_MAX, DV_LINES_SIZE_MAX),         \
+                               DV_RANGE_TASKS_SIZE))
 //  Results, at the sink: result batches (of squares or of lines) and the
 //  ventilator's announcements.
 #define DV_RESULTS_CAP                                                                   \
-    DV_RECEIVE_CAP (DV_MAX_OF (                                                          \
-        DV_MAX_OF (DV_RESULTS_SIZE_MAX, DV_LINE_RESULTS_SIZE_MAX), DV_ANNOUNCE_SIZE))
+    DV_RECEIVE_CAP (                                                                     \
+        DV_MAX_OF (DV_MAX_OF (DV_RESULTS_SIZE_MAX, DV_LINE_RESULTS_SIZE_MAX),            \
+                   DV_MAX_OF (DV_SQUARES_SIZE_MAX, DV_ANNOUNCE_SIZE)))
 
 //  The window's span, in task ids: the one bound on how far ahead of the
 //  sink's first missing task a result may be. The ventilator sends no new
@@ -193,12 +211,14 @@ typedef struct {
     dv_tag_key_t tag_key;
 } dv_announce_t;
 
+//  A TASKS or a RANGE_TASKS batch (values NULL: first_value and the next).
 typedef struct {
     uint64_t job_id;
     uint64_t first_task;   //  tasks first_task .. first_task + count - 1
     uint32_t count;        //  1 .. DV_BATCH_MAX
     uint64_t tag;          //  list job: dv_tag_batch of the values; range: 0
-    const uint8_t *values; //  count little-endian int64s: dv_tasks_value
+    const uint8_t *values; //  count little-endian int64s (dv_tasks_value), or NULL
+    int64_t first_value;   //  RANGE_TASKS: the first task's value
 } dv_tasks_t;
 
 typedef struct {
@@ -208,7 +228,11 @@ typedef struct {
     uint64_t tag;            //  the TASKS message's tag, echoed
     const char *worker_id;   //  not NUL-terminated: worker_id_length bytes
     size_t worker_id_length; //  1 .. DV_WORKER_ID_MAX
-    const uint8_t *entries;  //  count (value, square) pairs: dv_results_entry
+    //  RESULTS: count (value, square) pairs (dv_results_entry); SQUARES:
+    //  count squares of square_size bytes, no values (a range's).
+    const uint8_t *entries;
+    bool has_values;    //  RESULTS
+    size_t square_size; //  16 (RESULTS), or SQUARES' 8 or 16
 } dv_results_t;
 
 //  A LINES batch: count entries, walked with dv_lines_next.
@@ -398,6 +422,28 @@ dv_tasks_put_tag (uint8_t *buffer, uint64_t tag)
 size_t dv_results_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
                                  uint64_t tag, const char *worker_id,
                                  size_t worker_id_length, uint8_t *buffer);
+//  A range batch: its first task id and value; returns DV_RANGE_TASKS_SIZE.
+size_t dv_range_tasks_encode (uint64_t job_id, uint64_t first_task, uint32_t count,
+                              int64_t first_value, uint8_t *buffer);
+//  The header of a SQUARES message of count squares of square_size (8 or
+//  16) bytes each; returns its whole size. The squares go in with
+//  dv_squares_put.
+size_t dv_squares_encode_header (uint64_t job_id, uint64_t first_task, uint32_t count,
+                                 size_t square_size, const char *worker_id,
+                                 size_t worker_id_length, uint8_t *buffer);
+static inline uint8_t *
+dv_squares_entries (uint8_t *buffer, size_t worker_id_length)
+{
+    return buffer + DV_SQUARES_SIZE (0, worker_id_length, 8);
+}
+static inline void
+dv_squares_put (uint8_t *entries, uint32_t index, size_t square_size, dv_u128_t square)
+{
+    uint8_t *entry = entries + (size_t) index * square_size;
+    dv_put_u64 (entry, (uint64_t) square);
+    if (square_size > 8)
+        dv_put_u64 (entry + 8, (uint64_t) (square >> 64));
+}
 //  Where entry 0 of a results message goes, for this worker id length.
 static inline uint8_t *
 dv_results_entries (uint8_t *buffer, size_t worker_id_length)
@@ -430,6 +476,8 @@ void dv_batch_put_count (uint8_t *buffer, uint32_t count);
 //  is not (wrong version, kind, size, count, id length or range, job id 0).
 //  They check shape only: whether the job is the expected one is the caller's.
 int dv_announce_decode (const uint8_t *data, size_t size, dv_announce_t *announce);
+//  dv_tasks_decode takes TASKS and RANGE_TASKS (a range's last value must
+//  fit int64); dv_results_decode RESULTS and SQUARES (square size 8 or 16).
 int dv_tasks_decode (const uint8_t *data, size_t size, dv_tasks_t *tasks);
 int dv_results_decode (const uint8_t *data, size_t size, dv_results_t *results);
 int dv_heartbeat_decode (const uint8_t *data, size_t size, dv_heartbeat_t *heartbeat);
@@ -453,6 +501,8 @@ void dv_line_results_next (const dv_line_results_t *results, size_t *offset,
 static inline int64_t
 dv_tasks_value (const dv_tasks_t *tasks, uint32_t index)
 {
+    if (!tasks->values) //  the decoder checked that the range fits
+        return (int64_t) ((uint64_t) tasks->first_value + index);
     return (int64_t) dv_get_u64 (tasks->values + (size_t) index * DV_TASK_SIZE);
 }
 
@@ -464,6 +514,21 @@ dv_resend_range (const dv_resend_t *resend, uint32_t index)
     return range;
 }
 
+//  The square of entry index, of either kind.
+static inline dv_u128_t
+dv_results_square (const dv_results_t *results, uint32_t index)
+{
+    //  A RESULTS entry's square follows its value.
+    const uint8_t *entry = results->has_values
+                               ? results->entries + (size_t) index * DV_RESULT_SIZE + 8
+                               : results->entries + (size_t) index * results->square_size;
+    dv_u128_t square = dv_get_u64 (entry);
+    if (results->square_size > 8)
+        square |= (dv_u128_t) dv_get_u64 (entry + 8) << 64;
+    return square;
+}
+
+//  Entry index of a RESULTS message (has_values): its value and square.
 static inline void
 dv_results_entry (const dv_results_t *results, uint32_t index, int64_t *value,
                   dv_u128_t *square)

@@ -166,6 +166,20 @@ s_taken (dv_job_t *self, const char *worker_id, size_t worker_id_length, uint64_
     return DV_JOB_TAKEN;
 }
 
+//  The value of a batch's entry index: its own in RESULTS; in SQUARES
+//  (a range's, checked) the range's start plus its task id.
+static int64_t
+s_result_value (const dv_job_t *self, const dv_results_t *results, uint32_t index)
+{
+    if (!results->has_values)
+        return (int64_t) ((uint64_t) self->announce.range_start + results->first_task +
+                          index);
+    int64_t value;
+    dv_u128_t square;
+    dv_results_entry (results, index, &value, &square);
+    return value;
+}
+
 dv_job_take_t
 dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_result,
              void *context)
@@ -173,15 +187,16 @@ dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_r
     if (results->job_id != self->announce.job_id || self->announce.is_lines ||
         !dv_seen_in_job (&self->seen, results->first_task, results->count))
         return DV_JOB_MISFIT;
+    //  SQUARES carry no values: only a range's, which the task ids give.
+    if (!results->has_values && !self->announce.is_range)
+        return DV_JOB_MISFIT;
     if (!dv_seen_in_window (&self->seen, results->first_task, results->count))
         return DV_JOB_BEYOND_WINDOW;
     self->last_worker = NULL;
     //  Check every square before counting any: a batch is true or malformed.
     for (uint32_t index = 0; index < results->count; index++) {
-        int64_t value;
-        dv_u128_t square;
-        dv_results_entry (results, index, &value, &square);
-        if (square != dv_square (value))
+        int64_t value = s_result_value (self, results, index);
+        if (dv_results_square (results, index) != dv_square (value))
             return DV_JOB_MISFIT;
         if (self->announce.is_range &&
             (uint64_t) value - (uint64_t) self->announce.range_start !=
@@ -198,13 +213,11 @@ dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_r
             self->duplicates++;
             continue;
         }
-        int64_t value;
-        dv_u128_t square;
-        dv_results_entry (results, index, &value, &square);
+        dv_u128_t square = dv_results_square (results, index);
         dv_u256_add_u128 (&self->sum, square);
         fresh++;
         if (on_result)
-            on_result (context, value, square);
+            on_result (context, s_result_value (self, results, index), square);
     }
     return s_taken (self, results->worker_id, results->worker_id_length, fresh);
 }

@@ -540,6 +540,7 @@ s_on_message (s_sink_t *self, const uint8_t *data, size_t size, int source_fd,
 {
     switch (dv_message_kind (data, size)) {
         case DV_KIND_RESULTS:
+        case DV_KIND_SQUARES:
             s_on_results (self, data, size, source_fd, key);
             break;
         case DV_KIND_LINE_RESULTS:

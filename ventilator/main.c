@@ -660,23 +660,31 @@ s_encode_batch (s_ventilator_t *self, uint64_t first_task, uint32_t count,
         return size;
     }
     self->encoded_count = 0;
-    size_t size =
-        dv_tasks_encode_header (self->job_id, first_task, count, self->batch_buffer);
-    for (uint32_t index = 0; index < count; index++)
-        dv_tasks_put_value (self->batch_buffer, index,
-                            dv_source_value (&self->source, first_task + index));
-    if (self->source.failed)
-        return 0;
-    self->encoded_first = first_task;
-    self->encoded_count = count;
-    self->encoded_taken = count;
-    self->encoded_size = size;
-    //  A range needs no tag: the sink knows each value from its task id.
-    if (!self->source.is_range)
+    size_t size;
+    if (self->source.is_range) {
+        //  A range's values are its start plus each task id: the batch
+        //  carries its first one (the worker counts on), and no tag (the
+        //  sink knows each value from its task id).
+        size = dv_range_tasks_encode (self->job_id, first_task, count,
+                                      dv_source_value (&self->source, first_task),
+                                      self->batch_buffer);
+    } else {
+        size =
+            dv_tasks_encode_header (self->job_id, first_task, count, self->batch_buffer);
+        for (uint32_t index = 0; index < count; index++)
+            dv_tasks_put_value (self->batch_buffer, index,
+                                dv_source_value (&self->source, first_task + index));
+        if (self->source.failed)
+            return 0;
         dv_tasks_put_tag (self->batch_buffer,
                           dv_tag_batch (&self->announcement.tag_key, self->job_id,
                                         first_task, dv_tasks_values (self->batch_buffer),
                                         DV_TASK_SIZE, count));
+    }
+    self->encoded_first = first_task;
+    self->encoded_count = count;
+    self->encoded_taken = count;
+    self->encoded_size = size;
     return size;
 }
 

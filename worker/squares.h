@@ -1,5 +1,7 @@
 /*  squares.h: a squares job's work, beside linework.h's line jobs: every
-    task value with its exact 128-bit square, one result batch per batch.
+    task's exact 128-bit square, one result batch per batch: RESULTS (each
+    value and its square) for a list job's TASKS, SQUARES (the squares
+    alone, 8 bytes each where they fit) for a range job's RANGE_TASKS.
 */
 #ifndef DV_SQUARES_H_INCLUDED
 #define DV_SQUARES_H_INCLUDED
@@ -10,7 +12,8 @@
 #include <stdint.h>
 
 //  Writes the result message of tasks, under the worker id (id_length
-//  bytes), into buffer (DV_RESULTS_SIZE (tasks->count, id_length) bytes),
+//  bytes), into buffer (DV_RESULTS_SIZE (tasks->count, id_length) bytes,
+//  the larger kind),
 //  spending delay_us more on each task (--task-delay-us). Returns its size,
 //  or 0 when a signal came mid-batch: a batch is never sent in part (the
 //  sink asks again for it).

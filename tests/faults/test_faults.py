@@ -691,10 +691,17 @@ Tasks = collections.namedtuple("Tasks", "job first tag values")
 
 
 def parse_tasks(frame):
-    """The fields of a TASKS frame (version 2), or None when it is not one."""
-    if len(frame) < 32 or frame[:2] != bytes([2, 2]):
+    """The fields of a TASKS frame (version 2), or of a range job's
+    RANGE_TASKS (its first value, no tag: the values counted on from it);
+    None when it is neither."""
+    if len(frame) < 32:
         return None
     _, _, _, count, job = struct.unpack_from("<BBHIQ", frame)
+    if frame[:2] == bytes([2, 12]) and len(frame) == 32:
+        first, first_value = struct.unpack_from("<Qq", frame, 16)
+        return Tasks(job, first, 0, [first_value + index for index in range(count)])
+    if frame[:2] != bytes([2, 2]):
+        return None
     first, tag = struct.unpack_from("<QQ", frame, 16)
     values = list(struct.unpack_from(f"<{count}q", frame, 32))
     return Tasks(job, first, tag, values)
