@@ -8,8 +8,8 @@ twice gives the same bytes.
 
 decoders/: one frame per file, as the wire carries it (lib/protocol.c has the
 layouts, protocol version 2). seed-ok-* are valid messages of every kind,
-edges included;
-seed-bad-* are near misses, one field or one byte wrong.
+edges included (RANGE_TASKS and SQUARES, a range job's batches without
+values, too); seed-bad-* are near misses, one field or one byte wrong.
 
 job/: scripts for fuzz_job.c (its header comment has the format): a job and
 operations (true batches, wrong squares, ids past the job, another job id,
@@ -25,6 +25,7 @@ I64_MIN = -(2**63)
 
 ANNOUNCE, TASKS, RESULTS, KILL, HEARTBEAT, CREDIT, RESEND, WANT, REFUSE = range(1, 10)
 LINES, LINE_RESULTS = 10, 11
+RANGE_TASKS, SQUARES = 12, 13
 VERSION = 2
 
 
@@ -68,6 +69,27 @@ def results(job_id, first, values, worker=b"w", count=None, squares=None, id_len
     return (header(RESULTS, count, job_id) + struct.pack("<QQB", first, tag, id_length)
             + worker
             + b"".join(entry(v, s) for v, s in zip(values, squares)))
+
+
+def range_tasks(job_id, first, count, first_value, version=VERSION, flags=0):
+    return (header(RANGE_TASKS, count, job_id, version=version, flags=flags)
+            + struct.pack("<Qq", first, first_value))
+
+
+def squares(job_id, first, values, worker=b"w", square_size=None, count=None,
+            id_length=None, raw=None):
+    """A range batch's squares of values; square_size as a worker picks it
+    (8 when every square is below 2^64) unless given; raw replaces them."""
+    count = len(values) if count is None else count
+    id_length = len(worker) if id_length is None else id_length
+    if square_size is None:
+        square_size = 8 if all(v * v < 2**64 for v in values) else 16
+    width = square_size if square_size in (8, 16) else 16
+    body = raw if raw is not None else b"".join(
+        (v * v).to_bytes(width, "little")[:square_size].ljust(square_size, b"\0")
+        for v in values)
+    return (header(SQUARES, count, job_id) + struct.pack("<QBB", first, square_size,
+                                                         id_length) + worker + body)
 
 
 def lines(job_id, first, texts, count=None, tags=None):
@@ -168,6 +190,20 @@ def decoder_seeds():
         "line-results-one": line_results(1, 0, [(0, 7, 8, b"HELLO")]),
         "line-results-failed": line_results(2, 9, [(1, 1, 2, b"exit status 1"),
                                                    (0, 3, 4, b"")], worker=long_id),
+        "range-tasks-one": range_tasks(1, 0, 1, 0),
+        "range-tasks-full": range_tasks(2, 1000, 65536, -5),
+        "range-tasks-one-at-max": range_tasks(3, 7, 1, I64_MAX),
+        "range-tasks-edge": range_tasks(4, 0, 65536, I64_MAX - 65535),
+        "range-tasks-min": range_tasks(5, 0, 65536, I64_MIN),
+        "range-tasks-last-ids": range_tasks(U64_MAX, U64_MAX - 3, 3, -1),
+        "squares-8-one": squares(1, 0, [3]),
+        "squares-8-edge": squares(2, 10, [4294967295, -4294967295, 0]),
+        "squares-8-max-bits": squares(2, 0, [0], raw=b"\xff" * 8),
+        "squares-16": squares(3, 5, [I64_MIN, I64_MAX, 4294967296], worker=b"worker-1"),
+        "squares-16-small": squares(3, 5, [1, 2], square_size=16),  # 16 always allowed
+        "squares-long-id": squares(4, 0, [10, -10, 0], worker=long_id),
+        "squares-last-ids": squares(5, U64_MAX - 2, [1, 2], worker=b"z~!"),
+        "squares-wrong-square": squares(6, 0, [2], raw=struct.pack("<Q", 5)),  # shape only
     }
     bad = {
         "empty": b"",
@@ -268,6 +304,44 @@ def decoder_seeds():
         "refuse-count": refuse(1, 2, count=1),
         "refuse-short": refuse(1, 2)[:-1],
         "refuse-long": refuse(1, 2) + b"\0",
+        "kind-14": header(14, 1, 1) + bytes(16),
+        "range-tasks-short": range_tasks(1, 0, 2, 0)[:-1],
+        "range-tasks-long": range_tasks(1, 0, 2, 0) + b"\0",
+        "range-tasks-with-a-value": range_tasks(1, 0, 1, 0) + struct.pack("<q", 0),
+        "range-tasks-count-0": range_tasks(1, 0, 0, 0),
+        "range-tasks-count-huge": range_tasks(1, 0, 65537, 0),
+        "range-tasks-job-0": range_tasks(0, 0, 1, 0),
+        "range-tasks-wrap": range_tasks(1, U64_MAX - 1, 2, 0),
+        "range-tasks-at-u64-max": range_tasks(1, U64_MAX, 1, 0),
+        "range-tasks-overflow": range_tasks(1, 0, 2, I64_MAX),
+        "range-tasks-overflow-full": range_tasks(1, 0, 65536, I64_MAX - 65534),
+        "range-tasks-flags": range_tasks(1, 0, 1, 0, flags=1),
+        "range-tasks-version-1": range_tasks(1, 0, 1, 0, version=1),
+        "range-tasks-as-tasks": tasks(1, 0, [1, 2])[:1] + bytes([RANGE_TASKS])
+        + tasks(1, 0, [1, 2])[2:],
+        "squares-size-0": squares(1, 0, [3], square_size=0),
+        "squares-size-1": squares(1, 0, [3], square_size=1),
+        "squares-size-15": squares(1, 0, [3], square_size=15),
+        "squares-size-17": squares(1, 0, [3], square_size=17),
+        "squares-size-24": squares(1, 0, [3], square_size=24),
+        "squares-size-8-of-16": squares(1, 0, [3, 4], square_size=16)[:24] + b"\x08"
+        + squares(1, 0, [3, 4], square_size=16)[25:],
+        "squares-count-0": squares(1, 0, [], count=0),
+        "squares-count-huge": squares(1, 0, [], count=65537),
+        "squares-count-more": squares(1, 0, [1, 2], count=3),
+        "squares-size-minus": squares(1, 0, [3, 4])[:-1],
+        "squares-size-plus": squares(1, 0, [3, 4]) + b"\0",
+        "squares-wrap": squares(1, U64_MAX - 1, [3, 4]),
+        "squares-job-0": squares(0, 0, [3]),
+        "squares-id-0": squares(1, 0, [3], worker=b""),
+        "squares-id-65": squares(1, 0, [3], worker=long_id + b"x"),
+        "squares-id-space": squares(1, 0, [3], worker=b"a b"),
+        "squares-id-equals": squares(1, 0, [3], worker=b"a=b"),
+        "squares-id-length-lies": squares(1, 0, [3], worker=b"ab", id_length=3),
+        "squares-flags": squares(1, 0, [3])[:2] + b"\0\x80" + squares(1, 0, [3])[4:],
+        "squares-version-3": b"\3" + squares(1, 0, [3])[1:],
+        "squares-as-results": results(1, 0, [3])[:1] + bytes([SQUARES])
+        + results(1, 0, [3])[2:],
     }
     seeds = {"seed-ok-" + name: data for name, data in ok.items()}
     seeds.update({"seed-bad-" + name: data for name, data in bad.items()})
