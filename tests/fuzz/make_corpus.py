@@ -137,7 +137,8 @@ def refuse(job_id, reason, detail=0, shape=0x5A, pad=bytes(7), count=0):
 
 
 def decoder_seeds():
-    long_id = bytes(range(0x30, 0x30 + 64)).replace(b"\\", b"!")
+    #  64 printable bytes; no backslash or '=', which no worker id may hold.
+    long_id = bytes(range(0x30, 0x30 + 64)).replace(b"\\", b"!").replace(b"=", b"-")
     extremes = [0, 1, -1, I64_MAX, I64_MIN, 3037000499, -3037000500]
     ok = {
         "announce-list": announce(7, 1000, credit_step=100, expected_sum=2**200 + 12345,
@@ -232,7 +233,7 @@ def decoder_seeds():
         "announce-count": announce(1, 10, count=1),
         "announce-job-0": announce(0, 10),
         "announce-tasks-0": announce(1, 0),
-        "announce-options": announce(1, 10, options=2),
+        "announce-options": announce(1, 10, options=4),  # 2 is lines now
         "announce-pad": announce(1, 10, pad=b"\0\1\0"),
         "announce-credit-0": announce(1, 10, credit_step=0),
         "announce-range-overflow": announce(1, 1001, range_start=I64_MAX - 999),
