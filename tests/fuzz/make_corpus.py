@@ -13,7 +13,7 @@ values, too); seed-bad-* are near misses, one field or one byte wrong.
 
 job/: scripts for fuzz_job.c (its header comment has the format): a job and
 operations (true batches, wrong squares, ids past the job, another job id,
-wrong values, raw deltas).
+wrong values, raw deltas), as RESULTS or as SQUARES.
 """
 import pathlib
 import struct
@@ -360,6 +360,7 @@ def script(task_count, range_start=None, job_id=1, ops=()):
 
 #  Operation flags (fuzz_job.c's header comment).
 FLIP_TAG, PREVIOUS_KEY, REKEY = 0x20, 0x40, 0x80
+AS_SQUARES = PREVIOUS_KEY  # the same bit, for a range job
 
 
 def op(kind, first=0, count=1, a=0, b=0, worker=0, raw=b"", flags=0):
@@ -415,6 +416,36 @@ def job_seeds():
                                            op(0, 5, 5, flags=PREVIOUS_KEY)]),
         "duplicates-everywhere": script(300, -150, ops=[op(0, 0, 300)] +
                                         [op(0, i, 50, worker=1) for i in range(0, 300, 25)]),
+        #  SQUARES (kind 2, or any kind with AS_SQUARES on a range job).
+        "range-squares-complete": script(100, -50, ops=[
+            op(2, 0, 50), op(0, 50, 50, worker=1, flags=AS_SQUARES),
+            op(2, 25, 50, worker=2)]),  # duplicates, as SQUARES
+        "range-squares-mixed": script(40, 1000, ops=[
+            op(0, 0, 20), op(2, 10, 20, worker=1), op(1, 30, 10, worker=3)]),
+        #  At INT64_MIN every square needs 16 bytes: cut to 8 it is a lie.
+        "range-squares-wide": script(20, I64_MIN, ops=[
+            op(2, 0, 10, a=2), op(2, 0, 10), op(2, 10, 10, a=1)]),
+        #  Small squares in 8 bytes or, as a worker may, in 16.
+        "range-squares-narrow": script(20, -7, ops=[op(2, 0, 10, a=1), op(2, 10, 10, a=2)]),
+        #  Squares whose 8 bytes are all used, and one past them.
+        "range-squares-edge": script(4, 4294967294, ops=[op(2, 0, 4, a=2), op(2, 0, 4)]),
+        "range-squares-lies": script(64, -30, ops=[
+            op(3, 0, 10, a=5, b=2, flags=AS_SQUARES),
+            op(3, 0, 10, a=100, b=9, flags=AS_SQUARES),  # a bit past 8 bytes: 16 sent
+            op(6, 10, 10, a=0, b=4, flags=AS_SQUARES),
+            op(4, 0, 5, flags=AS_SQUARES), op(4, 0, 5, a=1, flags=AS_SQUARES),
+            op(5, 0, 5, a=3, flags=AS_SQUARES),
+            op(7, 20, 2, flags=AS_SQUARES, raw=bytes(48)),
+            op(7, 22, 2, flags=AS_SQUARES, raw=bytes(24) + b"\1" + bytes(23)),
+            op(7, 22, 2, flags=AS_SQUARES, raw=bytes(32) + b"\1" + bytes(15)),
+            op(0, 0, 64)]),
+        #  A wrong value whose square is right (-3 for 3): SQUARES cannot
+        #  tell, and need not.
+        "range-squares-sign": script(7, -3, ops=[op(6, 0, 1, a=5, flags=AS_SQUARES),
+                                                 op(2, 1, 6)]),
+        #  A list job takes no SQUARES: it has no values to check them by.
+        "list-squares": script(10, None, ops=[op(2, 0, 10), op(2, 0, 10, a=1),
+                                              op(0, 0, 10)]),
     }
     return {"seed-" + name: data for name, data in seeds.items()}
 
