@@ -349,10 +349,12 @@ def decoder_seeds():
     return seeds
 
 
-def script(task_count, range_start=None, job_id=1, ops=()):
-    """A fuzz_job.c input: task_count 1..5000; range_start None for a list job."""
+def script(task_count, range_start=None, job_id=1, ops=(), salt=0):
+    """A fuzz_job.c input: task_count 1..5000; range_start None for a list job,
+    whose values that word (salt) seeds instead."""
     options = (job_id - 1) << 1 | (range_start is not None)
-    data = struct.pack("<BHq", options, task_count - 1, range_start or 0)
+    data = struct.pack("<BHq", options, task_count - 1,
+                       salt if range_start is None else range_start)
     for op in ops:
         data += op
     return data
@@ -446,6 +448,9 @@ def job_seeds():
         #  A list job takes no SQUARES: it has no values to check them by.
         "list-squares": script(10, None, ops=[op(2, 0, 10), op(2, 0, 10, a=1),
                                               op(0, 0, 10)]),
+        #  ... even when a value is its task id (task 7 of this salt is 7), so
+        #  that the squares look right for a range starting at 0.
+        "list-squares-value-is-id": script(8, None, salt=490, ops=[op(2, 7, 1), op(0, 0, 8)]),
     }
     return {"seed-" + name: data for name, data in seeds.items()}
 

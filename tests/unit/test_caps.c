@@ -171,20 +171,6 @@ test_results_and_announce_fit (void **state)
     s_check_fits ("RESULTS of DV_BATCH_MAX entries, DV_WORKER_ID_MAX id", size,
                   "results (sink)", DV_RESULTS_CAP);
 
-    //  SQUARES at their largest: 16-byte squares, the longest id.
-    size = dv_squares_encode_header (UINT64_MAX, 0, DV_BATCH_MAX, DV_SQUARE_SIZE_MAX,
-                                     worker_id, sizeof worker_id, buffer);
-    assert_int_equal (size, DV_SQUARES_SIZE_MAX);
-    entries = dv_squares_entries (buffer, sizeof worker_id);
-    for (uint32_t index = 0; index < DV_BATCH_MAX; index++)
-        dv_squares_put (entries, index, DV_SQUARE_SIZE_MAX, dv_square (INT64_MIN));
-    assert_int_equal (dv_results_decode (buffer, size, &results), 0);
-    assert_int_equal (results.count, DV_BATCH_MAX);
-    assert_int_equal (results.square_size, DV_SQUARE_SIZE_MAX);
-    assert_int_equal (results.worker_id_length, DV_WORKER_ID_MAX);
-    s_check_fits ("SQUARES of DV_BATCH_MAX 16-byte squares, DV_WORKER_ID_MAX id", size,
-                  "results (sink)", DV_RESULTS_CAP);
-
     //  Both forms of announcement are the same size; a list carries the most.
     dv_announce_t announce = {
         .job_id = UINT64_MAX,
@@ -196,6 +182,32 @@ test_results_and_announce_fit (void **state)
     size = dv_announce_encode (&announce, buffer);
     assert_int_equal (dv_announce_decode (buffer, size, &announce), 0);
     s_check_fits ("ANNOUNCE", size, "results (sink)", DV_RESULTS_CAP);
+    free (buffer);
+}
+
+//  SQUARES at their largest: 16-byte squares, the longest id.
+static void
+test_squares_fit (void **state)
+{
+    (void) state;
+    uint8_t *buffer = malloc (DV_SQUARES_SIZE_MAX);
+    assert_non_null (buffer);
+    char worker_id[DV_WORKER_ID_MAX];
+    memset (worker_id, 'w', sizeof worker_id);
+    size_t size =
+        dv_squares_encode_header (UINT64_MAX, 0, DV_BATCH_MAX, DV_SQUARE_SIZE_MAX,
+                                  worker_id, sizeof worker_id, buffer);
+    assert_int_equal (size, DV_SQUARES_SIZE_MAX);
+    uint8_t *entries = dv_squares_entries (buffer, sizeof worker_id);
+    for (uint32_t index = 0; index < DV_BATCH_MAX; index++)
+        dv_squares_put (entries, index, DV_SQUARE_SIZE_MAX, dv_square (INT64_MIN));
+    dv_results_t results;
+    assert_int_equal (dv_results_decode (buffer, size, &results), 0);
+    assert_int_equal (results.count, DV_BATCH_MAX);
+    assert_int_equal (results.square_size, DV_SQUARE_SIZE_MAX);
+    assert_int_equal (results.worker_id_length, DV_WORKER_ID_MAX);
+    s_check_fits ("SQUARES of DV_BATCH_MAX 16-byte squares, DV_WORKER_ID_MAX id", size,
+                  "results (sink)", DV_RESULTS_CAP);
     free (buffer);
 }
 
@@ -281,6 +293,7 @@ main (void)
         cmocka_unit_test (test_want_fits),
         cmocka_unit_test (test_tasks_fit),
         cmocka_unit_test (test_results_and_announce_fit),
+        cmocka_unit_test (test_squares_fit),
         cmocka_unit_test (test_results_hwm_fits_the_budget),
         cmocka_unit_test (test_control_topics_taken),
         cmocka_unit_test (test_other_subscriptions_refused),
