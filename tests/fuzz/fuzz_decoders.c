@@ -8,7 +8,9 @@
     in wider arithmetic and byte by byte, so a decoder that accepts too much
     or too little is caught, not only one that crashes. A message that is
     accepted must then:
-      - be accepted by that decoder alone, the one its header names;
+      - be accepted by that decoder alone, the one its header names (TASKS
+        and RANGE_TASKS share dv_tasks_decode, RESULTS and SQUARES
+        dv_results_decode);
       - have every view (values, worker id, entries, ranges) inside the frame;
       - re-encode, through the public encoders, to exactly the same bytes;
       - be rejected by every decoder when one byte shorter or one longer.
@@ -113,6 +115,27 @@ s_reference_kind (const uint8_t *data, size_t size)
                 size != 32 + 8 * (size_t) count)
                 return 0;
             return DV_KIND_TASKS;
+        case DV_KIND_RANGE_TASKS:
+            //  Two words, no values: the first task id, and its value; the
+            //  batch's last value fits int64.
+            if (size != 32 || !job_id || count > 65536 ||
+                !s_reference_span_valid (s_load (data + 16, 8), count) ||
+                !s_reference_range_fits ((int64_t) s_load (data + 24, 8), count))
+                return 0;
+            return DV_KIND_RANGE_TASKS;
+        case DV_KIND_SQUARES: {
+            //  First task id, square size (8 or 16), id length, id, squares.
+            if (!job_id || count > 65536 || size < 26 ||
+                !s_reference_span_valid (s_load (data + 16, 8), count))
+                return 0;
+            size_t square_size = data[24];
+            size_t id_length = data[25];
+            if ((square_size != 8 && square_size != 16) ||
+                size != 26 + id_length + square_size * (size_t) count ||
+                !s_reference_id_valid (data + 26, id_length))
+                return 0;
+            return DV_KIND_SQUARES;
+        }
         case DV_KIND_RESULTS: {
             if (!job_id || count > 65536 || size < 33 ||
                 !s_reference_span_valid (s_load (data + 16, 8), count))
@@ -282,8 +305,65 @@ s_check_tasks (const uint8_t *data, size_t size, const dv_tasks_t *tasks)
 }
 
 static void
+s_check_range_tasks (const uint8_t *data, size_t size, const dv_tasks_t *tasks)
+{
+    FUZZ_CHECK (tasks->job_id && tasks->count >= 1 && tasks->count <= DV_BATCH_MAX);
+    FUZZ_CHECK (s_reference_span_valid (tasks->first_task, tasks->count));
+    FUZZ_CHECK (!tasks->values && !tasks->tag);
+    FUZZ_CHECK (s_reference_range_fits (tasks->first_value, tasks->count));
+    FUZZ_CHECK (tasks->first_value == (int64_t) s_load (data + 24, 8));
+    //  The values count on from the first, to a last that fits.
+    FUZZ_CHECK (dv_tasks_value (tasks, 0) == tasks->first_value);
+    FUZZ_CHECK ((s_i128_t) dv_tasks_value (tasks, tasks->count - 1) ==
+                (s_i128_t) tasks->first_value + tasks->count - 1);
+    uint8_t *encoded = s_buffer (DV_RANGE_TASKS_SIZE);
+    s_check_same (encoded,
+                  dv_range_tasks_encode (tasks->job_id, tasks->first_task, tasks->count,
+                                         tasks->first_value, encoded),
+                  data, size);
+    free (encoded);
+}
+
+static void
+s_check_squares (const uint8_t *data, size_t size, const dv_results_t *results)
+{
+    FUZZ_CHECK (results->job_id && results->count >= 1 && results->count <= DV_BATCH_MAX);
+    FUZZ_CHECK (s_reference_span_valid (results->first_task, results->count));
+    FUZZ_CHECK (!results->has_values && !results->tag);
+    FUZZ_CHECK (results->square_size == 8 || results->square_size == 16);
+    FUZZ_CHECK (results->worker_id == (const char *) data + 26);
+    FUZZ_CHECK (s_inside (results->worker_id, results->worker_id_length, data, size));
+    FUZZ_CHECK (s_reference_id_valid ((const uint8_t *) results->worker_id,
+                                      results->worker_id_length));
+    FUZZ_CHECK (results->entries == data + 26 + results->worker_id_length);
+    FUZZ_CHECK (s_inside (results->entries,
+                          (size_t) results->count * results->square_size, data, size));
+    size_t encoded_size =
+        DV_SQUARES_SIZE (results->count, results->worker_id_length, results->square_size);
+    uint8_t *encoded = s_buffer (encoded_size);
+    FUZZ_CHECK (dv_squares_encode_header (results->job_id, results->first_task,
+                                          results->count, results->square_size,
+                                          results->worker_id, results->worker_id_length,
+                                          encoded) == encoded_size);
+    uint8_t *entries = dv_squares_entries (encoded, results->worker_id_length);
+    for (uint32_t index = 0; index < results->count; index++) {
+        //  Each square against the bytes, read here a byte at a time.
+        const uint8_t *at = results->entries + (size_t) index * results->square_size;
+        s_u128_t square = s_load (at, 8);
+        if (results->square_size == 16)
+            square |= (s_u128_t) s_load (at + 8, 8) << 64;
+        FUZZ_CHECK (dv_results_square (results, index) == square);
+        dv_squares_put (entries, index, results->square_size,
+                        dv_results_square (results, index));
+    }
+    s_check_same (encoded, encoded_size, data, size);
+    free (encoded);
+}
+
+static void
 s_check_results (const uint8_t *data, size_t size, const dv_results_t *results)
 {
+    FUZZ_CHECK (results->has_values && results->square_size == 16);
     FUZZ_CHECK (results->job_id && results->count >= 1 && results->count <= DV_BATCH_MAX);
     FUZZ_CHECK (s_reference_span_valid (results->first_task, results->count));
     FUZZ_CHECK (s_inside (results->worker_id, results->worker_id_length, data, size));
@@ -302,6 +382,7 @@ s_check_results (const uint8_t *data, size_t size, const dv_results_t *results)
         int64_t value;
         dv_u128_t square;
         dv_results_entry (results, index, &value, &square);
+        FUZZ_CHECK (dv_results_square (results, index) == square);
         dv_results_put_entry (entries, index, value, square);
     }
     s_check_same (encoded, encoded_size, data, size);
@@ -446,18 +527,28 @@ s_decode_all (const uint8_t *data, size_t size, bool check_views)
         if (check_views)
             s_check_announce (data, size, &announce);
     }
+    //  These two take two kinds each: which one, the header says (and the
+    //  reference checks that it is the kind it expects).
     dv_tasks_t tasks;
     if (dv_tasks_decode (data, size, &tasks) == 0) {
-        accepted = DV_KIND_TASKS;
+        FUZZ_CHECK (header_kind == DV_KIND_TASKS || header_kind == DV_KIND_RANGE_TASKS);
+        FUZZ_CHECK ((tasks.values == NULL) == (header_kind == DV_KIND_RANGE_TASKS));
+        accepted = header_kind;
         verdicts++;
-        if (check_views)
+        if (check_views && header_kind == DV_KIND_RANGE_TASKS)
+            s_check_range_tasks (data, size, &tasks);
+        else if (check_views)
             s_check_tasks (data, size, &tasks);
     }
     dv_results_t results;
     if (dv_results_decode (data, size, &results) == 0) {
-        accepted = DV_KIND_RESULTS;
+        FUZZ_CHECK (header_kind == DV_KIND_RESULTS || header_kind == DV_KIND_SQUARES);
+        FUZZ_CHECK (results.has_values == (header_kind == DV_KIND_RESULTS));
+        accepted = header_kind;
         verdicts++;
-        if (check_views)
+        if (check_views && header_kind == DV_KIND_SQUARES)
+            s_check_squares (data, size, &results);
+        else if (check_views)
             s_check_results (data, size, &results);
     }
     dv_lines_t lines;

@@ -8,11 +8,13 @@
       bytes 3-10   range_start, int64 (lowered until the range fits int64)
       then up to 64 operations of 7 bytes (more for kind 7):
       op (u8)      bits 0-2: the kind (below), bits 3-4: which worker id,
-                   bit 5: the tag with bit (a % 64) flipped, bit 6: the tag
-                   made under the job's previous key (a zero key if none),
+                   bit 5: the tag with bit (a % 64) flipped, bit 6: for a list
+                   job the tag made under the job's previous key (a zero key
+                   if none), for a range job the batch sent as SQUARES,
                    bit 7: first a repeat announcement with key (b % 4)
       first (u16), count (u16), a (u8), b (u8)
-        0, 1, 2    a true batch: first % task_count, 1 .. 1024 tasks inside the job
+        0, 1       a true batch: first % task_count, 1 .. 1024 tasks inside the job
+        2          the same as SQUARES, for a list job too (which takes none)
         3          the same with bit (a % 128) of square (b % count) flipped
         4          ids past the job: 1 .. 64 tasks ending at task_count + 1, or
                    (a odd) at 2^64 - 1
@@ -24,7 +26,10 @@
                    square: all zero gives a true entry, anything else is a
                    small, targeted lie
     Each batch is encoded as the worker would, with the tag the ventilator
-    gives the batch's true values (for a list job; 0 for a range), decoded
+    gives the batch's true values (for a list job; 0 for a range), or as
+    SQUARES: no values, no tag, each square 8 bytes when every square sent
+    fits them, else 16 (for kinds 0 to 2, a & 1 makes them 16 anyway and
+    a & 2 cuts them to 8, a lie when a square needs more); decoded
     with dv_results_decode (which must accept it) and handed to dv_job_take.
     A model kept here (one bit per task, sums in wide arithmetic, the job's
     latest and previous key) predicts whether it is taken or why not (a
@@ -218,6 +223,21 @@ s_model_verdict (const s_model_t *model, const dv_results_t *results, bool tag_t
     if (results->job_id != model->job_id ||
         (s_u128_t) results->first_task + results->count > model->task_count)
         return DV_JOB_MISFIT;
+    //  SQUARES: only a range's, each square that of range_start + its id.
+    if (!results->has_values) {
+        if (!model->is_range)
+            return DV_JOB_MISFIT;
+        for (uint32_t index = 0; index < results->count; index++) {
+            const uint8_t *at = results->entries + (size_t) index * results->square_size;
+            s_u128_t square = s_load (at, 8);
+            if (results->square_size == 16)
+                square |= (s_u128_t) s_load (at + 8, 8) << 64;
+            if (square != s_square ((int64_t) ((uint64_t) model->range_start +
+                                               results->first_task + index)))
+                return DV_JOB_MISFIT;
+        }
+        return DV_JOB_TAKEN;
+    }
     for (uint32_t index = 0; index < results->count; index++) {
         const uint8_t *entry = results->entries + (size_t) index * 24;
         int64_t value = (int64_t) s_load (entry, 8);
@@ -415,9 +435,7 @@ s_build_batch (s_model_t *model, dv_job_t *job, s_script_t *script, size_t *size
     }
 
     size_t id_length = strlen (worker_id);
-    *size = DV_RESULTS_SIZE (count, id_length);
-    uint8_t *message = malloc (*size);
-    FUZZ_CHECK (message);
+    bool as_squares = kind == 2 || (model->is_range && (op & 0x40));
     if (op & 0x80) {
         dv_tag_key_t key = s_key (b % 4);
         bool was_new = !model->is_range && memcmp (&key, &model->keys[0], sizeof key);
@@ -444,9 +462,10 @@ s_build_batch (s_model_t *model, dv_job_t *job, s_script_t *script, size_t *size
         tag ^= UINT64_C (1) << (a % 64);
         *tag_true = false;
     }
-    FUZZ_CHECK (dv_results_encode_header (job_id, first, count, tag, worker_id, id_length,
-                                          message) == *size);
-    uint8_t *entries = dv_results_entries (message, id_length);
+    //  The entries first: a SQUARES batch's square size depends on them.
+    int64_t values[S_BATCH_TASKS];
+    s_u128_t squares[S_BATCH_TASKS];
+    bool wide = false;
     for (uint32_t index = 0; index < count; index++) {
         int64_t value = s_true_value (model, first + index);
         s_u128_t square_lie = 0;
@@ -459,8 +478,32 @@ s_build_batch (s_model_t *model, dv_job_t *job, s_script_t *script, size_t *size
             square_lie = s_script_read (script, 8);
             square_lie |= (s_u128_t) s_script_read (script, 8) << 64;
         }
-        dv_results_put_entry (entries, index, value, s_square (value) ^ square_lie);
+        values[index] = value;
+        squares[index] = s_square (value) ^ square_lie;
+        wide |= squares[index] >> 64 != 0;
     }
+    size_t square_size = wide ? 16 : 8;
+    if (kind <= 2 && (a & 1))
+        square_size = 16;
+    if (kind <= 2 && (a & 2))
+        square_size = 8;
+    *size = as_squares ? DV_SQUARES_SIZE (count, id_length, square_size)
+                       : DV_RESULTS_SIZE (count, id_length);
+    uint8_t *message = malloc (*size);
+    FUZZ_CHECK (message);
+    if (as_squares) {
+        FUZZ_CHECK (dv_squares_encode_header (job_id, first, count, square_size,
+                                              worker_id, id_length, message) == *size);
+        uint8_t *entries = dv_squares_entries (message, id_length);
+        for (uint32_t index = 0; index < count; index++)
+            dv_squares_put (entries, index, square_size, squares[index]);
+        return message;
+    }
+    FUZZ_CHECK (dv_results_encode_header (job_id, first, count, tag, worker_id, id_length,
+                                          message) == *size);
+    uint8_t *entries = dv_results_entries (message, id_length);
+    for (uint32_t index = 0; index < count; index++)
+        dv_results_put_entry (entries, index, values[index], squares[index]);
     return message;
 }
 
@@ -473,7 +516,11 @@ s_model_expect (s_model_t *model, const dv_results_t *results, bool takes)
     for (uint32_t index = 0; takes && index < results->count; index++) {
         if (s_model_seen (model, results->first_task + index))
             continue;
-        int64_t value = (int64_t) s_load (results->entries + (size_t) index * 24, 8);
+        //  SQUARES: the value is the range's, from the task id.
+        int64_t value =
+            results->has_values
+                ? (int64_t) s_load (results->entries + (size_t) index * 24, 8)
+                : (int64_t) ((uint64_t) model->range_start + results->first_task + index);
         model->fresh_values[model->fresh_count] = value;
         model->fresh_squares[model->fresh_count] = s_square (value);
         model->fresh_count++;

@@ -8,12 +8,12 @@ twice gives the same bytes.
 
 decoders/: one frame per file, as the wire carries it (lib/protocol.c has the
 layouts, protocol version 2). seed-ok-* are valid messages of every kind,
-edges included;
-seed-bad-* are near misses, one field or one byte wrong.
+edges included (RANGE_TASKS and SQUARES, a range job's batches without
+values, too); seed-bad-* are near misses, one field or one byte wrong.
 
 job/: scripts for fuzz_job.c (its header comment has the format): a job and
 operations (true batches, wrong squares, ids past the job, another job id,
-wrong values, raw deltas).
+wrong values, raw deltas), as RESULTS or as SQUARES.
 """
 import pathlib
 import struct
@@ -25,6 +25,7 @@ I64_MIN = -(2**63)
 
 ANNOUNCE, TASKS, RESULTS, KILL, HEARTBEAT, CREDIT, RESEND, WANT, REFUSE = range(1, 10)
 LINES, LINE_RESULTS = 10, 11
+RANGE_TASKS, SQUARES = 12, 13
 VERSION = 2
 
 
@@ -68,6 +69,27 @@ def results(job_id, first, values, worker=b"w", count=None, squares=None, id_len
     return (header(RESULTS, count, job_id) + struct.pack("<QQB", first, tag, id_length)
             + worker
             + b"".join(entry(v, s) for v, s in zip(values, squares)))
+
+
+def range_tasks(job_id, first, count, first_value, version=VERSION, flags=0):
+    return (header(RANGE_TASKS, count, job_id, version=version, flags=flags)
+            + struct.pack("<Qq", first, first_value))
+
+
+def squares(job_id, first, values, worker=b"w", square_size=None, count=None,
+            id_length=None, raw=None):
+    """A range batch's squares of values; square_size as a worker picks it
+    (8 when every square is below 2^64) unless given; raw replaces them."""
+    count = len(values) if count is None else count
+    id_length = len(worker) if id_length is None else id_length
+    if square_size is None:
+        square_size = 8 if all(v * v < 2**64 for v in values) else 16
+    width = square_size if square_size in (8, 16) else 16
+    body = raw if raw is not None else b"".join(
+        (v * v).to_bytes(width, "little")[:square_size].ljust(square_size, b"\0")
+        for v in values)
+    return (header(SQUARES, count, job_id) + struct.pack("<QBB", first, square_size,
+                                                         id_length) + worker + body)
 
 
 def lines(job_id, first, texts, count=None, tags=None):
@@ -115,7 +137,8 @@ def refuse(job_id, reason, detail=0, shape=0x5A, pad=bytes(7), count=0):
 
 
 def decoder_seeds():
-    long_id = bytes(range(0x30, 0x30 + 64)).replace(b"\\", b"!")
+    #  64 printable bytes; no backslash or '=', which no worker id may hold.
+    long_id = bytes(range(0x30, 0x30 + 64)).replace(b"\\", b"!").replace(b"=", b"-")
     extremes = [0, 1, -1, I64_MAX, I64_MIN, 3037000499, -3037000500]
     ok = {
         "announce-list": announce(7, 1000, credit_step=100, expected_sum=2**200 + 12345,
@@ -168,6 +191,20 @@ def decoder_seeds():
         "line-results-one": line_results(1, 0, [(0, 7, 8, b"HELLO")]),
         "line-results-failed": line_results(2, 9, [(1, 1, 2, b"exit status 1"),
                                                    (0, 3, 4, b"")], worker=long_id),
+        "range-tasks-one": range_tasks(1, 0, 1, 0),
+        "range-tasks-full": range_tasks(2, 1000, 65536, -5),
+        "range-tasks-one-at-max": range_tasks(3, 7, 1, I64_MAX),
+        "range-tasks-edge": range_tasks(4, 0, 65536, I64_MAX - 65535),
+        "range-tasks-min": range_tasks(5, 0, 65536, I64_MIN),
+        "range-tasks-last-ids": range_tasks(U64_MAX, U64_MAX - 3, 3, -1),
+        "squares-8-one": squares(1, 0, [3]),
+        "squares-8-edge": squares(2, 10, [4294967295, -4294967295, 0]),
+        "squares-8-max-bits": squares(2, 0, [0], raw=b"\xff" * 8),
+        "squares-16": squares(3, 5, [I64_MIN, I64_MAX, 4294967296], worker=b"worker-1"),
+        "squares-16-small": squares(3, 5, [1, 2], square_size=16),  # 16 always allowed
+        "squares-long-id": squares(4, 0, [10, -10, 0], worker=long_id),
+        "squares-last-ids": squares(5, U64_MAX - 2, [1, 2], worker=b"z~!"),
+        "squares-wrong-square": squares(6, 0, [2], raw=struct.pack("<Q", 5)),  # shape only
     }
     bad = {
         "empty": b"",
@@ -196,7 +233,7 @@ def decoder_seeds():
         "announce-count": announce(1, 10, count=1),
         "announce-job-0": announce(0, 10),
         "announce-tasks-0": announce(1, 0),
-        "announce-options": announce(1, 10, options=2),
+        "announce-options": announce(1, 10, options=4),  # 2 is lines now
         "announce-pad": announce(1, 10, pad=b"\0\1\0"),
         "announce-credit-0": announce(1, 10, credit_step=0),
         "announce-range-overflow": announce(1, 1001, range_start=I64_MAX - 999),
@@ -268,16 +305,56 @@ def decoder_seeds():
         "refuse-count": refuse(1, 2, count=1),
         "refuse-short": refuse(1, 2)[:-1],
         "refuse-long": refuse(1, 2) + b"\0",
+        "kind-14": header(14, 1, 1) + bytes(16),
+        "range-tasks-short": range_tasks(1, 0, 2, 0)[:-1],
+        "range-tasks-long": range_tasks(1, 0, 2, 0) + b"\0",
+        "range-tasks-with-a-value": range_tasks(1, 0, 1, 0) + struct.pack("<q", 0),
+        "range-tasks-count-0": range_tasks(1, 0, 0, 0),
+        "range-tasks-count-huge": range_tasks(1, 0, 65537, 0),
+        "range-tasks-job-0": range_tasks(0, 0, 1, 0),
+        "range-tasks-wrap": range_tasks(1, U64_MAX - 1, 2, 0),
+        "range-tasks-at-u64-max": range_tasks(1, U64_MAX, 1, 0),
+        "range-tasks-overflow": range_tasks(1, 0, 2, I64_MAX),
+        "range-tasks-overflow-full": range_tasks(1, 0, 65536, I64_MAX - 65534),
+        "range-tasks-flags": range_tasks(1, 0, 1, 0, flags=1),
+        "range-tasks-version-1": range_tasks(1, 0, 1, 0, version=1),
+        "range-tasks-as-tasks": tasks(1, 0, [1, 2])[:1] + bytes([RANGE_TASKS])
+        + tasks(1, 0, [1, 2])[2:],
+        "squares-size-0": squares(1, 0, [3], square_size=0),
+        "squares-size-1": squares(1, 0, [3], square_size=1),
+        "squares-size-15": squares(1, 0, [3], square_size=15),
+        "squares-size-17": squares(1, 0, [3], square_size=17),
+        "squares-size-24": squares(1, 0, [3], square_size=24),
+        "squares-size-8-of-16": squares(1, 0, [3, 4], square_size=16)[:24] + b"\x08"
+        + squares(1, 0, [3, 4], square_size=16)[25:],
+        "squares-count-0": squares(1, 0, [], count=0),
+        "squares-count-huge": squares(1, 0, [], count=65537),
+        "squares-count-more": squares(1, 0, [1, 2], count=3),
+        "squares-size-minus": squares(1, 0, [3, 4])[:-1],
+        "squares-size-plus": squares(1, 0, [3, 4]) + b"\0",
+        "squares-wrap": squares(1, U64_MAX - 1, [3, 4]),
+        "squares-job-0": squares(0, 0, [3]),
+        "squares-id-0": squares(1, 0, [3], worker=b""),
+        "squares-id-65": squares(1, 0, [3], worker=long_id + b"x"),
+        "squares-id-space": squares(1, 0, [3], worker=b"a b"),
+        "squares-id-equals": squares(1, 0, [3], worker=b"a=b"),
+        "squares-id-length-lies": squares(1, 0, [3], worker=b"ab", id_length=3),
+        "squares-flags": squares(1, 0, [3])[:2] + b"\0\x80" + squares(1, 0, [3])[4:],
+        "squares-version-3": b"\3" + squares(1, 0, [3])[1:],
+        "squares-as-results": results(1, 0, [3])[:1] + bytes([SQUARES])
+        + results(1, 0, [3])[2:],
     }
     seeds = {"seed-ok-" + name: data for name, data in ok.items()}
     seeds.update({"seed-bad-" + name: data for name, data in bad.items()})
     return seeds
 
 
-def script(task_count, range_start=None, job_id=1, ops=()):
-    """A fuzz_job.c input: task_count 1..5000; range_start None for a list job."""
+def script(task_count, range_start=None, job_id=1, ops=(), salt=0):
+    """A fuzz_job.c input: task_count 1..5000; range_start None for a list job,
+    whose values that word (salt) seeds instead."""
     options = (job_id - 1) << 1 | (range_start is not None)
-    data = struct.pack("<BHq", options, task_count - 1, range_start or 0)
+    data = struct.pack("<BHq", options, task_count - 1,
+                       salt if range_start is None else range_start)
     for op in ops:
         data += op
     return data
@@ -285,6 +362,7 @@ def script(task_count, range_start=None, job_id=1, ops=()):
 
 #  Operation flags (fuzz_job.c's header comment).
 FLIP_TAG, PREVIOUS_KEY, REKEY = 0x20, 0x40, 0x80
+AS_SQUARES = PREVIOUS_KEY  # the same bit, for a range job
 
 
 def op(kind, first=0, count=1, a=0, b=0, worker=0, raw=b"", flags=0):
@@ -340,6 +418,39 @@ def job_seeds():
                                            op(0, 5, 5, flags=PREVIOUS_KEY)]),
         "duplicates-everywhere": script(300, -150, ops=[op(0, 0, 300)] +
                                         [op(0, i, 50, worker=1) for i in range(0, 300, 25)]),
+        #  SQUARES (kind 2, or any kind with AS_SQUARES on a range job).
+        "range-squares-complete": script(100, -50, ops=[
+            op(2, 0, 50), op(0, 50, 50, worker=1, flags=AS_SQUARES),
+            op(2, 25, 50, worker=2)]),  # duplicates, as SQUARES
+        "range-squares-mixed": script(40, 1000, ops=[
+            op(0, 0, 20), op(2, 10, 20, worker=1), op(1, 30, 10, worker=3)]),
+        #  At INT64_MIN every square needs 16 bytes: cut to 8 it is a lie.
+        "range-squares-wide": script(20, I64_MIN, ops=[
+            op(2, 0, 10, a=2), op(2, 0, 10), op(2, 10, 10, a=1)]),
+        #  Small squares in 8 bytes or, as a worker may, in 16.
+        "range-squares-narrow": script(20, -7, ops=[op(2, 0, 10, a=1), op(2, 10, 10, a=2)]),
+        #  Squares whose 8 bytes are all used, and one past them.
+        "range-squares-edge": script(4, 4294967294, ops=[op(2, 0, 4, a=2), op(2, 0, 4)]),
+        "range-squares-lies": script(64, -30, ops=[
+            op(3, 0, 10, a=5, b=2, flags=AS_SQUARES),
+            op(3, 0, 10, a=100, b=9, flags=AS_SQUARES),  # a bit past 8 bytes: 16 sent
+            op(6, 10, 10, a=0, b=4, flags=AS_SQUARES),
+            op(4, 0, 5, flags=AS_SQUARES), op(4, 0, 5, a=1, flags=AS_SQUARES),
+            op(5, 0, 5, a=3, flags=AS_SQUARES),
+            op(7, 20, 2, flags=AS_SQUARES, raw=bytes(48)),
+            op(7, 22, 2, flags=AS_SQUARES, raw=bytes(24) + b"\1" + bytes(23)),
+            op(7, 22, 2, flags=AS_SQUARES, raw=bytes(32) + b"\1" + bytes(15)),
+            op(0, 0, 64)]),
+        #  A wrong value whose square is right (-3 for 3): SQUARES cannot
+        #  tell, and need not.
+        "range-squares-sign": script(7, -3, ops=[op(6, 0, 1, a=5, flags=AS_SQUARES),
+                                                 op(2, 1, 6)]),
+        #  A list job takes no SQUARES: it has no values to check them by.
+        "list-squares": script(10, None, ops=[op(2, 0, 10), op(2, 0, 10, a=1),
+                                              op(0, 0, 10)]),
+        #  ... even when a value is its task id (task 7 of this salt is 7), so
+        #  that the squares look right for a range starting at 0.
+        "list-squares-value-is-id": script(8, None, salt=490, ops=[op(2, 7, 1), op(0, 0, 8)]),
     }
     return {"seed-" + name: data for name, data in seeds.items()}
 

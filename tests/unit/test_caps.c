@@ -16,8 +16,8 @@
                                                     RESEND, KILL, REFUSE
       control at the sink (XPUB):                   subscriptions, 3 bytes
       tasks at the ventilator (ROUTER):             WANT
-      tasks at a worker:                            TASKS
-      results at the sink (PULL):                   RESULTS, ANNOUNCE
+      tasks at a worker:                            TASKS, RANGE_TASKS
+      results at the sink (PULL):                   RESULTS, SQUARES, ANNOUNCE
     Every cap must also be at least DV_MESSAGE_CAP_MIN (CURVE handshakes).
 
     The bounds on what a peer may make a program hold, derived from the
@@ -140,6 +140,13 @@ test_tasks_fit (void **state)
     assert_int_equal (dv_tasks_decode (buffer, size, &tasks), 0);
     assert_int_equal (tasks.count, DV_BATCH_MAX);
     s_check_fits ("TASKS of DV_BATCH_MAX values", size, "tasks (worker)", DV_TASKS_CAP);
+
+    //  A range batch is one size, whatever its count.
+    size = dv_range_tasks_encode (UINT64_MAX, 0, DV_BATCH_MAX, INT64_MIN, buffer);
+    assert_int_equal (size, DV_RANGE_TASKS_SIZE);
+    assert_int_equal (dv_tasks_decode (buffer, size, &tasks), 0);
+    assert_int_equal (tasks.count, DV_BATCH_MAX);
+    s_check_fits ("RANGE_TASKS", size, "tasks (worker)", DV_TASKS_CAP);
     free (buffer);
 }
 
@@ -178,6 +185,32 @@ test_results_and_announce_fit (void **state)
     free (buffer);
 }
 
+//  SQUARES at their largest: 16-byte squares, the longest id.
+static void
+test_squares_fit (void **state)
+{
+    (void) state;
+    uint8_t *buffer = malloc (DV_SQUARES_SIZE_MAX);
+    assert_non_null (buffer);
+    char worker_id[DV_WORKER_ID_MAX];
+    memset (worker_id, 'w', sizeof worker_id);
+    size_t size =
+        dv_squares_encode_header (UINT64_MAX, 0, DV_BATCH_MAX, DV_SQUARE_SIZE_MAX,
+                                  worker_id, sizeof worker_id, buffer);
+    assert_int_equal (size, DV_SQUARES_SIZE_MAX);
+    uint8_t *entries = dv_squares_entries (buffer, sizeof worker_id);
+    for (uint32_t index = 0; index < DV_BATCH_MAX; index++)
+        dv_squares_put (entries, index, DV_SQUARE_SIZE_MAX, dv_square (INT64_MIN));
+    dv_results_t results;
+    assert_int_equal (dv_results_decode (buffer, size, &results), 0);
+    assert_int_equal (results.count, DV_BATCH_MAX);
+    assert_int_equal (results.square_size, DV_SQUARE_SIZE_MAX);
+    assert_int_equal (results.worker_id_length, DV_WORKER_ID_MAX);
+    s_check_fits ("SQUARES of DV_BATCH_MAX 16-byte squares, DV_WORKER_ID_MAX id", size,
+                  "results (sink)", DV_RESULTS_CAP);
+    free (buffer);
+}
+
 //  The result socket's mark: as many of the largest messages as fit the
 //  byte budget beside one being read, and not one more.
 static void
@@ -185,6 +218,8 @@ test_results_hwm_fits_the_budget (void **state)
 {
     (void) state;
     assert_true (DV_RESULTS_HWM >= 1);
+    //  The mark counts messages of DV_RESULTS_SIZE_MAX: none may be larger.
+    assert_true (DV_SQUARES_SIZE_MAX <= DV_RESULTS_SIZE_MAX);
     uint64_t held = (uint64_t) DV_RESULTS_HWM * DV_RESULTS_SIZE_MAX + DV_RESULTS_CAP;
     assert_true (held <= DV_RESULTS_QUEUED_MAX);
     assert_true (held + DV_RESULTS_SIZE_MAX > DV_RESULTS_QUEUED_MAX);
@@ -227,7 +262,8 @@ test_other_subscriptions_refused (void **state)
 {
     (void) state;
     const dv_kind_t others[] = {
-        DV_KIND_ANNOUNCE, DV_KIND_TASKS, DV_KIND_RESULTS, DV_KIND_WANT, 0, 10, 255};
+        DV_KIND_ANNOUNCE,    DV_KIND_TASKS,  DV_KIND_RESULTS, DV_KIND_WANT, 0, 10, 255,
+        DV_KIND_RANGE_TASKS, DV_KIND_SQUARES};
     for (size_t index = 0; index < sizeof others / sizeof others[0]; index++) {
         uint8_t subscription[3] = {1, DV_PROTOCOL_VERSION, (uint8_t) others[index]};
         assert_false (dv_subscription_is_control (subscription, sizeof subscription));
@@ -257,6 +293,7 @@ main (void)
         cmocka_unit_test (test_want_fits),
         cmocka_unit_test (test_tasks_fit),
         cmocka_unit_test (test_results_and_announce_fit),
+        cmocka_unit_test (test_squares_fit),
         cmocka_unit_test (test_results_hwm_fits_the_budget),
         cmocka_unit_test (test_control_topics_taken),
         cmocka_unit_test (test_other_subscriptions_refused),

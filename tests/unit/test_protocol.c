@@ -31,6 +31,9 @@
 #define S_CREDIT    0x10u
 #define S_KILL      0x20u
 #define S_REFUSE    0x40u
+//  dv_tasks_decode and dv_results_decode each take two kinds: one bit each.
+#define S_RANGE_TASKS 0x80u
+#define S_SQUARES     0x100u
 
 //  Large enough for any message, including a full results batch.
 #define S_BUFFER_SIZE (DV_RESULTS_SIZE_MAX + 64)
@@ -85,8 +88,27 @@ s_decode_all (const uint8_t *data, size_t size)
         assert_int_equal (dv_announce_encode (&announce, s_reencoded), size);
         assert_memory_equal (s_reencoded, data, size);
     }
+    //  dv_tasks_decode and dv_results_decode take two kinds each: the header
+    //  says which, and each has its own bit.
     dv_tasks_t tasks;
-    if (dv_tasks_decode (data, size, &tasks) == 0) {
+    int tasks_rc = dv_tasks_decode (data, size, &tasks);
+    if (tasks_rc == 0 && kind == DV_KIND_RANGE_TASKS) {
+        accepted |= S_RANGE_TASKS;
+        assert_int_equal (size, DV_RANGE_TASKS_SIZE);
+        assert_true (tasks.count >= 1 && tasks.count <= DV_BATCH_MAX);
+        assert_null (tasks.values);
+        assert_int_equal (tasks.tag, 0);
+        assert_true (dv_range_fits (tasks.first_value, tasks.count));
+        //  The values are the range's: the first, and the last (which fits).
+        assert_int_equal (dv_tasks_value (&tasks, 0), tasks.first_value);
+        assert_true (dv_tasks_value (&tasks, tasks.count - 1) ==
+                     (__int128) tasks.first_value + tasks.count - 1);
+        assert_int_equal (dv_range_tasks_encode (tasks.job_id, tasks.first_task,
+                                                 tasks.count, tasks.first_value,
+                                                 s_reencoded),
+                          size);
+        assert_memory_equal (s_reencoded, data, size);
+    } else if (tasks_rc == 0) {
         accepted |= S_TASKS;
         assert_int_equal (kind, DV_KIND_TASKS);
         assert_true (tasks.count >= 1 && tasks.count <= DV_BATCH_MAX);
@@ -102,9 +124,35 @@ s_decode_all (const uint8_t *data, size_t size)
         assert_memory_equal (s_reencoded, data, size);
     }
     dv_results_t results;
-    if (dv_results_decode (data, size, &results) == 0) {
+    int results_rc = dv_results_decode (data, size, &results);
+    if (results_rc == 0 && kind == DV_KIND_SQUARES) {
+        accepted |= S_SQUARES;
+        assert_true (results.count >= 1 && results.count <= DV_BATCH_MAX);
+        assert_false (results.has_values);
+        assert_true (results.square_size == 8 || results.square_size == 16);
+        assert_int_equal (results.tag, 0);
+        assert_true (results.worker_id_length >= 1 &&
+                     results.worker_id_length <= DV_WORKER_ID_MAX);
+        assert_ptr_equal (results.worker_id,
+                          (const char *) data + DV_SQUARES_SIZE (0, 0, 8));
+        assert_ptr_equal (results.entries,
+                          data + DV_SQUARES_SIZE (0, results.worker_id_length, 8));
+        assert_ptr_equal (results.entries + (size_t) results.count * results.square_size,
+                          data + size);
+        size_t encoded = dv_squares_encode_header (
+            results.job_id, results.first_task, results.count, results.square_size,
+            results.worker_id, results.worker_id_length, s_reencoded);
+        assert_int_equal (encoded, size);
+        uint8_t *entries = dv_squares_entries (s_reencoded, results.worker_id_length);
+        for (uint32_t index = 0; index < results.count; index++)
+            dv_squares_put (entries, index, results.square_size,
+                            dv_results_square (&results, index));
+        assert_memory_equal (s_reencoded, data, size);
+    } else if (results_rc == 0) {
         accepted |= S_RESULTS;
         assert_int_equal (kind, DV_KIND_RESULTS);
+        assert_true (results.has_values);
+        assert_int_equal (results.square_size, 16);
         assert_true (results.count >= 1 && results.count <= DV_BATCH_MAX);
         assert_true (results.worker_id_length >= 1 &&
                      results.worker_id_length <= DV_WORKER_ID_MAX);
@@ -123,6 +171,8 @@ s_decode_all (const uint8_t *data, size_t size)
             int64_t value;
             dv_u128_t square;
             dv_results_entry (&results, index, &value, &square);
+            //  Either reader gives the same square.
+            assert_true (dv_results_square (&results, index) == square);
             dv_results_put_entry (entries, index, value, square);
         }
         assert_memory_equal (s_reencoded, data, size);
@@ -188,7 +238,7 @@ typedef struct {
     unsigned decoder; //  the one decoder that accepts it
 } s_sample_t;
 
-#define S_SAMPLE_MAX 16
+#define S_SAMPLE_MAX 24
 
 static size_t
 s_make_samples (s_sample_t *samples)
@@ -235,6 +285,21 @@ s_make_samples (s_sample_t *samples)
     size = dv_results_encode_header (3, 0, 1, 0, "host-1:4242", 11, buffer);
     dv_results_put_entry (dv_results_entries (buffer, 11), 0, 9, 81);
     samples[count++] = (s_sample_t){s_copy (buffer, size), size, S_RESULTS};
+
+    size = dv_range_tasks_encode (3, 100, 4, -2, buffer);
+    samples[count++] = (s_sample_t){s_copy (buffer, size), size, S_RANGE_TASKS};
+    size = dv_range_tasks_encode (UINT64_MAX, UINT64_MAX - 1, 1, INT64_MAX, buffer);
+    samples[count++] = (s_sample_t){s_copy (buffer, size), size, S_RANGE_TASKS};
+
+    size = dv_squares_encode_header (3, 100, 2, 8, "w", 1, buffer);
+    dv_squares_put (dv_squares_entries (buffer, 1), 0, 8, 4);
+    dv_squares_put (dv_squares_entries (buffer, 1), 1, 8, UINT64_MAX);
+    samples[count++] = (s_sample_t){s_copy (buffer, size), size, S_SQUARES};
+    size = dv_squares_encode_header (3, 0, 3, 16, "host-1:4242", 11, buffer);
+    for (uint32_t index = 0; index < 3; index++)
+        dv_squares_put (dv_squares_entries (buffer, 11), index, 16,
+                        dv_square (INT64_MIN + index));
+    samples[count++] = (s_sample_t){s_copy (buffer, size), size, S_SQUARES};
 
     dv_heartbeat_t heartbeats[] = {
         {0, DV_STATE_IDLE, 0, 0, 0, 0},
@@ -456,6 +521,126 @@ test_results_full_batch (void **state)
     free (copy);
 }
 
+//  A range batch carries its first value; dv_tasks_value counts on from it.
+static void
+test_range_tasks_round_trip (void **state)
+{
+    (void) state;
+    struct {
+        uint64_t job_id, first_task;
+        uint32_t count;
+        int64_t first_value;
+    } cases[] = {
+        {1, 0, 1, 0},
+        {UINT64_MAX, UINT64_MAX - 1, 1, INT64_MAX}, //  the last value there is
+        {7, 1234567, 3, -1},
+        {8, 0, DV_BATCH_MAX, INT64_MIN},
+        {9, UINT64_MAX - DV_BATCH_MAX, DV_BATCH_MAX, INT64_MAX - (DV_BATCH_MAX - 1)},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        uint8_t buffer[DV_RANGE_TASKS_SIZE];
+        assert_int_equal (dv_range_tasks_encode (cases[c].job_id, cases[c].first_task,
+                                                 cases[c].count, cases[c].first_value,
+                                                 buffer),
+                          DV_RANGE_TASKS_SIZE);
+        assert_int_equal (dv_message_kind (buffer, sizeof buffer), DV_KIND_RANGE_TASKS);
+        assert_int_equal (s_decode_copy (buffer, sizeof buffer), S_RANGE_TASKS);
+
+        dv_tasks_t tasks;
+        memset (&tasks, 0xa5, sizeof tasks);
+        assert_int_equal (dv_tasks_decode (buffer, sizeof buffer, &tasks), 0);
+        assert_int_equal (tasks.job_id, cases[c].job_id);
+        assert_int_equal (tasks.first_task, cases[c].first_task);
+        assert_int_equal (tasks.count, cases[c].count);
+        assert_int_equal (tasks.first_value, cases[c].first_value);
+        assert_int_equal (tasks.tag, 0);
+        assert_null (tasks.values);
+        for (uint32_t index = 0; index < tasks.count; index++)
+            assert_int_equal (dv_tasks_value (&tasks, index),
+                              (int64_t) ((uint64_t) cases[c].first_value + index));
+    }
+    //  A TASKS batch says first_value 0 and keeps its values.
+    uint8_t buffer[DV_TASKS_SIZE (1)];
+    dv_tasks_encode_header (1, 0, 1, buffer);
+    dv_tasks_put_value (buffer, 0, 5);
+    dv_tasks_t tasks;
+    memset (&tasks, 0xa5, sizeof tasks);
+    assert_int_equal (dv_tasks_decode (buffer, sizeof buffer, &tasks), 0);
+    assert_ptr_equal (tasks.values, buffer + DV_TASKS_SIZE (0));
+    assert_int_equal (tasks.first_value, 0);
+    assert_int_equal (dv_tasks_value (&tasks, 0), 5);
+}
+
+//  SQUARES of both sizes, ids of 1 and DV_WORKER_ID_MAX bytes, 1 and
+//  DV_BATCH_MAX squares.
+static void
+test_squares_round_trip (void **state)
+{
+    (void) state;
+    const char *worker_ids[] = {
+        "w",
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    };
+    const size_t square_sizes[] = {8, 16};
+    const uint32_t counts[] = {1, 2, DV_BATCH_MAX};
+    for (size_t id = 0; id < 2; id++)
+        for (size_t ss = 0; ss < 2; ss++)
+            for (size_t c = 0; c < 3; c++) {
+                size_t id_length = strlen (worker_ids[id]);
+                size_t square_size = square_sizes[ss];
+                uint32_t count = counts[c];
+                uint64_t first_task = c == 1 ? UINT64_MAX - count : 10 * c;
+                size_t size =
+                    dv_squares_encode_header (5, first_task, count, square_size,
+                                              worker_ids[id], id_length, s_scratch);
+                assert_int_equal (size, DV_SQUARES_SIZE (count, id_length, square_size));
+                uint8_t *entries = dv_squares_entries (s_scratch, id_length);
+                //  8 bytes hold squares below 2^64, 16 any square at all.
+                for (uint32_t index = 0; index < count; index++) {
+                    dv_u128_t square = square_size == 8
+                                           ? (dv_u128_t) (UINT64_MAX - index)
+                                           : dv_square (INT64_MIN + (int64_t) index);
+                    dv_squares_put (entries, index, square_size, square);
+                }
+                uint8_t *copy = s_copy (s_scratch, size);
+                assert_int_equal (s_decode_all (copy, size), S_SQUARES);
+
+                dv_results_t results;
+                memset (&results, 0xa5, sizeof results);
+                assert_int_equal (dv_results_decode (copy, size, &results), 0);
+                assert_int_equal (results.job_id, 5);
+                assert_int_equal (results.first_task, first_task);
+                assert_int_equal (results.count, count);
+                assert_int_equal (results.tag, 0);
+                assert_false (results.has_values);
+                assert_int_equal (results.square_size, square_size);
+                assert_int_equal (results.worker_id_length, id_length);
+                assert_memory_equal (results.worker_id, worker_ids[id], id_length);
+                for (uint32_t index = 0; index < count; index++) {
+                    dv_u128_t square = square_size == 8
+                                           ? (dv_u128_t) (UINT64_MAX - index)
+                                           : dv_square (INT64_MIN + (int64_t) index);
+                    assert_true (dv_results_square (&results, index) == square);
+                }
+                free (copy);
+            }
+    //  A 16-byte square needs all 128 bits, low 8 bytes first.
+    size_t size = dv_squares_encode_header (8, 0, 1, 16, "w", 1, s_scratch);
+    dv_squares_put (dv_squares_entries (s_scratch, 1), 0, 16, ~(dv_u128_t) 0);
+    dv_results_t results;
+    assert_int_equal (dv_results_decode (s_scratch, size, &results), 0);
+    assert_true (dv_results_square (&results, 0) == ~(dv_u128_t) 0);
+    dv_squares_put (dv_squares_entries (s_scratch, 1), 0, 16, (dv_u128_t) 1 << 64);
+    assert_true (dv_results_square (&results, 0) == (dv_u128_t) 1 << 64);
+    //  An 8-byte square is its 8 bytes only: the next byte is not read.
+    size = dv_squares_encode_header (8, 0, 2, 8, "w", 1, s_scratch);
+    dv_squares_put (dv_squares_entries (s_scratch, 1), 0, 8, 3);
+    dv_squares_put (dv_squares_entries (s_scratch, 1), 1, 8, 0xff);
+    assert_int_equal (dv_results_decode (s_scratch, size, &results), 0);
+    assert_true (dv_results_square (&results, 0) == 3);
+    assert_true (dv_results_square (&results, 1) == 0xff);
+}
+
 static void
 test_heartbeat_round_trip (void **state)
 {
@@ -658,13 +843,48 @@ test_wire_layout (void **state)
         dv_refuse_encode (&(dv_refuse_t){9, 0xcc, DV_REFUSE_BUSY, 42}, buffer),
         sizeof refuse_bytes);
     assert_memory_equal (buffer, refuse_bytes, sizeof refuse_bytes);
+    const uint8_t range_tasks_bytes[] = {
+        2,    12,   0,    0,    3,    0,    0,    0,    5, 0, 0, 0, 0, 0, 0, 0, //  header
+        10,   0,    0,    0,    0,    0,    0,    0,    //  first_task
+        0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, //  first_value: -2
+    };
+    memset (buffer, 0xee, sizeof buffer);
+    assert_int_equal (dv_range_tasks_encode (5, 10, 3, -2, buffer),
+                      sizeof range_tasks_bytes);
+    assert_memory_equal (buffer, range_tasks_bytes, sizeof range_tasks_bytes);
+
+    const uint8_t squares_bytes[] = {
+        2,    13, 0,   0,   2, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, //  header
+        7,    0,  0,   0,   0, 0, 0, 0,                         //  first_task
+        16,   2,  'w', '1',                                     //  square size, worker id
+        9,    0,  0,   0,   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, //  9
+        0xaa, 0,  0,   0,   0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, //  2^64 + 0xaa
+    };
+    memset (buffer, 0xee, sizeof buffer);
+    assert_int_equal (dv_squares_encode_header (5, 7, 2, 16, "w1", 2, buffer),
+                      sizeof squares_bytes);
+    dv_squares_put (dv_squares_entries (buffer, 2), 0, 16, 9);
+    dv_squares_put (dv_squares_entries (buffer, 2), 1, 16, ((dv_u128_t) 1 << 64) + 0xaa);
+    assert_memory_equal (buffer, squares_bytes, sizeof squares_bytes);
+
+    const uint8_t squares_8_bytes[] = {
+        2,    13,   0,    0,    1,    0,    0,    0,    5, 0, 0, 0, 0, 0, 0, 0, //  header
+        0,    0,    0,    0,    0,    0,    0,    0,    //  first_task
+        8,    1,    'x',                                //  square size, worker id
+        0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe, //  a square
+    };
+    memset (buffer, 0xee, sizeof buffer);
+    assert_int_equal (dv_squares_encode_header (5, 0, 1, 8, "x", 1, buffer),
+                      sizeof squares_8_bytes);
+    dv_squares_put (dv_squares_entries (buffer, 1), 0, 8, 0xfedcba9876543210ULL);
+    assert_memory_equal (buffer, squares_8_bytes, sizeof squares_8_bytes);
 }
 
 static void
 test_topic_and_message_kind (void **state)
 {
     (void) state;
-    for (int kind = DV_KIND_ANNOUNCE; kind <= DV_KIND_REFUSE; kind++) {
+    for (int kind = DV_KIND_ANNOUNCE; kind <= DV_KIND_SQUARES; kind++) {
         uint8_t topic[2];
         dv_topic ((dv_kind_t) kind, topic);
         assert_int_equal (topic[0], DV_PROTOCOL_VERSION);
@@ -676,7 +896,7 @@ test_topic_and_message_kind (void **state)
         //  Every message starts with its kind's topic.
         uint8_t topic[2];
         int kind = dv_message_kind (samples[index].data, samples[index].size);
-        assert_true (kind >= DV_KIND_ANNOUNCE && kind <= DV_KIND_REFUSE);
+        assert_true (kind >= DV_KIND_ANNOUNCE && kind <= DV_KIND_SQUARES);
         dv_topic ((dv_kind_t) kind, topic);
         assert_memory_equal (samples[index].data, topic, 2);
         assert_int_equal (s_decode_all (samples[index].data, samples[index].size),
@@ -826,7 +1046,7 @@ test_count_rejects (void **state)
     size_t sample_count = s_make_samples (samples);
     for (size_t index = 0; index < sample_count; index++) {
         const s_sample_t *sample = &samples[index];
-        if (sample->decoder == S_TASKS || sample->decoder == S_RESULTS)
+        if (sample->decoder & (S_TASKS | S_RESULTS | S_RANGE_TASKS | S_SQUARES))
             continue;
         uint8_t *message = s_copy (sample->data, sample->size);
         const uint32_t counts[] = {1, 2, 256, DV_BATCH_MAX, UINT32_MAX};
@@ -906,6 +1126,14 @@ test_first_task_overflow (void **state)
             memset (s_scratch + DV_RESULTS_SIZE (0, 1), 0, size - DV_RESULTS_SIZE (0, 1));
             assert_int_equal (s_decode_copy (s_scratch, size),
                               cases[c].valid ? S_RESULTS : 0);
+            size = dv_range_tasks_encode (1, cases[c].first_task, count, 0, s_scratch);
+            assert_int_equal (s_decode_copy (s_scratch, size),
+                              cases[c].valid ? S_RANGE_TASKS : 0);
+            size = dv_squares_encode_header (1, cases[c].first_task, count, 8, "w", 1,
+                                             s_scratch);
+            memset (dv_squares_entries (s_scratch, 1), 0, (size_t) count * 8);
+            assert_int_equal (s_decode_copy (s_scratch, size),
+                              cases[c].valid ? S_SQUARES : 0);
         }
     }
 }
@@ -975,6 +1203,165 @@ test_results_worker_id_rejects (void **state)
     const uint8_t wrong_lengths[] = {0, 1, 2, 4, 3 + DV_RESULT_SIZE, 255};
     for (size_t index = 0; index < sizeof wrong_lengths; index++) {
         s_scratch[32] = wrong_lengths[index];
+        s_assert_rejected (s_scratch, size);
+    }
+}
+
+//  A range batch: count 1 .. DV_BATCH_MAX, no wrap of its task ids, and its
+//  last value within int64; exactly DV_RANGE_TASKS_SIZE bytes.
+static void
+test_range_tasks_rejects (void **state)
+{
+    (void) state;
+    struct {
+        uint64_t first_task;
+        uint32_t count;
+        int64_t first_value;
+        bool valid;
+    } cases[] = {
+        {0, 0, 0, false},
+        {0, DV_BATCH_MAX + 1, 0, false},
+        {0, UINT32_MAX, 0, false},
+        {0, DV_BATCH_MAX, 0, true},
+        {UINT64_MAX - 1, 1, 0, true},
+        {UINT64_MAX, 1, 0, false},
+        {UINT64_MAX - 3, 3, 0, true},
+        {UINT64_MAX - 2, 3, 0, false},
+        {UINT64_MAX - DV_BATCH_MAX, DV_BATCH_MAX, 0, true},
+        {UINT64_MAX - DV_BATCH_MAX + 1, DV_BATCH_MAX, 0, false},
+        {0, 1, INT64_MAX, true},
+        {0, 2, INT64_MAX, false},
+        {0, 2, INT64_MAX - 1, true},
+        {0, DV_BATCH_MAX, INT64_MAX - (DV_BATCH_MAX - 1), true},
+        {0, DV_BATCH_MAX, INT64_MAX - (DV_BATCH_MAX - 2), false},
+        {0, DV_BATCH_MAX, INT64_MIN, true},
+        {0, DV_BATCH_MAX, -1, true},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        uint8_t buffer[DV_RANGE_TASKS_SIZE];
+        dv_range_tasks_encode (1, cases[c].first_task, cases[c].count,
+                               cases[c].first_value, buffer);
+        unsigned accepted = s_decode_copy (buffer, sizeof buffer);
+        if (accepted != (cases[c].valid ? S_RANGE_TASKS : 0))
+            fail_msg ("range tasks first %" PRIu64 " count %u value %" PRId64
+                      ": accepted by 0x%x",
+                      cases[c].first_task, cases[c].count, cases[c].first_value,
+                      accepted);
+    }
+    //  Any other size, even with the right count: a range batch is its header
+    //  and two words, never values (a TASKS of one value is 40 bytes).
+    dv_range_tasks_encode (1, 0, 1, 7, s_scratch);
+    memset (s_scratch + DV_RANGE_TASKS_SIZE, 0, 64);
+    for (size_t size = 0; size <= DV_RANGE_TASKS_SIZE + 40; size++)
+        if (size != DV_RANGE_TASKS_SIZE)
+            s_assert_rejected (s_scratch, size);
+    //  ... and a TASKS header relabelled, or a RANGE_TASKS as TASKS.
+    size_t size = dv_tasks_encode_header (1, 0, 1, s_scratch);
+    dv_tasks_put_value (s_scratch, 0, 7);
+    s_scratch[1] = DV_KIND_RANGE_TASKS;
+    s_assert_rejected (s_scratch, size);
+    dv_range_tasks_encode (1, 0, 2, 7, s_scratch);
+    s_scratch[1] = DV_KIND_TASKS;
+    s_assert_rejected (s_scratch, DV_RANGE_TASKS_SIZE);
+}
+
+//  SQUARES: a square size of 8 or 16 and nothing else, a count and size that
+//  agree, no wrap, a valid worker id.
+static void
+test_squares_rejects (void **state)
+{
+    (void) state;
+    //  Every square size, with a message size that matches it.
+    for (unsigned square_size = 0; square_size < 256; square_size++) {
+        size_t size = dv_squares_encode_header (1, 0, 2, square_size, "w", 1, s_scratch);
+        memset (dv_squares_entries (s_scratch, 1), 0, 2 * (size_t) square_size);
+        unsigned accepted = s_decode_copy (s_scratch, size);
+        bool valid = square_size == 8 || square_size == 16;
+        if (accepted != (valid ? S_SQUARES : 0))
+            fail_msg ("square size %u: accepted by 0x%x", square_size, accepted);
+    }
+    //  The named near misses, one square each, and the two sizes swapped.
+    const unsigned bad_sizes[] = {0, 1, 15, 17, 24};
+    for (size_t index = 0; index < sizeof bad_sizes / sizeof bad_sizes[0]; index++) {
+        size_t size =
+            dv_squares_encode_header (1, 0, 1, bad_sizes[index], "w", 1, s_scratch);
+        memset (dv_squares_entries (s_scratch, 1), 0, bad_sizes[index]);
+        s_assert_rejected (s_scratch, size);
+    }
+    size_t size = dv_squares_encode_header (1, 0, 1, 16, "w", 1, s_scratch);
+    memset (dv_squares_entries (s_scratch, 1), 0, 16);
+    s_scratch[24] = 8;
+    s_assert_rejected (s_scratch, size);
+    size = dv_squares_encode_header (1, 0, 3, 8, "w", 1, s_scratch);
+    memset (dv_squares_entries (s_scratch, 1), 0, 24);
+    s_scratch[24] = 16;
+    s_assert_rejected (s_scratch, size);
+
+    //  Counts out of range, with sizes that match; and counts the size does
+    //  not match.
+    const uint32_t bad_counts[] = {0, DV_BATCH_MAX + 1};
+    for (size_t index = 0; index < 2; index++)
+        for (size_t square_size = 8; square_size <= 16; square_size += 8) {
+            size = dv_squares_encode_header (1, 0, bad_counts[index], square_size, "w", 1,
+                                             s_scratch);
+            memset (dv_squares_entries (s_scratch, 1), 0,
+                    size - DV_SQUARES_SIZE (0, 1, 8));
+            s_assert_rejected (s_scratch, size);
+        }
+    for (uint32_t count = 1; count <= 5; count++)
+        for (size_t square_size = 8; square_size <= 16; square_size += 8) {
+            size =
+                dv_squares_encode_header (1, 0, count, square_size, "id", 2, s_scratch);
+            memset (dv_squares_entries (s_scratch, 2), 0x22, count * square_size);
+            assert_int_equal (s_decode_copy (s_scratch, size), S_SQUARES);
+            s_put_u32 (s_scratch + 4, count + 1);
+            s_assert_rejected (s_scratch, size);
+            s_put_u32 (s_scratch + 4, count - 1);
+            s_assert_rejected (s_scratch, size);
+            s_put_u32 (s_scratch + 4, count + (UINT32_C (1) << 31));
+            s_assert_rejected (s_scratch, size);
+        }
+    //  A SQUARES is no RESULTS, nor the other way round.
+    size = dv_squares_encode_header (1, 0, 1, 16, "w", 1, s_scratch);
+    memset (dv_squares_entries (s_scratch, 1), 0, 16);
+    s_scratch[1] = DV_KIND_RESULTS;
+    s_assert_rejected (s_scratch, size);
+    size = dv_results_encode_header (1, 0, 1, 0, "w", 1, s_scratch);
+    dv_results_put_entry (dv_results_entries (s_scratch, 1), 0, 3, 9);
+    s_scratch[1] = DV_KIND_SQUARES;
+    s_assert_rejected (s_scratch, size);
+
+    //  Worker ids: length 0 and over the maximum, with sizes that match.
+    char id[256];
+    memset (id, 'w', sizeof id);
+    const size_t lengths[] = {0, DV_WORKER_ID_MAX + 1, 200, 255};
+    for (size_t index = 0; index < 4; index++) {
+        size = dv_squares_encode_header (1, 0, 1, 8, id, lengths[index], s_scratch);
+        memset (dv_squares_entries (s_scratch, lengths[index]), 0, 8);
+        s_assert_rejected (s_scratch, size);
+    }
+    size = dv_squares_encode_header (1, 0, 1, 8, id, DV_WORKER_ID_MAX, s_scratch);
+    memset (dv_squares_entries (s_scratch, DV_WORKER_ID_MAX), 0, 8);
+    assert_int_equal (s_decode_copy (s_scratch, size), S_SQUARES);
+    //  One bad byte at the start, middle or end of an id.
+    const unsigned char bad_bytes[] = {' ', '"', '\\', '=', 0, '\n', 0x7f, 0x80, 0xff};
+    for (size_t bad = 0; bad < sizeof bad_bytes; bad++) {
+        const size_t positions[] = {0, 3, 7};
+        for (size_t at = 0; at < 3; at++) {
+            char text[8];
+            memcpy (text, "worker-1", 8);
+            text[positions[at]] = (char) bad_bytes[bad];
+            size = dv_squares_encode_header (1, 0, 1, 16, text, 8, s_scratch);
+            memset (dv_squares_entries (s_scratch, 8), 0, 16);
+            s_assert_rejected (s_scratch, size);
+        }
+    }
+    //  An id length that runs past the end of the message, or falls short.
+    size = dv_squares_encode_header (1, 0, 1, 8, "abc", 3, s_scratch);
+    memset (dv_squares_entries (s_scratch, 3), 'z', 8);
+    const uint8_t wrong_lengths[] = {0, 1, 2, 4, 3 + 8, 255};
+    for (size_t index = 0; index < sizeof wrong_lengths; index++) {
+        s_scratch[25] = wrong_lengths[index];
         s_assert_rejected (s_scratch, size);
     }
 }
@@ -1328,10 +1715,24 @@ test_announce_shape (void **state)
 #define S_FUZZ_ROUNDS 100000
 
 static const size_t s_message_sizes[] = {
-    DV_HEADER_SIZE,         DV_KILL_SIZE,           DV_CREDIT_SIZE,
-    DV_REFUSE_SIZE,         DV_HEARTBEAT_SIZE,      DV_ANNOUNCE_SIZE,
-    DV_TASKS_SIZE (0),      DV_TASKS_SIZE (1),      DV_TASKS_SIZE (3),
-    DV_RESULTS_SIZE (0, 0), DV_RESULTS_SIZE (1, 1), DV_RESULTS_SIZE (2, 5),
+    DV_HEADER_SIZE,
+    DV_KILL_SIZE,
+    DV_CREDIT_SIZE,
+    DV_REFUSE_SIZE,
+    DV_HEARTBEAT_SIZE,
+    DV_ANNOUNCE_SIZE,
+    DV_TASKS_SIZE (0),
+    DV_TASKS_SIZE (1),
+    DV_TASKS_SIZE (3),
+    DV_RESULTS_SIZE (0, 0),
+    DV_RESULTS_SIZE (1, 1),
+    DV_RESULTS_SIZE (2, 5),
+    DV_RANGE_TASKS_SIZE,
+    DV_SQUARES_SIZE (0, 0, 8),
+    DV_SQUARES_SIZE (1, 1, 8),
+    DV_SQUARES_SIZE (2, 5, 8),
+    DV_SQUARES_SIZE (1, 1, 16),
+    DV_SQUARES_SIZE (3, 2, 16),
 };
 
 //  Random bytes, biased towards plausible headers so that the fuzz gets past
@@ -1356,7 +1757,7 @@ test_fuzz_random_buffers (void **state)
             if (size > sizeof buffer)
                 size = sizeof buffer;
             buffer[0] = DV_PROTOCOL_VERSION;
-            buffer[1] = (uint8_t) (1 + (pick >> 32) % DV_KIND_REFUSE);
+            buffer[1] = (uint8_t) (1 + (pick >> 32) % DV_KIND_SQUARES);
             buffer[2] = buffer[3] = (pick >> 40) % 16 ? 0 : buffer[3];
             s_put_u32 (buffer + 4, (uint32_t) ((pick >> 44) % 4));
             //  Small, plausible fields: ids, states, worker id lengths (32).
@@ -1366,6 +1767,11 @@ test_fuzz_random_buffers (void **state)
             if ((pick >> 56) & 1) {
                 memset (buffer + 17, 0, 7);
                 memset (buffer + 25, 0, 3);
+            }
+            //  SQUARES: a square size it takes, and a short worker id.
+            if (buffer[1] == DV_KIND_SQUARES && (pick >> 57) & 1) {
+                buffer[24] = (pick >> 58) & 1 ? 16 : 8;
+                buffer[25] = (uint8_t) (buffer[25] % 6);
             }
         }
         s_decode_copy (buffer, size);
@@ -1440,6 +1846,8 @@ main (void)
         cmocka_unit_test (test_tasks_full_batch),
         cmocka_unit_test (test_results_round_trip),
         cmocka_unit_test (test_results_full_batch),
+        cmocka_unit_test (test_range_tasks_round_trip),
+        cmocka_unit_test (test_squares_round_trip),
         cmocka_unit_test (test_heartbeat_round_trip),
         cmocka_unit_test (test_credit_and_kill_round_trip),
         cmocka_unit_test (test_refuse_round_trip),
@@ -1453,6 +1861,8 @@ main (void)
         cmocka_unit_test (test_first_task_overflow),
         cmocka_unit_test (test_worker_id_valid),
         cmocka_unit_test (test_results_worker_id_rejects),
+        cmocka_unit_test (test_range_tasks_rejects),
+        cmocka_unit_test (test_squares_rejects),
         cmocka_unit_test (test_announce_rejects),
         cmocka_unit_test (test_announce_range_fits),
         cmocka_unit_test (test_heartbeat_rejects),
