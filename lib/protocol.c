@@ -20,6 +20,9 @@
       LINE_RESULTS 16 first_task u64, 24 id_length u8, 25 worker id,
                 25 + id_length: count x (status u8, tag u64, input_digest u64,
                 length u32, bytes)
+      RANGE_TASKS 16 first_task u64, 24 first_value i64 (no values, no tag)
+      SQUARES   16 first_task u64, 24 square_size u8 (8 or 16), 25 id_length u8,
+                26 worker id, 26 + id_length: count x square (u64 or u128)
     A decoder rejects anything else: no field is trusted before it is checked.
 */
 #include "protocol.h"
