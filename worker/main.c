@@ -5,10 +5,11 @@
     job's result lines (linework.c: --exec, --exec-each or a libdivvy
     task function). This loop is libdivvy's divvy_worker_main (api/api.c),
     which `divvy worker` and divvy-worker run as any libdivvy program does.
-    The worker only connects, so any number can come and go. It exits 0 when the sink
-   announces, by KILL (or a "done" heartbeat), that its job is complete: the job of its
-   tasks, or, before any task, the job it heard the sink run (a previous job's lingering
-   KILL is not its own). It exits 1 when the sink abandons the job.
+    The worker only connects, so any number can come and go. It exits 0
+    when the sink announces, by KILL (or a "done" heartbeat), that its job
+    is complete: the job of its tasks, or, before any task, the job it
+    heard the sink run (a previous job's lingering KILL is not its own).
+    It exits 1 when the sink abandons the job.
 */
 #include "worker.h"
 #include "log.h"
