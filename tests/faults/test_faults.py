@@ -1424,6 +1424,11 @@ RANDOM_KILL_LATEST = 0.90
 #  A job a little faster than the measured one can end before its kill: that
 #  trial is run again with a new moment, this many times at most.
 RANDOM_KILL_MISSES_MAX = 10
+#  A victim killed while it held only a few runs of tasks, or none (the
+#  ventilator had confirmed them), leaves a RESEND below the cap: in 20
+#  plain trials 12 reached it, in 5 sanitized ones once none did. So the
+#  trials go on, this many more at most, until one has.
+RANDOM_KILL_EXTRA_MAX = 10
 
 
 def random_kill_job(name, kill_after_s=None, victim_index=0):
@@ -1472,7 +1477,7 @@ def case_random_worker_kill():
             job_length_s=f"{length:.3f}")
     total_resends = full_resends = misses = 0
     trial = 0
-    while trial < trials:
+    while trial < trials or (not full_resends and trial < trials + RANDOM_KILL_EXTRA_MAX):
         fraction = rng.uniform(RANDOM_KILL_EARLIEST, RANDOM_KILL_LATEST)
         victim_index = rng.randrange(3)
         summary, ranges, _, in_time = random_kill_job(
@@ -1495,7 +1500,7 @@ def case_random_worker_kill():
     check(total_resends >= 1, "no trial needed a RESEND: the kills hit no held work")
     #  Else the case no longer tests what it is for: a RESEND at the cap.
     check(full_resends >= 1, f"no RESEND held {RANDOM_KILL_RANGES_MAX} ranges")
-    figures("random_worker_kill", trials=trials, exact=trials, missed=misses,
+    figures("random_worker_kill", trials=trial, exact=trial, missed=misses,
             resends_of_64_ranges=full_resends)
 
 
