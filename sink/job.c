@@ -198,7 +198,8 @@ dv_job_take (dv_job_t *self, const dv_results_t *results, dv_job_result_fn *on_r
         int64_t value = s_result_value (self, results, index);
         if (dv_results_square (results, index) != dv_square (value))
             return DV_JOB_MISFIT;
-        if (self->announce.is_range &&
+        //  SQUARES' values come from the task ids: only RESULTS can differ.
+        if (results->has_values && self->announce.is_range &&
             (uint64_t) value - (uint64_t) self->announce.range_start !=
                 results->first_task + index)
             return DV_JOB_MISFIT;
