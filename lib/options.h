@@ -19,6 +19,11 @@ typedef enum {
     DV_OPTION_FLAG,    //  value: bool *; the variable takes 1/0, true/false, yes/no
 } dv_option_type_t;
 
+//  A numeric constant as the default_text of its option, so that --help
+//  shows the one definition: DV_OPTION_DEFAULT (DV_PREFETCH_DEFAULT) is "4096".
+#define DV_OPTION_DEFAULT(constant)      DV_OPTION_DEFAULT_TEXT (constant)
+#define DV_OPTION_DEFAULT_TEXT(expanded) #expanded
+
 typedef struct {
     const char *name; //  long name without dashes: "min-workers"
     dv_option_type_t type;

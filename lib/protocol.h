@@ -54,6 +54,10 @@ typedef enum {
 #define DV_REFUSE_SIZE    (DV_HEADER_SIZE + 24)
 //  Most batches one WANT may ask for.
 #define DV_WANT_BATCHES_MAX 65536
+//  Tasks a worker asks for ahead by default (its --prefetch). The ventilator
+//  gives every worker at least that much credit, whatever the number of
+//  workers: a worker granted less than it asked tops up late and runs dry.
+#define DV_PREFETCH_DEFAULT 4096
 //  A worker restates its credit (a reset WANT) only after this long without
 //  a batch: the ventilator counts what it sent a worker within this spell
 //  as still held when that worker restates.

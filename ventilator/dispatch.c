@@ -52,6 +52,7 @@ struct dv_dispatch_t {
     dv_dispatch_admit_fn *admit;
     void *admit_context;
     uint32_t worker_cap;  //  batches a trusted worker may hold and have credit for
+    uint32_t share_min;   //  credit a trusted worker may have, however many share
     int64_t now_ms;       //  the clock at the last read of credit
     size_t trusted_count; //  workers neither suspect nor silent at now_ms
     bool any_lost;        //  some worker has lost tasks not confirmed since
@@ -60,13 +61,15 @@ struct dv_dispatch_t {
 };
 
 dv_dispatch_t *
-dv_dispatch_new (zsock_t *tasks, uint32_t worker_cap, dv_dispatch_mode_t mode)
+dv_dispatch_new (zsock_t *tasks, uint32_t worker_cap, uint32_t share_min,
+                 dv_dispatch_mode_t mode)
 {
     dv_dispatch_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
     self->tasks = zsock_resolve (tasks);
     self->worker_cap = worker_cap ? worker_cap : 1;
+    self->share_min = share_min < 2 ? 2 : share_min;
     self->now_ms = dv_now_ms ();
     self->mode = mode;
     if (mode == DV_DISPATCH_PUSH)
@@ -150,17 +153,17 @@ s_remove (dv_dispatch_t *self, size_t index)
 }
 
 //  The most credit a worker may have: its share of the window (the cap over
-//  the workers known, at least 2: a worker asks for at least two), and no
-//  more than its ledger allows (halved per failure). A real worker asks for less than its
-//  share, and the workers' shares together are the window; a greedy one
-//  asking for everything cannot take the others' part of it.
+//  the workers known), at least share_min (what a real worker asks for by
+//  default), and no more than its ledger allows (halved per failure). A
+//  greedy one asking for everything gets what a real worker gets, not the
+//  others' part: the window bounds what all of them hold together.
 static int64_t
 s_credit_cap (dv_dispatch_t *self, const s_worker_t *worker)
 {
     int64_t share =
         (int64_t) (self->worker_cap / (self->worker_count ? self->worker_count : 1));
     int64_t cap = dv_ledger_cap (&worker->ledger);
-    share = share < 2 ? 2 : share;
+    share = share < self->share_min ? self->share_min : share;
     return share < cap ? share : cap;
 }
 

@@ -25,13 +25,14 @@ typedef struct dv_dispatch_t dv_dispatch_t;
 
 //  Dispatches over tasks, a ROUTER that must outlive the dispatcher; a
 //  worker's latest worker_cap (>= 1, dv_plan_worker_cap) batches are kept
-//  in its ledger, and its credit is at most its share of worker_cap. Caller
-//  owns the return value; NULL when out of memory.
+//  in its ledger, and its credit is at most its share of worker_cap, or
+//  share_min (dv_plan_worker_share_min, at least 2) when that is more.
+//  Caller owns the return value; NULL when out of memory.
 //  With DV_DISPATCH_PUSH, tasks is a PUSH: a batch goes to whichever worker
 //  libzmq picks, there is no credit to read, no ledger and no trust (the
 //  window and RESEND alone make the job exactly once), and every other
 //  call here is a no-op that keeps its contract for zero workers.
-dv_dispatch_t *dv_dispatch_new (zsock_t *tasks, uint32_t worker_cap,
+dv_dispatch_t *dv_dispatch_new (zsock_t *tasks, uint32_t worker_cap, uint32_t share_min,
                                 dv_dispatch_mode_t mode);
 
 void dv_dispatch_destroy (dv_dispatch_t **self_p);

@@ -1,6 +1,6 @@
 /*  ledger.c: one worker's batches and trust (see ledger.h). Pure: no
     sockets, no clock, no logging. A ledger keeps at most a window of
-    batches, so the scans below are over a few dozen entries (a few thousand
+    batches, so the scans below are over a few dozen entries (DV_PLAN_WORKER_CAP_MAX
     at most), and run per CREDIT or RESEND; per batch there is one store in a
     ring.
 */
@@ -8,16 +8,39 @@
 
 #include <stdlib.h>
 
+//  The ring starts this small and doubles as a worker holds more, up to cap:
+//  a ledger costs what its worker holds, not what it may hold.
+#define S_RING_MIN 64
+
+//  Makes room for capacity (<= cap) batches, the oldest first at slot 0.
+//  Returns -1 when out of memory (the ring stays as it was).
+static int
+s_grow (dv_ledger_t *self, uint32_t capacity)
+{
+    //  One allocation: the ranges, then their times.
+    dv_range_t *held = malloc (capacity * (sizeof *held + sizeof *self->held_ms));
+    if (!held)
+        return -1;
+    int64_t *held_ms = (int64_t *) (held + capacity);
+    for (uint32_t index = 0; index < self->held_count; index++) {
+        uint32_t slot = self->held_start + index;
+        slot = slot < self->capacity ? slot : slot - self->capacity;
+        held[index] = self->held[slot];
+        held_ms[index] = self->held_ms[slot];
+    }
+    free (self->held);
+    self->held = held;
+    self->held_ms = held_ms;
+    self->held_start = 0;
+    self->capacity = capacity;
+    return 0;
+}
+
 int
 dv_ledger_init (dv_ledger_t *self, uint32_t cap)
 {
     *self = (dv_ledger_t){.cap = cap ? cap : 1};
-    //  One allocation: the ranges, then their times.
-    self->held = malloc (self->cap * (sizeof *self->held + sizeof *self->held_ms));
-    if (!self->held)
-        return -1;
-    self->held_ms = (int64_t *) (self->held + self->cap);
-    return 0;
+    return s_grow (self, self->cap < S_RING_MIN ? self->cap : S_RING_MIN);
 }
 
 void
@@ -26,7 +49,7 @@ dv_ledger_free (dv_ledger_t *self)
     free (self->held);
     self->held = NULL;
     self->held_ms = NULL;
-    self->held_count = self->held_start = 0;
+    self->held_count = self->held_start = self->capacity = 0;
 }
 
 uint32_t
@@ -47,7 +70,7 @@ static uint32_t
 s_slot (const dv_ledger_t *self, uint32_t index)
 {
     uint32_t slot = self->held_start + index;
-    return slot < self->cap ? slot : slot - self->cap;
+    return slot < self->capacity ? slot : slot - self->capacity;
 }
 
 static dv_range_t *
@@ -56,12 +79,21 @@ s_held (dv_ledger_t *self, uint32_t index)
     return &self->held[s_slot (self, index)];
 }
 
+static void
+s_drop_oldest (dv_ledger_t *self)
+{
+    self->held_start = self->held_start + 1 < self->capacity ? self->held_start + 1 : 0;
+    self->held_count--;
+}
+
 void
 dv_ledger_sent (dv_ledger_t *self, uint64_t first_task, uint32_t count, int64_t now_ms)
 {
-    if (self->held_count == self->cap) { //  the oldest goes
-        self->held_start = self->held_start + 1 < self->cap ? self->held_start + 1 : 0;
-        self->held_count--;
+    if (self->held_count == self->capacity) {
+        uint32_t grown = self->capacity < self->cap / 2 ? self->capacity * 2 : self->cap;
+        //  Full at cap, or out of memory to grow: the oldest goes.
+        if (self->capacity == self->cap || s_grow (self, grown))
+            s_drop_oldest (self);
     }
     uint32_t slot = s_slot (self, self->held_count++);
     self->held[slot] = (dv_range_t){first_task, count};
@@ -98,8 +130,7 @@ dv_ledger_confirm (dv_ledger_t *self, uint64_t first_missing)
         const dv_range_t *oldest = s_held (self, 0);
         if (oldest->first_task + oldest->task_count > first_missing)
             break;
-        self->held_start = self->held_start + 1 < self->cap ? self->held_start + 1 : 0;
-        self->held_count--;
+        s_drop_oldest (self);
         confirmed++;
     }
     uint32_t kept = 0;

@@ -31,7 +31,8 @@
     back. Ranges taken back from it are remembered (lost) until confirmed, so
     that they go to another worker while one can take them.
 
-    A value type with one allocation (dv_ledger_init, dv_ledger_free): no
+    A value type with one allocation, as large as what the worker holds
+    (dv_ledger_init, dv_ledger_free): no
     sockets, no clock (the caller says what time it is), no logging. Fields
     are public for reading; change them only through the functions below.
 */
@@ -51,10 +52,11 @@
 #define DV_LEDGER_FAILURES_MAX 16
 
 typedef struct {
-    dv_range_t *held;    //  a ring of cap: batches sent and not confirmed
+    dv_range_t *held;    //  a ring of capacity: batches sent and not confirmed
     int64_t *held_ms;    //  beside each, when it was sent
     uint32_t held_start; //  where the oldest is
-    uint32_t held_count; //  <= cap
+    uint32_t held_count; //  <= capacity
+    uint32_t capacity;   //  the ring's size now: it grows up to cap
     uint32_t cap;        //  batches kept at most, and credit while trusted, >= 1
     uint32_t failures;   //  RESENDs that named its batches, less confirmations
     int64_t suspect_until_ms;

@@ -142,7 +142,7 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
          &options->job},
         {"window", DV_OPTION_INTEGER, "B",
          "batches in flight at most (sent, not yet at the sink)",
-         "auto: 65536 tasks' worth, 16..4096 batches", 1, 1 << 20, &options->window},
+         "auto: 65536 tasks' worth, 16..16384 batches", 1, 1 << 20, &options->window},
         {"peer-timeout", DV_OPTION_INTEGER, "SECONDS",
          "give up when the sink, once heard, is silent this long", "30", 1, 86400,
          &options->peer_timeout_s},
@@ -325,6 +325,7 @@ s_open_sockets (s_ventilator_t *self)
                                   DV_FLOW_TASKS, &tasks_config);
     if (!self->tasks || !(self->gate = dv_gate_new (self->tasks, options->min_workers)) ||
         !(self->dispatch = dv_dispatch_new (self->tasks, dv_plan_worker_cap (&self->plan),
+                                            dv_plan_worker_share_min (&self->plan),
                                             options->dispatch)) ||
         dv_socket_attach (self->tasks, DV_FLOW_TASKS, options->tasks_endpoints, true))
         return -1;

@@ -6,7 +6,7 @@
 #define S_AUTO_BATCH_MAX    1024
 #define S_AUTO_WINDOW_TASKS 65536 //  in flight at most, for batches of 16 and up
 #define S_AUTO_WINDOW_MIN   16    //  batches
-#define S_AUTO_WINDOW_MAX   4096  //  batches
+#define S_AUTO_WINDOW_MAX   16384 //  batches
 
 //  A line job's --exec starts a command per batch, which costs far more
 //  than moving its lines: its batches grow up to DV_BATCH_MAX (and the byte
@@ -25,10 +25,12 @@ dv_plan_batch_size (uint64_t task_count, uint64_t workers, uint64_t batch, bool 
 uint64_t
 dv_plan_window_tasks (uint32_t batch_size, uint64_t window_batches)
 {
-    //  Measured: throughput needs a few thousand tiny batches, or a few
-    //  hundred mid-sized ones, in flight; more only costs memory (results
-    //  queue up at the workers: 256 batches of 4096 held 21 MiB per worker)
-    //  and delays recovery. So 65536 tasks, within 16 .. 4096 batches.
+    //  Measured: throughput needs many thousand tiny batches (a round trip
+    //  through four busy processes on two cores takes milliseconds), or a
+    //  few hundred mid-sized ones, in flight; more only costs memory
+    //  (results queue up at the workers: 256 batches of 4096 held 21 MiB per
+    //  worker) and delays recovery. So 65536 tasks, within 16 .. 16384
+    //  batches.
     uint64_t window = window_batches;
     if (!window) {
         window = S_AUTO_WINDOW_TASKS / batch_size;
@@ -101,6 +103,15 @@ dv_plan_worker_cap (const dv_plan_t *self)
     return (uint32_t) (batches < 2                        ? 2
                        : batches > DV_PLAN_WORKER_CAP_MAX ? DV_PLAN_WORKER_CAP_MAX
                                                           : batches);
+}
+
+uint32_t
+dv_plan_worker_share_min (const dv_plan_t *self)
+{
+    uint32_t asked = DV_PREFETCH_DEFAULT / self->batch_size;
+    uint32_t cap = dv_plan_worker_cap (self);
+    asked = asked < 2 ? 2 : asked;
+    return asked < cap ? asked : cap;
 }
 
 uint64_t

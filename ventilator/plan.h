@@ -42,7 +42,7 @@ uint32_t dv_plan_batch_size (uint64_t task_count, uint64_t workers, uint64_t bat
                              bool is_lines);
 
 //  The window in tasks for window_batches batches of batch_size (0: auto,
-//  65536 tasks' worth within 16 .. 4096 batches), at most DV_WINDOW_SPAN.
+//  65536 tasks' worth within 16 .. 16384 batches), at most DV_WINDOW_SPAN.
 uint64_t dv_plan_window_tasks (uint32_t batch_size, uint64_t window_batches);
 
 //  The per-worker cap: one window's worth of batches, the most the sink can
@@ -51,8 +51,14 @@ uint64_t dv_plan_window_tasks (uint32_t batch_size, uint64_t window_batches);
 //  small). The ventilator remembers a worker's latest this many batches, to
 //  know who held what the sink asks for again, and gives no worker more
 //  credit than its part of it (dispatch.c), halved per failure.
-#define DV_PLAN_WORKER_CAP_MAX 4096
+#define DV_PLAN_WORKER_CAP_MAX 16384
 uint32_t dv_plan_worker_cap (const dv_plan_t *self);
+
+//  The least credit a trusted worker may have, however many share the cap:
+//  what a worker asks for by default (DV_PREFETCH_DEFAULT tasks, at least 2
+//  batches), within the cap. Less, and every real worker at small batches
+//  would run dry between its top-ups. The window still bounds them all.
+uint32_t dv_plan_worker_share_min (const dv_plan_t *self);
 
 //  A plan at the start of a job: nothing sent, nothing received.
 void dv_plan_init (dv_plan_t *self, uint64_t task_count, uint32_t batch_size,

@@ -90,7 +90,7 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
         .tasks_endpoints = dv_endpoint_default (DV_FLOW_TASKS, false),
         .results_endpoints = dv_endpoint_default (DV_FLOW_RESULTS, false),
         .control_endpoints = dv_endpoint_default (DV_FLOW_CONTROL, false),
-        .prefetch = 4096,
+        .prefetch = DV_PREFETCH_DEFAULT,
         .peer_timeout_s = 30,
         .retries = DV_LINEWORK_RETRIES_DEFAULT,
         .dispatch_text = DV_DISPATCH_DEFAULT_TEXT,
@@ -113,7 +113,7 @@ s_command (s_options_t *options, dv_command_use_fn *use, void *context)
         {"prefetch", DV_OPTION_INTEGER, "TASKS",
          "tasks to ask for ahead (at least 2 batches): more is faster, less is fairer; "
          "credit only",
-         "4096", 1, 1 << 24, &options->prefetch},
+         DV_OPTION_DEFAULT (DV_PREFETCH_DEFAULT), 1, 1 << 24, &options->prefetch},
         {"peer-timeout", DV_OPTION_INTEGER, "SECONDS",
          "give up when the sink, once heard, is silent this long", "30", 1, 86400,
          &options->peer_timeout_s},

@@ -45,7 +45,7 @@ s_setup (void **state)
     self->router = zsock_new (ZMQ_ROUTER);
     assert_non_null (self->router);
     assert_int_equal (zsock_bind (self->router, "%s", endpoint), 0);
-    self->dispatch = dv_dispatch_new (self->router, S_WORKER_CAP, DV_DISPATCH_CREDIT);
+    self->dispatch = dv_dispatch_new (self->router, S_WORKER_CAP, 2, DV_DISPATCH_CREDIT);
     assert_non_null (self->dispatch);
     for (int index = 0; index < S_WORKERS; index++) {
         zsock_t *dealer = zsock_new (ZMQ_DEALER);
@@ -389,15 +389,22 @@ test_admit (void **state)
 }
 
 //  A dispatcher of its own with a small cap: 12 batches, so 4 credit for
-//  each of three workers.
+//  each of three workers (unless share_min is more).
 #define S_SMALL_CAP 12
+
+static void
+s_cap_with_share_min (s_fixture_t *self, uint32_t share_min)
+{
+    dv_dispatch_destroy (&self->dispatch);
+    self->dispatch =
+        dv_dispatch_new (self->router, S_SMALL_CAP, share_min, DV_DISPATCH_CREDIT);
+    assert_non_null (self->dispatch);
+}
 
 static void
 s_small_cap (s_fixture_t *self)
 {
-    dv_dispatch_destroy (&self->dispatch);
-    self->dispatch = dv_dispatch_new (self->router, S_SMALL_CAP, DV_DISPATCH_CREDIT);
-    assert_non_null (self->dispatch);
+    s_cap_with_share_min (self, 2);
 }
 
 //  Sends until no worker takes more; returns how many went.
@@ -445,6 +452,28 @@ test_credit_capped (void **state)
     s_grant (self, 1, DV_WANT_BATCHES_MAX, false);
     assert_int_equal (s_dispatch_all (self), S_SMALL_CAP / 3);
     assert_int_equal (s_drain (self, 1), 1 + S_SMALL_CAP / 3);
+}
+
+//  Found at batch 1 (K=1) with two workers: each asked for its default
+//  4096 batches, got its part of the cap (2048), and so topped up late and
+//  ran dry every couple of thousand batches. share_min is what a real
+//  worker asks for: each gets that much, whatever the number of workers.
+static void
+test_credit_share_min (void **state)
+{
+    s_fixture_t *self = *state;
+    s_cap_with_share_min (self, 6);
+    for (int index = 0; index < S_WORKERS; index++)
+        s_grant (self, index, DV_WANT_BATCHES_MAX, false);
+    //  6 each, not 12 / 3; a greedy one gets no more than the others.
+    assert_int_equal (s_dispatch_all (self), 3 * 6);
+    for (int index = 0; index < S_WORKERS; index++)
+        assert_int_equal (s_drain (self, index), 6);
+    //  Never more than the ledger keeps: share_min over the cap is the cap.
+    s_cap_with_share_min (self, 2 * S_SMALL_CAP);
+    s_grant (self, 0, DV_WANT_BATCHES_MAX, false);
+    assert_int_equal (s_dispatch_all (self), S_SMALL_CAP);
+    assert_int_equal (s_drain (self, 0), S_SMALL_CAP);
 }
 
 //  Encodes a RESEND of one range and hands it to the dispatcher.
@@ -594,6 +623,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_multipart_counted_once, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_credit_capped, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_credit_share_min, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_loser_suspect_and_avoided, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_silent_worker_keeps_nobody_waiting, s_setup,

@@ -151,6 +151,47 @@ test_forget (void **state)
     dv_ledger_free (&ledger);
 }
 
+//  The index-th batch held, oldest first, wherever the ring is now.
+static uint64_t
+s_held_first (const dv_ledger_t *ledger, uint32_t index)
+{
+    return ledger->held[(ledger->held_start + index) % ledger->capacity].first_task;
+}
+
+//  The ring grows with what a worker holds, keeping order across a wrap,
+//  and stops at the cap: memory follows what workers hold, not the cap.
+static void
+test_ring_grows_to_cap (void **state)
+{
+    (void) state;
+    const uint32_t cap = 1000;
+    dv_ledger_t ledger;
+    assert_int_equal (dv_ledger_init (&ledger, cap), 0);
+    assert_true (ledger.capacity < cap);
+    uint32_t small = ledger.capacity;
+    s_fill (&ledger, 0, 1, small);
+    assert_int_equal (ledger.capacity, small);
+    //  Wrap the ring (confirm some, send as many), then grow it.
+    assert_int_equal (dv_ledger_confirm (&ledger, small / 2), small / 2);
+    s_fill (&ledger, small, 1, small / 2);
+    assert_int_equal (ledger.capacity, small);
+    assert_true (ledger.held_start != 0);
+    s_fill (&ledger, small + small / 2, 1, 3 * small);
+    assert_true (ledger.capacity > small);
+    assert_int_equal (ledger.held_count, small + 3 * small);
+    for (uint32_t index = 0; index < ledger.held_count; index++)
+        assert_int_equal (s_held_first (&ledger, index), small / 2 + index);
+    //  Past the cap the oldest go, as before.
+    s_fill (&ledger, 4 * small + small / 2, 1, 2 * cap);
+    assert_int_equal (ledger.capacity, cap);
+    assert_int_equal (ledger.held_count, cap);
+    uint64_t end = 4 * small + small / 2 + 2 * cap;
+    for (uint32_t index = 0; index < cap; index++)
+        assert_int_equal (s_held_first (&ledger, index), end - cap + index);
+    assert_int_equal (dv_ledger_held_since (&ledger, 0), cap);
+    dv_ledger_free (&ledger);
+}
+
 static void
 test_worker_cap_from_window (void **state)
 {
@@ -164,13 +205,21 @@ test_worker_cap_from_window (void **state)
     assert_int_equal (dv_plan_worker_cap (&plan), 2);
     dv_plan_init (&plan, 1 << 24, 1, dv_plan_window_tasks (1, 1 << 20));
     assert_int_equal (dv_plan_worker_cap (&plan), DV_PLAN_WORKER_CAP_MAX);
-    //  And a real worker's default prefetch (4096 tasks, at least two
-    //  batches) is within it at every batch size with the automatic window.
+    //  And what a real worker asks for by default (DV_PREFETCH_DEFAULT
+    //  tasks, at least two batches) is the least credit each worker gets,
+    //  however many share the cap, at every batch size with the automatic
+    //  window; the cap holds it. (It was the cap over the workers: 2048 each
+    //  of two workers at batch 1, below the 4096 they asked for.)
     for (uint32_t batch = 1; batch <= DV_BATCH_MAX; batch *= 2) {
         dv_plan_init (&plan, 1 << 30, batch, dv_plan_window_tasks (batch, 0));
-        uint32_t prefetch = 4096 / batch < 2 ? 2 : 4096 / batch;
+        uint32_t prefetch =
+            DV_PREFETCH_DEFAULT / batch < 2 ? 2 : DV_PREFETCH_DEFAULT / batch;
+        assert_int_equal (dv_plan_worker_share_min (&plan), prefetch);
         assert_true (prefetch <= dv_plan_worker_cap (&plan));
     }
+    //  Within a small cap (a --window of 3 batches).
+    dv_plan_init (&plan, 1000, 1, dv_plan_window_tasks (1, 3));
+    assert_int_equal (dv_plan_worker_share_min (&plan), 3);
 }
 
 int
@@ -181,6 +230,7 @@ main (void)
         cmocka_unit_test (test_failure_halves_cap_and_suspects),
         cmocka_unit_test (test_cap_never_below_one),
         cmocka_unit_test (test_forget),
+        cmocka_unit_test (test_ring_grows_to_cap),
         cmocka_unit_test (test_worker_cap_from_window),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -61,7 +61,9 @@ test_auto_sizes (void **state)
     assert_int_equal (dv_plan_batch_size (1000000, 2, 0, true), 31250);
     assert_int_equal (dv_plan_batch_size (UINT64_MAX, 1, 0, true), DV_BATCH_MAX);
     assert_int_equal (dv_plan_batch_size (100, 1, 7, true), 7);
-    assert_int_equal (dv_plan_window_tasks (1, 0), 4096 * 1);
+    assert_int_equal (dv_plan_window_tasks (1, 0), 16384 * 1);
+    assert_int_equal (dv_plan_window_tasks (2, 0), 16384 * 2);
+    assert_int_equal (dv_plan_window_tasks (4, 0), 65536);
     assert_int_equal (dv_plan_window_tasks (16, 0), 65536);
     assert_int_equal (dv_plan_window_tasks (1024, 0), 65536);       //  64 batches
     assert_int_equal (dv_plan_window_tasks (65536, 0), 16 * 65536); //  at least 16
