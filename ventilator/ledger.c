@@ -12,6 +12,20 @@
 //  a ledger costs what its worker holds, not what it may hold.
 #define S_RING_MIN 64
 
+//  The ring slot of the index-th batch held, oldest first.
+static uint32_t
+s_slot (const dv_ledger_t *self, uint32_t index)
+{
+    uint32_t slot = self->held_start + index;
+    return slot < self->capacity ? slot : slot - self->capacity;
+}
+
+static dv_range_t *
+s_held (dv_ledger_t *self, uint32_t index)
+{
+    return &self->held[s_slot (self, index)];
+}
+
 //  Makes room for capacity (<= cap) batches, the oldest first at slot 0.
 //  Returns -1 when out of memory (the ring stays as it was).
 static int
@@ -23,10 +37,8 @@ s_grow (dv_ledger_t *self, uint32_t capacity)
         return -1;
     int64_t *held_ms = (int64_t *) (held + capacity);
     for (uint32_t index = 0; index < self->held_count; index++) {
-        uint32_t slot = self->held_start + index;
-        slot = slot < self->capacity ? slot : slot - self->capacity;
-        held[index] = self->held[slot];
-        held_ms[index] = self->held_ms[slot];
+        held[index] = self->held[s_slot (self, index)];
+        held_ms[index] = self->held_ms[s_slot (self, index)];
     }
     free (self->held);
     self->held = held;
@@ -63,20 +75,6 @@ bool
 dv_ledger_suspect (const dv_ledger_t *self, int64_t now_ms)
 {
     return self->failures && now_ms < self->suspect_until_ms;
-}
-
-//  The ring slot of the index-th batch held, oldest first.
-static uint32_t
-s_slot (const dv_ledger_t *self, uint32_t index)
-{
-    uint32_t slot = self->held_start + index;
-    return slot < self->capacity ? slot : slot - self->capacity;
-}
-
-static dv_range_t *
-s_held (dv_ledger_t *self, uint32_t index)
-{
-    return &self->held[s_slot (self, index)];
 }
 
 static void
